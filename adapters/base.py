@@ -1,0 +1,69 @@
+"""What every adapter shares: the protocol, routing of replies, and plain-text rendering."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.core import Core
+from bot.events import ChatEvent
+from bot.replies import Capabilities, Reply, Target, Visibility
+from bot.text import defuse_mentions, split_message
+
+
+class Adapter(Protocol):
+    """A platform connection. Callbacks translate, call the core, render; nothing more."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def deliver(self, reply: Reply) -> bool:
+        """Send a reply addressed with `reply.to` on this platform."""
+        ...
+
+
+def target_for(reply: Reply, event: ChatEvent, caps: Capabilities) -> Target:
+    """Where a reply to `event` goes, falling back from ephemeral to a DM when unsupported."""
+    if reply.to is not None:
+        return reply.to
+    private = reply.visibility is Visibility.DM or (
+        reply.visibility is Visibility.ONLY_YOU and not caps.ephemeral and not event.is_direct
+    )
+    if private or event.is_direct:
+        return Target(event.platform, user=event.user)
+    return Target(event.platform, chat=event.chat, thread=event.thread)
+
+
+async def route(core: Core, adapter: Adapter, replies: list[Reply]) -> list[Reply]:
+    """Send replies addressed to other platforms through the core; return the rest."""
+    local = []
+    for reply in replies:
+        if reply.to is not None and reply.to.platform != adapter.name:
+            await core.send(reply)
+        else:
+            local.append(reply)
+    return local
+
+
+def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
+    """Render a reply as plain text: title, text, fields, then buttons as numbered choices."""
+    parts: list[str] = []
+    if reply.title:
+        parts.append(f"== {reply.title} ==")
+    if reply.text:
+        parts.append(reply.text)
+    for name, value in reply.fields:
+        parts.append(f"{name}: {value}")
+    if reply.attachment:
+        parts.append(f"[file: {reply.attachment.filename}]")
+    if reply.buttons and numbered_buttons:
+        parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
+    return defuse_mentions("\n".join(parts))
+
+
+def chunks(text: str, caps: Capabilities) -> list[str]:
+    """Split text to the platform's length limit."""
+    return split_message(text, caps.max_text)

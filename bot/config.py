@@ -1,0 +1,228 @@
+"""Typed configuration loaded from TOML and validated at start.
+
+Secrets never live in the file: it names the environment variables that hold them.
+Every error names the key, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """The configuration is wrong; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformConfig:
+    enabled: bool = False
+    token_env: str = ""
+
+    def token(self, platform: str) -> str:
+        """The token from the environment, or a ConfigError saying which variable to set."""
+        value = os.environ.get(self.token_env, "").strip()
+        if not value:
+            raise ConfigError(
+                f"[{platform}] is enabled but the environment variable {self.token_env} is "
+                f"empty. Fix: export {self.token_env}=<your bot token>, or set "
+                f"[{platform}] enabled = false."
+            )
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityConfig:
+    """A community: one or more platform groups sharing one state."""
+
+    name: str
+    key: str
+    discord_guilds: tuple[str, ...] = ()
+    telegram_chats: tuple[str, ...] = ()
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the bot needs to start. Defaults are what a newcomer wants."""
+
+    database: Path = Path("convene.db")
+    timezone: str = "UTC"
+    model: str = "bundled"
+    precision: str = "auto"
+    store_message_text: bool = True
+    text_retention_days: int = 30
+    weekly_request_cap: int = 5
+    cooldown_weeks: int = 12
+    console_admins: tuple[str, ...] = ("organizer",)
+    discord: PlatformConfig = PlatformConfig(token_env="DISCORD_TOKEN")
+    telegram: PlatformConfig = PlatformConfig(token_env="TELEGRAM_TOKEN")
+    communities: tuple[CommunityConfig, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "bot": {"database": str, "timezone": str, "model": str, "precision": str},
+    "privacy": {"store_message_text": bool, "text_retention_days": int},
+    "matching": {"weekly_request_cap": int, "cooldown_weeks": int},
+    "console": {"admins": list},
+    "discord": {"enabled": bool, "token_env": str},
+    "telegram": {"enabled": bool, "token_env": str},
+    "communities": {},
+}
+_EXAMPLES = {
+    "database": '"convene.db"',
+    "timezone": '"Europe/Berlin"',
+    "model": '"bundled"',
+    "precision": '"auto"',
+    "store_message_text": "true",
+    "text_retention_days": "30",
+    "weekly_request_cap": "5",
+    "cooldown_weeks": "12",
+    "admins": '["organizer"]',
+    "enabled": "true",
+    "token_env": '"TELEGRAM_TOKEN"',
+}
+
+
+def load(path: str | Path) -> Config:
+    """Read and validate a config file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No config file at {path}. Fix: copy config.example.toml to {path} and edit it."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    return parse(raw, source=path)
+
+
+def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a Config."""
+    where = f"{source}: " if source else ""
+    for section, body in raw.items():
+        if section not in _SECTIONS:
+            raise ConfigError(
+                f"{where}unknown section [{section}]. "
+                f"Fix: use one of {', '.join('[' + s + ']' for s in _SECTIONS)}."
+            )
+        if section == "communities":
+            continue
+        if not isinstance(body, dict):
+            raise ConfigError(f"{where}[{section}] must be a table of keys.")
+        for key, value in body.items():
+            _check(where, section, key, value)
+
+    def get(section: str, key: str, default: Any) -> Any:
+        return raw.get(section, {}).get(key, default)
+
+    timezone = get("bot", "timezone", "UTC")
+    _check_timezone(where, "bot", "timezone", timezone)
+    precision = get("bot", "precision", "auto")
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ConfigError(
+            f'{where}[bot] precision = "{precision}" is not valid. Fix: "auto", "fp32" or "bf16".'
+        )
+    retention = get("privacy", "text_retention_days", 30)
+    _check_positive(where, "privacy", "text_retention_days", retention)
+    cap = get("matching", "weekly_request_cap", 5)
+    _check_positive(where, "matching", "weekly_request_cap", cap)
+    cooldown = get("matching", "cooldown_weeks", 12)
+    _check_positive(where, "matching", "cooldown_weeks", cooldown)
+    admins = get("console", "admins", ["organizer"])
+    if not all(isinstance(a, str) and a for a in admins):
+        raise ConfigError(f'{where}[console] admins must be a list of names, e.g. ["organizer"].')
+    database = Path(get("bot", "database", "convene.db"))
+    if source and not database.is_absolute():
+        database = source.parent / database
+    return Config(
+        database=database,
+        timezone=timezone,
+        model=get("bot", "model", "bundled"),
+        precision=precision,
+        store_message_text=get("privacy", "store_message_text", True),
+        text_retention_days=retention,
+        weekly_request_cap=cap,
+        cooldown_weeks=cooldown,
+        console_admins=tuple(admins),
+        discord=_platform(raw, "discord", "DISCORD_TOKEN"),
+        telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
+        communities=_communities(where, raw.get("communities", []), timezone),
+        source=source,
+    )
+
+
+def _check(where: str, section: str, key: str, value: Any) -> None:
+    expected = _SECTIONS[section].get(key)
+    if expected is None:
+        known = ", ".join(_SECTIONS[section]) or "none"
+        raise ConfigError(f"{where}[{section}] has an unknown key {key!r}. Fix: use one of {known}.")
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if not ok:
+        kind = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
+        raise ConfigError(
+            f"{where}[{section}] {key} = {value!r} is not valid: it must be "
+            f"{kind.get(expected, str(expected))}. Fix: e.g. {key} = {_EXAMPLES.get(key, '…')}."
+        )
+
+
+def _check_positive(where: str, section: str, key: str, value: int) -> None:
+    if value < 1:
+        raise ConfigError(
+            f"{where}[{section}] {key} = {value} is not valid: it must be at least 1. "
+            f"Fix: e.g. {key} = {_EXAMPLES[key]}."
+        )
+
+
+def _check_timezone(where: str, section: str, key: str, value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'{where}[{section}] {key} = "{value}" is not a known timezone. '
+            'Fix: use an IANA name such as "Europe/Berlin", "America/New_York" or "UTC".'
+        ) from None
+
+
+def _platform(raw: dict[str, Any], name: str, env: str) -> PlatformConfig:
+    body = raw.get(name, {})
+    return PlatformConfig(enabled=body.get("enabled", False), token_env=body.get("token_env", env))
+
+
+def _communities(where: str, items: Any, timezone: str) -> tuple[CommunityConfig, ...]:
+    if not isinstance(items, list):
+        raise ConfigError(f"{where}communities must be written as [[communities]] tables.")
+    result = []
+    for i, item in enumerate(items, 1):
+        label = f"[[communities]] #{i}"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ConfigError(f'{where}{label} needs a name. Fix: name = "Founders Guild".')
+        unknown = set(item) - {"name", "key", "discord_guilds", "telegram_chats", "timezone"}
+        if unknown:
+            raise ConfigError(
+                f"{where}{label} has unknown key(s) {', '.join(sorted(unknown))}. Fix: use "
+                "name, key, discord_guilds, telegram_chats, timezone."
+            )
+        tz = item.get("timezone", timezone)
+        _check_timezone(where, label, "timezone", tz)
+        ids: dict[str, tuple[str, ...]] = {}
+        for field_name in ("discord_guilds", "telegram_chats"):
+            values = item.get(field_name, [])
+            if not isinstance(values, list):
+                raise ConfigError(
+                    f'{where}{label} {field_name} must be a list of ids, e.g. ["1234567890"].'
+                )
+            ids[field_name] = tuple(str(v) for v in values)
+        key = item.get("key") or "community:" + item["name"].strip().lower().replace(" ", "-")
+        result.append(CommunityConfig(item["name"], key, timezone=tz, **ids))
+    return tuple(result)

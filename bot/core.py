@@ -1,0 +1,328 @@
+"""The core: one instance per process, shared by every adapter on one asyncio loop.
+
+Adapters translate platform objects into `ChatEvent`s, call `Core.handle`, and render the
+`Reply`s it returns. Replies addressed to another platform go through `Core.send`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.commands import Command, CommandError, Registry
+from bot.config import Config
+from bot.context import Answer, Context
+from bot.dialog import Dialog
+from bot.events import ChatEvent
+from bot.feature import Feature
+from bot.replies import Capabilities, Reply, Target, Visibility
+from bot.store import ACTIVITY_KINDS, Store
+from bot.text import MAX_INPUT, clean
+
+if TYPE_CHECKING:
+    from models.embedder import Embedder
+
+log = logging.getLogger("convene")
+Clock = Callable[[], datetime]
+_MENTION = re.compile(r"^<@!?(\d+)>$")
+
+
+class Adapter(Protocol):
+    """What the core needs from a platform adapter."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def deliver(self, reply: Reply) -> bool:
+        """Send a reply addressed with `reply.to`; False if it could not be delivered."""
+        ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Core:
+    """Dispatches events to features; owns the store, the clock and the adapters."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        features: Iterable[Feature] | None = None,
+        *,
+        clock: Clock = utcnow,
+        embedder: Embedder | None = None,
+    ) -> None:
+        if features is None:
+            from bot.features import default_features
+
+            features = default_features()
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.embedder = embedder
+        self.features = list(features)
+        self.registry = Registry()
+        for feature in self.features:
+            store.migrate(feature.name, feature.migrations)
+            for command in feature.commands:
+                self.registry.add(command)
+            self.registry.buttons.update(feature.buttons)
+        self._listeners = [fn for f in self.features for fn in f.listeners]
+        self.adapters: dict[str, Adapter] = {}
+        self.dialogs: dict[tuple[str, str], Dialog] = {}
+        self.services: dict[str, Any] = {}  # long-lived helpers features share (index, scheduler)
+        self._text_policy: dict[int, bool] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._link_configured_communities()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def attach(self, adapter: Adapter) -> None:
+        """Make an adapter reachable for replies addressed to its platform."""
+        self.adapters[adapter.name] = adapter
+
+    async def start(self) -> None:
+        """Start background work: the flush loop, retention, and every feature's start hook."""
+        self._tasks.append(asyncio.create_task(self._flush_loop(), name="convene-flush"))
+        self.expire_text()
+        for feature in self.features:
+            for hook in feature.starts:
+                await hook(self)
+
+    async def close(self) -> None:
+        """Stop features and background work, then flush and close the store."""
+        for feature in reversed(self.features):
+            for hook in feature.stops:
+                with contextlib.suppress(Exception):
+                    await hook(self)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.embedder is not None:
+            self.embedder.close()
+        self.store.close()
+
+    async def _flush_loop(self) -> None:
+        hours = 0.0
+        while True:
+            await asyncio.sleep(1.0)
+            self.store.flush()
+            hours += 1 / 3600
+            if hours >= 1:
+                hours = 0
+                self.expire_text()
+
+    def expire_text(self) -> None:
+        """Delete message text past each community's retention; counts stay."""
+        cutoff = self.clock() - timedelta(days=self.config.text_retention_days)
+        for row in self.store.rows("SELECT id FROM communities"):
+            self.store.expire_text(row["id"], int(cutoff.timestamp()))
+
+    # -- communities -----------------------------------------------------------------------
+
+    def _link_configured_communities(self) -> None:
+        for c in self.config.communities:
+            community = self.store.community(c.key, c.name)
+            self.store.set_setting(community, "timezone", c.timezone)
+            for guild in c.discord_guilds:
+                self.store.link_space("discord", guild, community)
+            for chat in c.telegram_chats:
+                self.store.link_space("telegram", chat, community)
+
+    def community_for(self, event: ChatEvent) -> int | None:
+        """The community an event belongs to; a new group becomes a community of its own.
+
+        A direct message belongs to the community the member was most recently active in.
+        """
+        if event.is_direct or not event.space:
+            found = self.store.communities_of(event.platform, event.user)
+            return found[0] if found else None
+        community = self.store.space_community(event.platform, event.space)
+        if community is None:
+            key = f"{event.platform}:{event.space}"
+            community = self.store.community(key, key)
+            self.store.link_space(event.platform, event.space, community)
+        return community
+
+    def timezone(self, community: int) -> ZoneInfo:
+        return ZoneInfo(self.store.setting(community, "timezone", self.config.timezone))
+
+    def stores_text(self, community: int) -> bool:
+        found = self._text_policy.get(community)
+        if found is None:
+            found = bool(
+                self.store.setting(community, "store_message_text", self.config.store_message_text)
+            )
+            self._text_policy[community] = found
+        return found
+
+    def is_admin(self, event: ChatEvent) -> bool:
+        if event.platform == "console":
+            return event.is_admin or event.name in self.config.console_admins
+        return event.is_admin
+
+    def find_member(self, community: int, platform: str, token: str) -> list[tuple[int, str]]:
+        """Members matching a name, @name or a platform mention such as <@123>."""
+        token = token.strip()
+        mention = _MENTION.match(token)
+        if mention:
+            row = self.store.conn.execute(
+                "SELECT m.id, m.name FROM identities i JOIN members m ON m.id = i.member "
+                "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
+                (community, platform, mention.group(1)),
+            ).fetchone()
+            return [(int(row[0]), row[1])] if row else []
+        return self.store.find_members(community, token)
+
+    def dm_target(self, member: int, prefer: str | None = None) -> Target | None:
+        """Where to reach a member privately: their identity on `prefer`, else any attached."""
+        identities = self.store.identities(member)
+        identities.sort(key=lambda pu: (pu[0] != prefer, pu[0] not in self.adapters))
+        if not identities:
+            return None
+        platform, user = identities[0]
+        return Target(platform, user=user)
+
+    # -- events ----------------------------------------------------------------------------
+
+    async def handle(self, event: ChatEvent) -> list[Reply]:
+        """Record what happened and answer it. Never raises: errors become a short apology."""
+        try:
+            return await self._handle(event)
+        except CommandError as exc:
+            return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]
+        except Exception:
+            log.exception("failed to handle %s event from %s", event.kind, event.platform)
+            if event.is_command or event.kind == "button":
+                return [
+                    Reply(
+                        "Sorry, something went wrong on our side. It has been logged; "
+                        "please try again in a moment.",
+                        visibility=Visibility.ONLY_YOU,
+                    )
+                ]
+            return []
+
+    async def _handle(self, event: ChatEvent) -> list[Reply]:
+        community = self.community_for(event)
+        if community is None:
+            if event.is_command and event.text.split()[0].lstrip("/").split("@")[0] == "help":
+                return await self._run_command(event, None, None)
+            if event.kind in ("message", "button") and event.is_direct:
+                return [
+                    Reply(
+                        "Hi! I work inside your community's group. Say something there "
+                        "first, then talk to me here."
+                    )
+                ]
+            return []
+        at = int(event.at.timestamp())
+        member = self.store.member(community, event.platform, event.user, event.name, at)
+        if event.kind == "button":
+            return await self._press(event, community, member.id)
+        if event.is_command:
+            return await self._run_command(event, community, member.id)
+        if event.is_direct:
+            dialog = self.dialogs.get((event.platform, event.user))
+            if dialog is not None and event.kind == "message":
+                ctx = Context(self, event, community, member.id)
+                answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
+                if dialog.done:
+                    self.dialogs.pop((event.platform, event.user), None)
+                return as_replies(answer)
+            return []
+        if member.tracking:
+            self._record(event, community, member.id, at)
+        return []
+
+    def _record(self, event: ChatEvent, community: int, member: int, at: int) -> None:
+        """The hot path: one buffered activity row, no I/O unless the buffer is full."""
+        chat = self.store.chat(community, event.platform, event.chat)
+        text = event.text
+        length = event.length if event.length is not None else len(text)
+        keep = event.kind == "message" and text and self.stores_text(community)
+        stored = clean(text)[:MAX_INPUT] if keep else None
+        self.store.add_activity(
+            community, member, chat, at, ACTIVITY_KINDS[event.kind], length, stored
+        )
+        if stored:
+            for listener in self._listeners:
+                listener(self, community, member, event)
+
+    async def _run_command(
+        self, event: ChatEvent, community: int | None, member: int | None
+    ) -> list[Reply]:
+        command, args = self.registry.parse(event.text)
+        if community is None or member is None:
+            if command.name != "help":
+                return []
+            community = member = 0
+        problem = self._refusal(command, event)
+        if problem:
+            return [Reply(problem, visibility=Visibility.ONLY_YOU)]
+        ctx = Context(self, event, community, member)
+        return as_replies(await command.handler(ctx, args), slow=command.slow)
+
+    def _refusal(self, command: Command, event: ChatEvent) -> str | None:
+        if command.admin and not self.is_admin(event):
+            return f"/{command.name} is for the community's admins only."
+        if command.where == "group" and event.is_direct:
+            return f"/{command.name} works in the community's group, not in a private chat."
+        if command.where == "dm" and not event.is_direct:
+            return f"/{command.name} works in a private chat with me; message me directly."
+        return None
+
+    async def _press(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
+        prefix, _, payload = event.text.partition(":")
+        handler = self.registry.buttons.get(prefix)
+        if handler is None:
+            return [Reply("That button has expired.", visibility=Visibility.ONLY_YOU)]
+        ctx = Context(self, event, community, member)
+        return as_replies(await handler(ctx, payload))
+
+    # -- output ----------------------------------------------------------------------------
+
+    async def send(self, reply: Reply) -> bool:
+        """Deliver a reply addressed with `to` through the adapter of its platform."""
+        if reply.to is None:
+            raise ValueError("Core.send needs a reply with a target")
+        adapter = self.adapters.get(reply.to.platform)
+        if adapter is None:
+            log.warning("no %s adapter attached; dropped a reply", reply.to.platform)
+            return False
+        return await adapter.deliver(reply)
+
+    def member_event(self, community: int, member: int) -> ChatEvent | None:
+        """A synthetic event for work done on a member's behalf (scheduled jobs)."""
+        target = self.dm_target(member)
+        info = self.store.member_info(member)
+        if target is None or info is None or target.user is None:
+            return None
+        return ChatEvent(
+            target.platform, "", "", target.user, info["name"], is_direct=True, at=self.clock()
+        )
+
+
+def as_replies(answer: Answer, *, slow: bool = False) -> list[Reply]:
+    """Normalize what a handler returned into a list of replies."""
+    if answer is None:
+        return []
+    if isinstance(answer, str):
+        answer = Reply(answer)
+    replies = [answer] if isinstance(answer, Reply) else list(answer)
+    if slow:
+        from dataclasses import replace
+
+        replies = [replace(r, slow=True) for r in replies]
+    return replies

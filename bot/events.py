@@ -1,0 +1,49 @@
+"""The core's view of what happened on a platform: one frozen `ChatEvent` per thing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+EventKind = Literal["message", "join", "leave", "reaction", "button"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatEvent:
+    """Something a member did, translated by an adapter.
+
+    Attributes:
+        platform: adapter name ("discord", "telegram", "console", "fake").
+        space: the platform's group id (a guild or a group chat); "" in a DM.
+        chat: the channel or chat the event happened in.
+        user: the member's platform user id.
+        name: the member's display name.
+        kind: message, join, leave, reaction or button.
+        text: the message text, or the button's callback id for a button press.
+        thread: thread or topic id inside the chat, if any.
+        is_direct: a private chat with the bot.
+        is_admin: the platform says this member may administer the space.
+        at: when it happened (timezone-aware UTC).
+        length: the text length when the text itself is not visible (e.g. no content intent).
+        raw: the platform object, for logging only; features never read it.
+    """
+
+    platform: str
+    space: str
+    chat: str
+    user: str
+    name: str
+    kind: EventKind = "message"
+    text: str = ""
+    thread: str | None = None
+    is_direct: bool = False
+    is_admin: bool = False
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    length: int | None = None
+    raw: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_command(self) -> bool:
+        """A message that starts with a slash."""
+        return self.kind == "message" and self.text.startswith("/")

@@ -1,0 +1,185 @@
+"""Activity insight: /stats, /leaderboard, /activity over the logged activity rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.commands import Args, Arg
+from bot.context import Answer, Context
+from bot.feature import Feature
+from bot.store import KIND_NAMES, Store
+from bot.text import plural
+
+feature = Feature("activity")
+DAY = 86400
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def day_offset(ctx: Context) -> int:
+    """Seconds to add to a UTC timestamp to get the community's local day."""
+    offset = ctx.now.astimezone(ctx.tz).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def daily_counts(
+    store: Store, community: int, start: int, end: int, offset: int, member: int | None = None
+) -> dict[int, int]:
+    """Messages per local day number in [start, end)."""
+    sql = (
+        "SELECT (at + ?) / 86400 AS day, count(*) FROM activity "
+        "WHERE community = ? AND kind = 0 AND at >= ? AND at < ?"
+    )
+    params: list[Any] = [offset, community, start, end]
+    if member is not None:
+        sql += " AND member = ?"
+        params.append(member)
+    rows = store.rows(sql + " GROUP BY day", tuple(params))
+    return {int(r["day"]): int(r["count(*)"]) for r in rows}
+
+
+def sparkline(values: list[int]) -> str:
+    top = max(values, default=0)
+    if top == 0:
+        return _BARS[0] * len(values)
+    return "".join(_BARS[min(7, round(v / top * 7))] for v in values)
+
+
+def display_name(store: Store, member: int, name: str, named: int) -> str:
+    return name if named else "(a member who prefers not to be named)"
+
+
+@feature.command(
+    "stats",
+    "Your activity, or another member's: messages, active days, streak, rank.",
+    Arg("member", "member", "whose stats (default: yours)", default=None),
+)
+async def stats(ctx: Context, args: Args) -> Answer:
+    member, name = (ctx.member, ctx.event.name)
+    if args["member"]:
+        member, name = ctx.find_member(args["member"])
+    info = ctx.store.member_info(member) or {}
+    if not info.get("tracking", 1):
+        return ctx.private(f"{name} has turned activity tracking off, so there is nothing to show.")
+    if member != ctx.member and not info.get("named", 1):
+        return ctx.private(f"{name} prefers not to be shown in stats.")
+    offset = day_offset(ctx)
+    now = int(ctx.now.timestamp())
+    days = daily_counts(ctx.store, ctx.community, 0, now + 1, offset, member)
+    total = sum(days.values())
+    today = (now + offset) // DAY
+    streak, day = 0, today if today in days else today - 1
+    while day in days:
+        streak += 1
+        day -= 1
+    since = now - 30 * DAY
+    ranking = ctx.store.rows(
+        "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 AND at >= ? "
+        "GROUP BY member ORDER BY n DESC",
+        (ctx.community, since),
+    )
+    rank = next((i for i, r in enumerate(ranking, 1) if r["member"] == member), None)
+    first = datetime.fromtimestamp(info.get("first_seen", now), ctx.tz).strftime("%d %b %Y")
+    rank_text = f"#{rank} of {len(ranking)} (last 30 days)" if rank else "not ranked yet"
+    return ctx.reply(
+        title=f"Stats for {name}",
+        fields=(
+            ("Messages", f"{total:,}"),
+            ("Active days", f"{len(days):,}"),
+            ("Streak", plural(streak, "day")),
+            ("First seen", first),
+            ("Rank", rank_text),
+        ),
+    )
+
+
+@feature.command(
+    "leaderboard",
+    "The most active members over the last days.",
+    Arg("days", "int", "how many days back (1-365)", default=7, min=1, max=365),
+)
+async def leaderboard(ctx: Context, args: Args) -> Answer:
+    days = args["days"]
+    since = int((ctx.now - timedelta(days=days)).timestamp())
+    rows = ctx.store.rows(
+        "SELECT a.member, m.name, m.named, count(*) AS n FROM activity a "
+        "JOIN members m ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? "
+        "GROUP BY a.member ORDER BY n DESC, m.name LIMIT 10",
+        (ctx.community, since),
+    )
+    if not rows:
+        return ctx.reply(f"No messages in the last {plural(days, 'day')} yet.")
+    lines = [
+        f"{i}. {display_name(ctx.store, r['member'], r['name'], r['named'])} — "
+        f"{plural(r['n'], 'message')}"
+        for i, r in enumerate(rows, 1)
+    ]
+    return ctx.reply("\n".join(lines), title=f"Leaderboard, last {plural(days, 'day')}")
+
+
+@feature.command(
+    "activity",
+    "Community activity: messages per day, active and new members, week-over-week change.",
+    Arg("days", "int", "how many days back (1-365)", default=14, min=1, max=365),
+)
+async def activity(ctx: Context, args: Args) -> Answer:
+    days = args["days"]
+    offset = day_offset(ctx)
+    now = int(ctx.now.timestamp())
+    today = (now + offset) // DAY
+    first_day = today - days + 1
+    start = first_day * DAY - offset
+    counts = daily_counts(ctx.store, ctx.community, start, now + 1, offset)
+    series = [counts.get(d, 0) for d in range(first_day, today + 1)]
+    active = ctx.store.scalar(
+        "SELECT count(DISTINCT member) FROM activity WHERE community = ? AND at >= ?",
+        (ctx.community, start),
+    )
+    new = ctx.store.scalar(
+        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?",
+        (ctx.community, start),
+    )
+    this_week = sum(daily_counts(ctx.store, ctx.community, now - 7 * DAY, now + 1, 0).values())
+    last_week = sum(
+        daily_counts(ctx.store, ctx.community, now - 14 * DAY, now - 7 * DAY, 0).values()
+    )
+    if last_week:
+        change = f"{(this_week - last_week) / last_week:+.0%} ({last_week:,} → {this_week:,})"
+    else:
+        change = f"new activity ({this_week:,} this week)" if this_week else "no messages yet"
+    return ctx.reply(
+        f"{sparkline(series)}\n{min(series, default=0):,} to {max(series, default=0):,} "
+        "messages a day",
+        title=f"Activity, last {plural(days, 'day')}",
+        fields=(
+            ("Messages", f"{sum(series):,} ({sum(series) / days:.1f} a day)"),
+            ("Active members", f"{active:,}"),
+            ("New members", f"{new:,}"),
+            ("Week over week", change),
+        ),
+    )
+
+
+@feature.exporter
+def export_activity(store: Store, community: int, member: int) -> dict[str, Any]:
+    rows = store.rows(
+        "SELECT a.at, a.kind, a.length, a.text, c.platform, c.ref AS chat FROM activity a "
+        "JOIN chats c ON c.id = a.chat WHERE a.community = ? AND a.member = ? ORDER BY a.at",
+        (community, member),
+    )
+    for row in rows:
+        row["kind"] = KIND_NAMES[row["kind"]]
+        row["at"] = datetime.fromtimestamp(row["at"], UTC).isoformat()
+    return {"activity": rows}
+
+
+@feature.deleter
+def delete_activity(store: Store, community: int, member: int) -> None:
+    store.flush()
+    with store.transaction() as c:
+        c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
+        has_imports = c.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'imported'"
+        ).fetchone()
+        if has_imports:
+            c.execute("DELETE FROM imported WHERE community = ? AND member = ?", (community, member))
