@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.commands import Args, Arg
+from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.store import KIND_NAMES, Store
@@ -139,9 +139,11 @@ async def activity(ctx: Context, args: Args) -> Answer:
         "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?",
         (ctx.community, start),
     )
-    this_week = sum(daily_counts(ctx.store, ctx.community, now - 7 * DAY, now + 1, 0).values())
+    # Weeks are half-open (now - 7 days, now]: a message exactly a week old is last week's.
+    week = 7 * DAY
+    this_week = sum(daily_counts(ctx.store, ctx.community, now - week + 1, now + 1, 0).values())
     last_week = sum(
-        daily_counts(ctx.store, ctx.community, now - 14 * DAY, now - 7 * DAY, 0).values()
+        daily_counts(ctx.store, ctx.community, now - 2 * week + 1, now - week + 1, 0).values()
     )
     if last_week:
         change = f"{(this_week - last_week) / last_week:+.0%} ({last_week:,} → {this_week:,})"

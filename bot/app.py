@@ -1,0 +1,85 @@
+"""Assembling a running bot from a config: the store, the model, the core and the adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from bot.config import Config, ConfigError
+from bot.core import Core
+from bot.store import Store
+
+log = logging.getLogger("convene")
+
+
+def make_embedder(config: Config, store: Store) -> Any:
+    """The configured sentence-transformers embedder, caching vectors in the store."""
+    from models.embedder import Embedder
+
+    return Embedder(config.model, precision=config.precision, cache=store)
+
+
+async def open_core(config: Config, *, load_model: bool = True) -> Core:
+    """Open the store, load the model off the loop, and start the core."""
+    store = Store(config.database)
+    embedder = make_embedder(config, store)
+    if load_model:
+        await embedder.aload()
+    core = Core(config, store, embedder=embedder)
+    await core.start()
+    return core
+
+
+def platform_adapters(core: Core, config: Config) -> list[Any]:
+    """Adapters for every platform the config enables (tokens checked before connecting)."""
+    adapters: list[Any] = []
+    if config.telegram.enabled:
+        from adapters.telegram_adapter import TelegramAdapter
+
+        adapters.append(TelegramAdapter(core, config.telegram.token("telegram")))
+    if config.discord.enabled:
+        from adapters.discord_adapter import DiscordAdapter
+
+        adapters.append(DiscordAdapter(core, config.discord.token("discord")))
+    return adapters
+
+
+async def run(config: Config) -> None:
+    """Run every enabled adapter on one loop until interrupted; the console if none is."""
+    for platform in (config.telegram, config.discord):
+        if platform.enabled:
+            platform.token("telegram" if platform is config.telegram else "discord")
+    core = await open_core(config)
+    try:
+        adapters = platform_adapters(core, config)
+        if not adapters:
+            from adapters.console import ConsoleAdapter
+
+            print("No platform is enabled in the config: starting the console.")
+            await ConsoleAdapter(core).run()
+            return
+        for adapter in adapters:
+            await adapter.start()
+            log.info("%s connected", adapter.name)
+        await _wait_for_signal()
+        for adapter in reversed(adapters):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+    finally:
+        await core.close()
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    print("Convene is running. Press Ctrl+C to stop.")
+    await stop.wait()
+
+
+__all__ = ["ConfigError", "open_core", "platform_adapters", "run"]

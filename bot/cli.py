@@ -1,0 +1,209 @@
+"""The `convene` command line: demo, chat, run, import, eval.
+
+Examples:
+    convene demo                      build a demo community, show a tour, open the console
+    convene chat --db convene.db      chat on the console in an existing database
+    convene run --config config.toml  connect every platform the config enables
+    convene import telegram result.json --community "Founders Guild"
+    convene import discord export.json
+    convene eval matching --db convene-demo.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load
+from bot.store import StoreError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `convene` script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except (ConfigError, StoreError, _model_error()) as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _model_error() -> type[Exception]:
+    try:
+        from models.embedder import ModelError
+    except ImportError:  # pragma: no cover - the model module is part of the package
+        return ConfigError
+    return ModelError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convene",
+        description="Convene: a bot for startup communities.",
+        epilog="Run `convene COMMAND --help` for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="build a demo community, show a tour, open the console")
+    demo.add_argument("--seed", type=int, default=7, help="demo generator seed (default 7)")
+    demo.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
+    demo.add_argument("--no-chat", action="store_true", help="do not open the console after")
+    demo.set_defaults(func=_demo)
+
+    chat = sub.add_parser("chat", help="chat with the bot on the console")
+    chat.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
+    chat.add_argument("--as", dest="user", default="organizer", help="member to speak as")
+    chat.set_defaults(func=_chat)
+
+    run = sub.add_parser("run", help="connect every platform the config enables")
+    run.add_argument("--config", type=Path, default=Path("config.toml"), help="config file")
+    run.set_defaults(func=_run)
+
+    imp = sub.add_parser("import", help="backfill history from a platform export")
+    imp.add_argument("platform", choices=("telegram", "discord"))
+    imp.add_argument("file", type=Path, help="the export file (JSON)")
+    imp.add_argument("--community", help="community name (Telegram: required)")
+    _store_options(imp)
+    imp.set_defaults(func=_import)
+
+    ev = sub.add_parser("eval", help="evaluate a learned part on this community's data")
+    ev.add_argument("what", choices=("matching",))
+    ev.add_argument("--community", help="community key (default: all)")
+    _store_options(ev)
+    ev.set_defaults(func=_eval)
+
+    dc = sub.add_parser("discord", help="Discord maintenance")
+    dc.add_argument("action", choices=("sync",), help="sync: publish slash commands globally")
+    dc.add_argument("--config", type=Path, default=Path("config.toml"), help="config file")
+    dc.set_defaults(func=_discord)
+    return parser
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--db", type=Path, help="database file")
+    group.add_argument("--config", type=Path, help="config file (its database is used)")
+
+
+def _config_from(args: argparse.Namespace) -> Config:
+    if getattr(args, "config", None):
+        return load(args.config)
+    db = getattr(args, "db", None) or Path("convene.db")
+    return Config(database=db)
+
+
+def _run_async(fn: Callable[[], object]) -> int:
+    return int(asyncio.run(fn()) or 0)  # type: ignore[arg-type]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo_cli import run_demo
+
+    interactive = sys.stdin.isatty() and not args.no_chat
+    return _run_async(lambda: run_demo(args.db, args.seed, chat=interactive))
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.demo_cli import run_chat
+
+    return _run_async(lambda: run_chat(Config(database=args.db), args.user))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.app import run
+
+    config = load(args.config)
+    return _run_async(lambda: run(config))
+
+
+def _import(args: argparse.Namespace) -> int:
+    from bot.store import Store
+
+    if not args.file.is_file():
+        print(f"convene: no file at {args.file}.", file=sys.stderr)
+        return 2
+    config = _config_from(args)
+    store = Store(config.database)
+    try:
+        if args.platform == "telegram":
+            from bot.importers.telegram_export import run_import
+
+            if not args.community:
+                print("convene: name the community: --community NAME", file=sys.stderr)
+                return 2
+            result = run_import(
+                store, args.file, args.community, store_text=config.store_message_text
+            )
+        else:
+            from bot.importers.discord_export import run_import as run_discord_import
+
+            result = run_discord_import(
+                store, args.file, args.community, store_text=config.store_message_text
+            )
+    except _import_error() as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"Imported {result.added:,} records ({result.skipped:,} already there).")
+    return 0
+
+
+def _import_error() -> type[Exception]:
+    from bot.importing import ImportFormatError
+
+    return ImportFormatError
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.features.match_eval import eval_matching
+    from bot.store import Store
+
+    store = Store(_config_from(args).database)
+    try:
+        community = None
+        if args.community:
+            community = store.scalar("SELECT id FROM communities WHERE key = ?", (args.community,))
+            if community is None:
+                print(f"convene: no community with key {args.community!r}.", file=sys.stderr)
+                return 2
+        print(eval_matching(store, community))
+    finally:
+        store.close()
+    return 0
+
+
+def _discord(args: argparse.Namespace) -> int:
+    from adapters.discord_adapter import sync_global
+
+    config = load(args.config)
+    return _run_async(lambda: sync_global(config.discord.token("discord")))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

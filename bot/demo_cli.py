@@ -1,0 +1,46 @@
+"""The interactive parts of `convene demo` and `convene chat`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from adapters.console import ConsoleAdapter
+from bot.app import make_embedder
+from bot.config import Config
+from bot.core import Core, utcnow
+from bot.demo import build_demo, tour
+from bot.store import Store
+
+
+async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
+    """Build the demo community, print the tour, then open the console if asked."""
+    print(f"Building the demo community (seed {seed}) in {db} …", flush=True)
+    store, demo, community = build_demo(db, seed=seed, now=utcnow())
+    config = Config(database=db)
+    embedder = make_embedder(config, store)
+    await embedder.aload()
+    core = Core(config, store, embedder=embedder)
+    await core.start()
+    try:
+        await tour(core, demo, community, sys.stdout)  # type: ignore[arg-type]
+        if chat:
+            print("\nYou are in the demo community's #general as 'organizer' (an admin).")
+            await ConsoleAdapter(core).run()
+        else:
+            print(f"\nOpen the console any time: convene chat --db {db}")
+    finally:
+        await core.close()
+    return 0
+
+
+async def run_chat(config: Config, user: str) -> int:
+    """Open the console chat on an existing (or new) database."""
+    store = Store(config.database)
+    core = Core(config, store, embedder=make_embedder(config, store))  # loads on first use
+    await core.start()
+    try:
+        await ConsoleAdapter(core, user=user).run()
+    finally:
+        await core.close()
+    return 0

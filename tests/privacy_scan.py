@@ -1,0 +1,28 @@
+"""Scan every table of a store for traces of one member (used by privacy tests)."""
+
+from __future__ import annotations
+
+from bot.store import Store
+
+
+def traces(store: Store, member: int, needles: list[str]) -> list[str]:
+    """Cells that still mention the member: ids in member-ish columns, or any needle text."""
+    store.flush()
+    found = []
+    tables = [
+        r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    for table in tables:
+        if table.startswith("sqlite_"):
+            continue
+        cur = store.conn.execute(f'SELECT * FROM "{table}"')  # table names come from the schema
+        columns = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, int) and "member" in column and value == member:
+                    found.append(f"{table}.{column} = {value}")
+                if table == "members" and column == "id" and value == member:
+                    found.append(f"members.id = {value}")
+                if isinstance(value, str) and any(n in value for n in needles):
+                    found.append(f"{table}.{column} = {value!r}")
+    return found

@@ -1,0 +1,216 @@
+"""Dispatch through the fake adapter: commands, activity logging, permissions, errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from adapters.fake import FakeAdapter
+from bot.core import Core
+from bot.feature import Feature
+from bot.replies import Visibility
+from tests.conftest import Clock
+
+
+async def test_plain_messages_are_logged_not_answered(core: Core, chat: FakeAdapter) -> None:
+    assert await chat.say("ana", "hello everyone") == []
+    assert core.store.scalar("SELECT count(*) FROM activity WHERE kind = 0") == 1
+    assert core.store.scalar("SELECT text FROM activity") == "hello everyone"
+
+
+async def test_commands_are_not_logged_as_messages(core: Core, chat: FakeAdapter) -> None:
+    await chat.say("ana", "/help")
+    assert core.store.scalar("SELECT count(*) FROM activity") == 0
+
+
+async def test_help_lists_commands_and_explains_one(chat: FakeAdapter) -> None:
+    [sent] = await chat.say("ana", "/help")
+    assert "/stats [member]" in sent.text and "/leaderboard [days]" in sent.text
+    [sent] = await chat.say("ana", "/help leaderboard")
+    assert "Usage: /leaderboard [days]" in sent.text
+    [sent] = await chat.say("ana", "/help leaderbord")
+    assert "Did you mean /leaderboard?" in sent.text
+
+
+async def test_unknown_command_answers_only_the_sender(chat: FakeAdapter) -> None:
+    [sent] = await chat.say("ana", "/stat")
+    assert sent.reply.visibility is Visibility.ONLY_YOU
+    assert "Did you mean /stats?" in sent.text
+
+
+async def test_wrong_arguments_show_usage(chat: FakeAdapter) -> None:
+    [sent] = await chat.say("ana", "/leaderboard soon")
+    assert "Usage: /leaderboard [days]" in sent.text
+
+
+async def test_stats_counts_days_streak_and_rank(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    for _ in range(3):
+        await chat.say("ana", "morning")
+        await chat.say("bo", "hi")
+        await chat.say("bo", "hi again")
+        clock.advance(days=1)
+    clock.advance(hours=1)
+    [sent] = await chat.say("ana", "/stats")
+    fields = dict(sent.reply.fields)
+    assert fields["Messages"] == "3"
+    assert fields["Active days"] == "3"
+    assert fields["Streak"] == "3 days"
+    assert fields["Rank"].startswith("#2 of 2")
+    [sent] = await chat.say("ana", "/stats Bo")
+    assert dict(sent.reply.fields)["Messages"] == "6"
+
+
+async def test_leaderboard_hides_members_who_opted_out_of_naming(
+    chat: FakeAdapter,
+) -> None:
+    await chat.say("ana", "one")
+    await chat.say("bo", "two")
+    await chat.say("bo", "three")
+    await chat.say("bo", "/privacy named off")
+    [sent] = await chat.say("ana", "/leaderboard")
+    assert "Bo" not in sent.text
+    assert "prefers not to be named" in sent.text
+    assert "Ana — 1 message" in sent.text
+
+
+async def test_activity_reports_week_over_week(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    for _ in range(4):
+        await chat.say("ana", "last week")
+    clock.advance(days=7)
+    for _ in range(6):
+        await chat.say("bo", "this week")
+    [sent] = await chat.say("ana", "/activity 14")
+    fields = dict(sent.reply.fields)
+    assert fields["Week over week"].startswith("+50%")
+    assert fields["Messages"].startswith("10 ")
+    assert fields["Active members"] == "2"
+
+
+async def test_admin_only_commands_are_refused_to_members(core: Core, clock: Clock) -> None:
+    feature = Feature("secret")
+
+    @feature.command("purge", "Admins only.", admin=True)
+    async def purge(ctx: object, args: object) -> str:
+        return "purged"
+
+    local = Core(core.config, core.store, [feature], clock=clock)
+    chat = FakeAdapter(local)
+    chat.admins.add("boss")
+    [refused] = await chat.say("ana", "/purge")
+    assert "admins only" in refused.text
+    [done] = await chat.say("boss", "/purge")
+    assert done.text == "purged"
+
+
+async def test_group_and_dm_only_commands(core: Core, clock: Clock) -> None:
+    feature = Feature("where")
+
+    @feature.command("here", "Group only.", where="group")
+    async def here(ctx: object, args: object) -> str:
+        return "group ok"
+
+    @feature.command("secret", "DM only.", where="dm")
+    async def secret(ctx: object, args: object) -> str:
+        return "dm ok"
+
+    local = Core(core.config, core.store, [feature], clock=clock)
+    chat = FakeAdapter(local)
+    await chat.say("ana", "hello")  # joins the community first
+    assert (await chat.say("ana", "/here"))[0].text == "group ok"
+    assert "private chat" in (await chat.say("ana", "/secret"))[0].text
+    assert (await chat.say("ana", "/secret", direct=True))[0].text == "dm ok"
+    assert "works in the community's group" in (await chat.say("ana", "/here", direct=True))[0].text
+
+
+async def test_a_crashing_handler_gives_an_apology_not_a_traceback(
+    core: Core, clock: Clock
+) -> None:
+    feature = Feature("broken")
+
+    @feature.command("boom", "Always fails.")
+    async def boom(ctx: object, args: object) -> str:
+        raise RuntimeError("internal detail")
+
+    local = Core(core.config, core.store, [feature], clock=clock)
+    chat = FakeAdapter(local)
+    [sent] = await chat.say("ana", "/boom")
+    assert "something went wrong" in sent.text
+    assert "internal detail" not in sent.text and "Traceback" not in sent.text
+    assert await chat.say("ana", "still here?") == []  # keeps serving
+
+
+async def test_direct_message_from_a_stranger_is_answered_kindly(chat: FakeAdapter) -> None:
+    [sent] = await chat.say("zed", "hi bot", direct=True)
+    assert "inside your community's group" in sent.text
+    [sent] = await chat.say("zed", "/help", direct=True)
+    assert "Convene commands" in sent.text
+
+
+async def test_direct_messages_belong_to_the_members_community(
+    core: Core, chat: FakeAdapter
+) -> None:
+    await chat.say("ana", "hello group")
+    [sent] = await chat.say("ana", "/stats", direct=True)
+    assert dict(sent.reply.fields)["Messages"] == "1"
+    assert core.store.scalar("SELECT count(*) FROM activity") == 1  # DMs are not activity
+
+
+async def test_joins_leaves_and_reactions_are_activity(core: Core, chat: FakeAdapter) -> None:
+    for kind in ("join", "reaction", "leave"):
+        await chat.push(chat.event("ana", kind=kind))
+    kinds = [r["kind"] for r in core.store.rows("SELECT kind FROM activity ORDER BY id")]
+    assert kinds == [1, 3, 2]
+
+
+async def test_separate_spaces_are_separate_communities(core: Core, clock: Clock) -> None:
+    one = FakeAdapter(core, space="guild-1")
+    two = FakeAdapter(core, name="fake2", space="guild-2")
+    await one.say("ana", "secret plans in one")
+    await two.say("bo", "two talks")
+    [sent] = await two.say("bo", "/leaderboard")
+    assert "Ana" not in sent.text and "Bo" in sent.text
+    [sent] = await two.say("bo", "/stats Ana")
+    assert "No member called 'Ana'" in sent.text
+
+
+async def test_message_text_is_not_kept_when_the_community_says_so(
+    core: Core, chat: FakeAdapter
+) -> None:
+    await chat.say("ana", "first")
+    community = core.community_for(chat.event("ana"))
+    assert community is not None
+    core.store.set_setting(community, "store_message_text", False)
+    core._text_policy.clear()
+    await chat.say("ana", "second, not stored")
+    rows = core.store.rows("SELECT text, length FROM activity ORDER BY id")
+    assert rows == [{"text": "first", "length": 5}, {"text": None, "length": 18}]
+
+
+async def test_retention_deletes_old_text_but_keeps_counts(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    await chat.say("ana", "an old message")
+    clock.advance(days=31)
+    await chat.say("ana", "a fresh message")
+    core.expire_text()
+    rows = core.store.rows("SELECT text, length FROM activity ORDER BY id")
+    assert rows == [{"text": None, "length": 14}, {"text": "a fresh message", "length": 15}]
+    [sent] = await chat.say("ana", "/stats")
+    assert dict(sent.reply.fields)["Messages"] == "2"
+
+
+async def test_over_long_messages_are_logged_truncated(core: Core, chat: FakeAdapter) -> None:
+    await chat.say("ana", "x" * 9000)
+    row = core.store.rows("SELECT length(text) AS kept, length FROM activity")[0]
+    assert row == {"kept": 4000, "length": 9000}
+
+
+async def test_clock_is_used_for_timestamps(core: Core, chat: FakeAdapter, clock: Clock) -> None:
+    clock.advance(days=2, hours=3)
+    await chat.say("ana", "hello")
+    at = core.store.scalar("SELECT at FROM activity")
+    assert at == int(clock().timestamp())
+    assert clock() - timedelta(days=2) > clock() - timedelta(days=3)
