@@ -39,7 +39,8 @@ def platform_adapters(core: Core, config: Config) -> list[Any]:
     if config.telegram.enabled:
         from adapters.telegram_adapter import TelegramAdapter
 
-        adapters.append(TelegramAdapter(core, config.telegram.token("telegram")))
+        token = config.telegram.token("telegram")
+        adapters.append(TelegramAdapter(core, token, token_env=config.telegram.token_env))
     if config.discord.enabled:
         from adapters.discord_adapter import DiscordAdapter
 
@@ -61,13 +62,17 @@ async def run(config: Config) -> None:
             print("No platform is enabled in the config: starting the console.")
             await ConsoleAdapter(core).run()
             return
-        for adapter in adapters:
-            await adapter.start()
-            log.info("%s connected", adapter.name)
-        await _wait_for_signal()
-        for adapter in reversed(adapters):
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+        started: list[Any] = []
+        try:
+            for adapter in adapters:
+                await adapter.start()
+                started.append(adapter)
+                log.info("%s connected", adapter.name)
+            await _wait_for_signal()
+        finally:
+            for adapter in reversed(started):
+                with contextlib.suppress(Exception):
+                    await adapter.stop()
     finally:
         await core.close()
 

@@ -9,21 +9,25 @@ from adapters.console import ConsoleAdapter
 from bot.app import make_embedder
 from bot.config import Config
 from bot.core import Core, utcnow
-from bot.demo import build_demo, tour
+from bot.demo import demo_end, fresh_database, load_demo, tour
+from bot.demo_data import generate
 from bot.store import Store
 
 
 async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
     """Build the demo community, print the tour, then open the console if asked."""
     print(f"Building the demo community (seed {seed}) in {db} …", flush=True)
-    store, demo, community = build_demo(db, seed=seed, now=utcnow())
+    fresh_database(db)
     config = Config(database=db)
+    store = Store(db)
     embedder = make_embedder(config, store)
-    await embedder.aload()
     core = Core(config, store, embedder=embedder)
+    demo = generate(seed, end=demo_end(utcnow()))
+    community, ids = load_demo(core, demo)
+    await embedder.aload()
     await core.start()
     try:
-        await tour(core, demo, community, sys.stdout)  # type: ignore[arg-type]
+        await tour(core, demo, community, ids, sys.stdout)
         if chat:
             print("\nYou are in the demo community's #general as 'organizer' (an admin).")
             await ConsoleAdapter(core).run()

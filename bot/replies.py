@@ -62,7 +62,7 @@ class Reply:
     attachment: Attachment | None = None
     visibility: Visibility = Visibility.PUBLIC
     to: Target | None = None
-    mention_user: str | None = None  # a platform user id the text may notify (never mass mentions)
+    mention_user: str | None = None  # one platform user id the text may notify; never mass mentions
     slow: bool = False  # produced by slow work: adapters defer interactions before it
 
     def with_target(self, target: Target) -> Reply:

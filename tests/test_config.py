@@ -29,15 +29,24 @@ def test_defaults_without_a_file() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({"privacy": {"text_retention_days": "thirty"}}, r"text_retention_days = 'thirty'.*whole number.*Fix: e\.g\. text_retention_days = 30"),
+        (
+            {"privacy": {"text_retention_days": "thirty"}},
+            r"text_retention_days = 'thirty'.*whole number.*Fix: e\.g\. text_retention_days = 30",
+        ),
         ({"privacy": {"text_retention_days": 0}}, r"text_retention_days = 0 .*at least 1"),
-        ({"bot": {"timezone": "Mars/Olympus"}}, r'timezone = "Mars/Olympus" is not a known timezone.*Europe/Berlin'),
+        (
+            {"bot": {"timezone": "Mars/Olympus"}},
+            r'timezone = "Mars/Olympus" is not a known timezone.*Europe/Berlin',
+        ),
         ({"bot": {"colour": "blue"}}, r"\[bot\] has an unknown key 'colour'.*database"),
         ({"chat": {}}, r"unknown section \[chat\]"),
         ({"privacy": {"store_message_text": "yes"}}, r"store_message_text = 'yes'.*true or false"),
         ({"bot": {"precision": "int8"}}, r'precision = "int8".*"auto", "fp32" or "bf16"'),
         ({"communities": [{"discord_guilds": ["1"]}]}, r"\[\[communities\]\] #1 needs a name"),
-        ({"communities": [{"name": "X", "telegram_chats": "-100"}]}, r"telegram_chats must be a list"),
+        (
+            {"communities": [{"name": "X", "telegram_chats": "-100"}]},
+            r"telegram_chats must be a list",
+        ),
         ({"matching": {"weekly_request_cap": True}}, r"weekly_request_cap = True.*whole number"),
     ],
 )

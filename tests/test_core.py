@@ -74,9 +74,7 @@ async def test_leaderboard_hides_members_who_opted_out_of_naming(
     assert "Ana — 1 message" in sent.text
 
 
-async def test_activity_reports_week_over_week(
-    core: Core, chat: FakeAdapter, clock: Clock
-) -> None:
+async def test_activity_reports_week_over_week(core: Core, chat: FakeAdapter, clock: Clock) -> None:
     for _ in range(4):
         await chat.say("ana", "last week")
     clock.advance(days=7)

@@ -58,9 +58,7 @@ async def test_export_sends_a_json_file_privately(core: Core, chat: FakeAdapter)
     assert [a["kind"] for a in data["activity"]] == ["message", "reaction"]
 
 
-async def test_forget_asks_first_and_cancel_keeps_everything(
-    core: Core, chat: FakeAdapter
-) -> None:
+async def test_forget_asks_first_and_cancel_keeps_everything(core: Core, chat: FakeAdapter) -> None:
     await chat.say("ana", "keep me")
     [sent] = await chat.say("ana", "/forget")
     assert [b.label for b in sent.reply.buttons] == ["Yes, delete everything", "Cancel"]

@@ -7,6 +7,16 @@ from bot.feature import Feature
 
 def default_features() -> list[Feature]:
     """Every built-in feature (a fresh list; the Feature objects are module singletons)."""
-    from bot.features import activity, help, privacy
+    from bot import scheduler
+    from bot.features import activity, digests, help, matching, privacy, profiles, rounds
 
-    return [help.feature, activity.feature, privacy.feature]
+    return [
+        help.feature,
+        scheduler.feature,
+        activity.feature,
+        profiles.feature,
+        matching.feature,
+        rounds.feature,
+        digests.feature,
+        privacy.feature,
+    ]

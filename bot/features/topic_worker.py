@@ -1,0 +1,135 @@
+"""Background embedding of chat messages, so a digest finds their vectors already cached.
+
+The message listener only queues (community, text); a background task batches the queue and
+encodes it through `core.embedder.aencode` (a worker thread, cached in the store's `vectors`
+table by text hash), so the event loop never waits for the model.
+
+Busy communities are sampled per day with a *bottom-k sketch*: of a day's distinct texts we
+keep the `DAILY_SAMPLE` with the smallest CRC-32. The digest picks its sample with the same
+rule (`bottom_k`), so it finds the worker's vectors in the cache; the worker encodes about
+k·(1 + ln(m/k)) texts for m distinct texts a day, which keeps the cost bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import zlib
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger("convene.topics")
+DAILY_SAMPLE = 400  # distinct texts per community and UTC day used for topics
+QUEUE_LIMIT = 20_000  # texts waiting for the model; beyond this new ones are dropped
+BATCH = 128
+DAY = 86400
+
+
+def priority(text: str) -> int:
+    """The sampling key of a text: stable across processes, cheap (CRC-32)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def bottom_k(texts: Iterable[str], k: int = DAILY_SAMPLE) -> list[str]:
+    """The k distinct texts with the smallest `priority` (all of them if fewer)."""
+    distinct = {priority(t): t for t in texts}
+    return [distinct[p] for p in heapq.nsmallest(k, distinct)]
+
+
+class _DaySketch:
+    """The k smallest priorities seen so far in one (community, day)."""
+
+    __slots__ = ("heap", "seen")
+
+    def __init__(self) -> None:
+        self.heap: list[int] = []  # negated priorities: heap[0] is minus the largest kept
+        self.seen: set[int] = set()
+
+    def offer(self, key: int, k: int) -> bool:
+        if key in self.seen:
+            return False
+        if len(self.heap) < k:
+            heapq.heappush(self.heap, -key)
+        elif key < -self.heap[0]:
+            self.seen.discard(-heapq.heappushpop(self.heap, -key))
+        else:
+            return False
+        self.seen.add(key)
+        return True
+
+
+class TopicWorker:
+    """Queues message texts cheaply and embeds them in batches in the background."""
+
+    def __init__(self, core: Core, *, daily_sample: int = DAILY_SAMPLE, idle: float = 2.0):
+        self.core = core
+        self.daily_sample = daily_sample
+        self.idle = idle
+        self.queue: deque[str] = deque()
+        self.dropped = 0
+        self.encoded = 0
+        self._days: dict[tuple[int, int], _DaySketch] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def offer(self, community: int, at: int, text: str) -> bool:
+        """Queue a text if it belongs to its day's sample; cheap, never blocks."""
+        if self.core.embedder is None or not text.strip():
+            return False
+        day = at // DAY
+        sketch = self._days.get((community, day))
+        if sketch is None:
+            self._forget_old_days(day)
+            sketch = self._days[(community, day)] = _DaySketch()
+        if not sketch.offer(priority(text), self.daily_sample):
+            return False
+        if len(self.queue) >= QUEUE_LIMIT:
+            self.dropped += 1
+            return False
+        self.queue.append(text)
+        if len(self.queue) >= BATCH:
+            self._wake.set()
+        return True
+
+    def _forget_old_days(self, today: int) -> None:
+        for key in [k for k in self._days if k[1] < today - 1]:
+            del self._days[key]
+
+    async def drain(self) -> int:
+        """Encode everything queued now; returns how many texts were sent to the embedder."""
+        done = 0
+        while self.queue and self.core.embedder is not None:
+            batch = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
+            try:
+                await self.core.embedder.aencode(batch)
+            except Exception:
+                log.exception("background embedding failed for %s texts", len(batch))
+                continue
+            done += len(batch)
+        self.encoded += done
+        return done
+
+    async def run(self) -> None:
+        """The background loop: wake on a full batch or after `idle` seconds."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle)
+            self._wake.clear()
+            await self.drain()
+
+    def start(self) -> None:
+        if self._task is None and self.core.embedder is not None:
+            self._task = asyncio.create_task(self.run(), name="convene-topics")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
