@@ -99,8 +99,7 @@ class ConsoleAdapter:
         elif word.isdigit():
             index = int(word) - 1
             if not 0 <= index < len(self.buttons):
-                self.write("(no such button: the last reply has "
-                           f"{len(self.buttons)} button(s))")
+                self.write(f"(no such button: the last reply has {len(self.buttons)} button(s))")
             else:
                 await self._send(self._event(self.buttons[index].callback, kind="button"))
         else:

@@ -14,10 +14,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import aiohttp
+import discord
+from discord import app_commands
 
 from adapters.base import route, target_for
 from adapters.discord_commands import build, command_line
@@ -37,12 +40,6 @@ from bot.core import Core
 from bot.events import ChatEvent
 from bot.features.backfill import HistoryReport
 from bot.replies import Capabilities, Reply, Target, Visibility
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-    import aiohttp
-    import discord
-    from discord import app_commands
 
 log = logging.getLogger("convene.discord")
 discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # Convene has no voice
@@ -517,14 +514,9 @@ async def sync_global(token: str, config: Config | None = None) -> int:
 
     Only the command registry is needed, so the core runs on an in-memory store.
     """
-    from bot.features import default_features
-    from bot.features.backfill import feature as backfill_feature
     from bot.store import Store
 
-    features = default_features()
-    if backfill_feature not in features:
-        features.append(backfill_feature)
-    core = Core(config or Config(database=Path(":memory:")), Store(":memory:"), features)
+    core = Core(config or Config(database=Path(":memory:")), Store(":memory:"))
     try:
         count = await DiscordAdapter(core, token).sync_global()
     finally:

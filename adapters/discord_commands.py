@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import inspect
 import shlex
-import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import discord
+from discord import app_commands
+
 from bot.commands import Arg, Command, CommandError
 from bot.text import shorten
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-    import discord
-    from discord import app_commands
 
 SlashRunner = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
 DESCRIPTION_LIMIT = 100

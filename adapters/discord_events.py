@@ -6,13 +6,9 @@ message content intent a guild message arrives with empty text: only its count i
 
 from __future__ import annotations
 
-import warnings
+import discord
 
 from bot.events import ChatEvent, EventKind
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-    import discord
 
 PLATFORM = "discord"
 MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)

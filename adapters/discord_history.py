@@ -9,19 +9,16 @@ nor an earlier import counts anything twice.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
+import discord
 
 from adapters.discord_interactions import current
 from bot.features.backfill import HistoryReport
 from bot.importing import ImportedRecord, import_records
 from bot.text import plural
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-    import discord
 
 if TYPE_CHECKING:
     from adapters.discord_adapter import DiscordAdapter

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import warnings
 from typing import Any
 
-from adapters.discord_render import Outgoing
+import discord
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-    import discord
+from adapters.discord_render import Outgoing
 
 log = logging.getLogger("convene.discord")
 

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import io
 import logging
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import discord
+
 from bot.replies import Attachment, Button, Reply
 from bot.text import defuse_mentions, shorten, split_message
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)  # discord.py imports audioop
-    import discord
 
 log = logging.getLogger("convene.discord")
 

@@ -4,9 +4,9 @@ Usage:
     .venv/bin/python bench/digest.py [--rows 1000000] [--keep]
 
 Writes the rows straight into a temp SQLite file through the real schema: the demo
-community's 8 weeks of chat (bot/demo_data.py, ~20,000 distinct texts with planted rising
-topics) repeated with jittered times and spread over 2,000 members until there are `--rows`
-messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
+community's 8 weeks of chat (bot/demo_data.py at 1,500 messages a day: tens of thousands of
+distinct texts, planted rising topics) repeated with jittered times and spread over 2,000
+members until there are `--rows` messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
 measured; the digest only reads vectors), then the digest is built as the scheduler would.
 
 Printed: setup figures, the digest build time with its SQL, topic and chart parts, and the

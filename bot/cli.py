@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="backfill history from a platform export")
     imp.add_argument("platform", choices=("telegram", "discord"))
-    imp.add_argument("file", type=Path, help="the export file (JSON)")
+    imp.add_argument("file", type=Path, help="the export file (JSON; Discord: also a folder)")
     imp.add_argument("--community", help="community name (Telegram: required)")
     _store_options(imp)
     imp.set_defaults(func=_import)
@@ -140,8 +140,8 @@ def _run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from bot.store import Store
 
-    if not args.file.is_file():
-        print(f"convene: no file at {args.file}.", file=sys.stderr)
+    if not args.file.exists():
+        print(f"convene: no file or folder at {args.file}.", file=sys.stderr)
         return 2
     config = _config_from(args)
     store = Store(config.database)

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from adapters.base import render_plain
 from adapters.console import CHAT, SPACE, ConsoleAdapter
 from bot.core import Core
 from bot.demo_data import DemoCommunity, DemoMember
+from bot.features.digests import latest_digest
 from bot.features.matching import demo_matches
 from bot.features.profile_store import save_profile
 from bot.profile import Profile
@@ -39,9 +41,7 @@ def load_demo(core: Core, demo: DemoCommunity) -> tuple[int, list[int]]:
     for m in demo.members:
         joined = int(m.joined_at.timestamp())
         ids.append(store.member(community, "console", m.name, m.name, joined).id)
-        store.add_activity(
-            community, ids[-1], chats[CHAT], joined, ACTIVITY_KINDS["join"], 0, None
-        )
+        store.add_activity(community, ids[-1], chats[CHAT], joined, ACTIVITY_KINDS["join"], 0, None)
     keep_text = core.stores_text(community)
     for msg in demo.messages:
         store.add_activity(
@@ -79,8 +79,10 @@ def _profile(member: int, m: DemoMember) -> Profile:
     )
 
 
-async def tour(core: Core, demo: DemoCommunity, community: int, ids: list[int], out: TextIO) -> None:
-    """Run real commands through the console adapter and print what they answer."""
+async def tour(
+    core: Core, demo: DemoCommunity, community: int, ids: list[int], out: TextIO, chart: Path
+) -> None:
+    """Run real commands through the console adapter, then show matches and the digest."""
     talk = Counter(m.member for m in demo.messages)
     speaker = demo.members[talk.most_common(1)[0][0]]
     console = ConsoleAdapter(core, user=speaker.name, stdout=out)
@@ -98,4 +100,11 @@ async def tour(core: Core, demo: DemoCommunity, community: int, ids: list[int], 
     founder = demo.planted.intros[0][0]
     out.write(f"\n--- Who should {demo.members[founder].name} meet, and why\n")
     out.write(await demo_matches(core, community, ids[founder], n=3) + "\n")
+    out.write("\n--- The latest weekly digest (embedding a sample of the messages first)\n")
+    out.flush()
+    digest = await latest_digest(core, community)
+    out.write(render_plain(digest.reply) + "\n")
+    if digest.chart:
+        chart.write_bytes(digest.chart)
+        out.write(f"\nThe digest's chart is in {chart}\n")
     core.adapters.pop(console.name, None)

@@ -140,6 +140,15 @@ FILLERS: dict[str, tuple[str, ...]] = {
             "data scientist", "account executive", "frontend engineer"),
     "skill": ("ML", "fintech", "mobile", "embedded", "B2B sales", "data infrastructure"),
     "analytics": ("Amplitude", "Mixpanel", "PostHog", "Heap"),
+    "ago": ("last month", "two weeks ago", "this spring", "a few months ago", "last week",
+            "in September"),
+    "pitchtime": ("2:55", "3:10", "2:40", "3:30"),
+    "hours": ("4.5", "5", "5.5", "6"),
+    "selfcare": ("Go for a walk", "Take a real lunch break", "Log off early", "Call a friend"),
+    "q": ("150", "200", "300", "400"),
+    "buyer": ("bank", "hospital", "insurance", "Fortune 500", "telco"),
+    "soon": ("next month", "in two weeks", "in January", "after the holidays"),
+    "nationality": ("German", "French", "Dutch", "Spanish", "Italian", "Swedish"),
     "conference": ("Web Summit", "SaaStr", "Slush", "Collision", "VivaTech"),
 }
 
@@ -151,5 +160,11 @@ QUESTION_OPENERS: tuple[str, ...] = (
 CLOSERS: tuple[str, ...] = (" 😅", " DMs open", " (long time lurker here)", " 🙏")
 QUESTION_CLOSERS: tuple[str, ...] = (
     " Thoughts?", " Any advice appreciated 🙏", " Would love to hear from you", " thanks in advance!",
+)
+# Context people add at the end of a message.
+CONTEXTS: tuple[str, ...] = (
+    " (we're {stage}, {sector})", " cc @{first}", " — asking for our {sector} startup",
+    " (context: {mrr} MRR)", " @{first} you mentioned this last week?", " (based in {city})",
+    " — {first} and I were just discussing this", " (team of {n})",
 )
 # fmt: on

@@ -27,7 +27,7 @@ async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
     await embedder.aload()
     await core.start()
     try:
-        await tour(core, demo, community, ids, sys.stdout)
+        await tour(core, demo, community, ids, sys.stdout, db.with_name("convene-demo-digest.png"))
         if chat:
             print("\nYou are in the demo community's #general as 'organizer' (an admin).")
             await ConsoleAdapter(core).run()

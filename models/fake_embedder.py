@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from models.embedder import CachedEncoder, VectorCache
+from models.vector_cache import CachedEncoder, VectorCache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "ly", "s")

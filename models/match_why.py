@@ -10,13 +10,13 @@ from bot.profile import Profile
 from models.match_rules import norm_region
 
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+|\s+[•·–—-]\s+")
-_COMMA_SPLIT = re.compile(r",\s+|\s+and\s+")
+_COMMA_SPLIT = re.compile(r",\s+(?:and\s+)?|\s+and\s+")
 LONG_CLAUSE_WORDS = 18
 QUOTE_CHARS = 90
 FUNDING_CUE = 0.2
 _FUNDING = re.compile(
     r"\b(invest\w*|fund\w*|angels?|capital|vc|raise|raising|round|money|cheques?|checks?"
-    r"|financ\w*|debt|equity|backers?)\b",
+    r"|financ\w*|debt|equity|backers?|series [a-d]|pre-seed)\b",
     re.IGNORECASE,
 )
 

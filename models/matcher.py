@@ -9,48 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from bot.profile import ROLES, Profile
-from models.embedder import normalize_rows
 from models.match_rules import ATTR_COLUMNS, allowed, attributes, bonus, norm_region
+from models.match_types import MatchError, Suggestion, TextEncoder, mutual
 from models.match_why import clauses, closest_clause, facts, matched_phrases, quote
+from models.vector_cache import normalize_rows
 from models.vector_index import RowStore, VectorIndex, top_rows
+
+__all__ = ["MatchError", "Matcher", "Suggestion", "TextEncoder", "mutual"]
 
 REQUESTER_WEIGHT = 0.65  # weight of "they offer what I seek" in a suggestion's score
 HEADLINE_WEIGHT = 0.35  # share of the headline mixed into the offers vector
 SHORTLIST = 256  # candidates re-scored on both sides after the one-sided scan
 MMR_LAMBDA = 0.75  # 1.0 = pure score, lower = more diverse
 MMR_POOL = 4  # MMR picks n out of MMR_POOL * n best candidates
-MIN_FIT = 0.01
 ENCODE_CHUNK = 1024  # texts per worker-thread job while syncing
-
-
-class TextEncoder(Protocol):
-    """What the matcher needs from an embedder (Embedder and FakeEmbedder both fit)."""
-
-    dim: int
-
-    async def aload(self) -> None: ...
-
-    async def aencode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-class MatchError(ValueError):
-    """A matching request that cannot be answered; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """One suggested member with the two one-sided fits and the reasons."""
-
-    member: int
-    score: float
-    fit_ab: float  # how well their offers meet the requester's seeks
-    fit_ba: float  # how well the requester's offers meet their seeks
-    why: list[str]
 
 
 @dataclass(slots=True)
@@ -60,13 +36,6 @@ class _Entry:
     offers_vecs: np.ndarray
     seeks: list[str]
     seeks_vecs: np.ndarray
-
-
-def mutual(fit_ab: np.ndarray, fit_ba: np.ndarray, weight: float) -> np.ndarray:
-    """Weighted geometric mean of the two fits (clipped to [MIN_FIT, 1])."""
-    a = np.clip(fit_ab, MIN_FIT, 1.0)
-    b = np.clip(fit_ba, MIN_FIT, 1.0)
-    return (a**weight * b ** (1.0 - weight)).astype(np.float32)
 
 
 def _texts(p: Profile) -> tuple[str, str, list[str], list[str]]:
@@ -272,11 +241,12 @@ class Matcher:
         """`b` as a suggestion for `a` with reasons, or None if a hard filter forbids the pair."""
         row_a, row_b = self._row(a), self._row(b)
         assert self._offers is not None
+        assert self._seeks is not None
         cols_b = self._cols(np.array([row_b]))
         a_attrs = {name: col[row_a] for name, col in self._cols().items()}
         if a == b or not allowed(a_attrs, cols_b, None)[0]:
             return None
-        fit_ab = np.array([self._seeks.matrix[row_a] @ self._offers.matrix[row_b]])  # type: ignore[union-attr]
+        fit_ab = np.array([self._seeks.matrix[row_a] @ self._offers.matrix[row_b]])
         fit_ba = self._fit_ba(row_a, np.array([row_b]), fit_ab)
         score = mutual(fit_ab, fit_ba, REQUESTER_WEIGHT) + bonus(a_attrs, cols_b)
         return self._suggestion(a, b, float(score[0]), float(fit_ab[0]), float(fit_ba[0]))

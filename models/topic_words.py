@@ -21,7 +21,7 @@ _FILLER = """
     psa random thought ok so pls please welcome oh ah wait congrats congratulations awesome
     amazing point happy glad sure really just like know think want need got get lot lots thing
     things guy anybody ping ps re don't i'm it's that's we're you're i've we've can't let's ur u
-    day's today tomorrow tonight week month year hear advance time
+    day's today tomorrow tonight week month year hear advance time open
 """
 CHAT_FILLER = frozenset(_FILLER.split())
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | CHAT_FILLER
@@ -79,8 +79,9 @@ def class_tfidf(texts: list[str], labels: np.ndarray, classes: int) -> tuple[np.
     return ctfidf(counts), vocabulary
 
 
-def same_words(scores: np.ndarray, vocabulary: list[str], top: int = 5, shared: int = 3) -> np.ndarray:
-    """Group index per class: classes whose `top` best single words share `shared` are joined."""
+def same_words(scores: np.ndarray, vocabulary: list[str], top: int = 6, shared: int = 3) -> np.ndarray:
+    """Group index per class: classes whose `top` highest-scoring single words share `shared`
+    words are joined (pass raw counts to compare the most frequent words)."""
     classes = scores.shape[0]
     group = np.arange(classes)
     single = np.array([" " not in term for term in vocabulary], dtype=bool)

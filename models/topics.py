@@ -121,7 +121,7 @@ def cluster(
     Args:
         timeline: messages per (vector, period), shape (len(vecs), periods).
     """
-    k = int(np.clip(round(math.sqrt(weights.sum() / 2)), 1, 150))
+    k = int(np.clip(round(math.sqrt(weights.sum())), 1, 200))
     k = min(k, vecs.shape[0])
     if k <= 1:
         cents = _normalize(vecs.mean(axis=0, keepdims=True)).astype(np.float32)
@@ -318,8 +318,7 @@ def _report(
         if members.size == 0:
             continue
         terms = top_terms(scores[c], vocabulary, n_keywords) if vocabulary else []
-        if not terms:  # nothing distinctive to say: chit-chat
-            final[members] = SMALL_TALK
+        if not terms:  # no word shared by two of its messages: not a topic
             continue
         cur = int(in_current[members].sum())
         previous, growth, status = trend(

@@ -10,9 +10,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-# Rows per matrix-vector product in a scan: big enough for BLAS, small enough that a
-# chunk's scores are still in cache when they are masked.
-SCAN_CHUNK = 131_072
+# Rows per matrix product when a query has several vectors.
+SCAN_CHUNK = 65_536
 
 
 class RowStore:
@@ -148,7 +147,7 @@ class VectorIndex:
         return self._store.remove(key)
 
     def scores(self, query: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Similarity of `query` with every row, scanned in chunks into one output buffer.
+        """Similarity of `query` with every row, into a reused output buffer.
 
         A 2-D query (q, dim) gives the row-wise maximum over its q vectors.
         """
@@ -159,12 +158,12 @@ class VectorIndex:
             out = self._scores[:n]
         matrix = self.matrix
         query = np.asarray(query, dtype=np.float32)
-        for start in range(0, n, SCAN_CHUNK):
+        if query.ndim == 1:  # one BLAS gemv streams the matrix once, at memory bandwidth
+            np.dot(matrix, query, out=out)
+            return out
+        for start in range(0, n, SCAN_CHUNK):  # chunks bound the (rows, q) temporary
             stop = min(start + SCAN_CHUNK, n)
-            if query.ndim == 1:
-                np.dot(matrix[start:stop], query, out=out[start:stop])
-            else:
-                np.max(matrix[start:stop] @ query.T, axis=1, out=out[start:stop])
+            np.max(matrix[start:stop] @ query.T, axis=1, out=out[start:stop])
         return out
 
     def search(

@@ -18,7 +18,7 @@ import pytest
 from adapters.fake import FakeAdapter
 from bot.config import Config
 from bot.core import Core
-from bot.features import digest_data
+from bot.features import topic_worker
 from bot.features.digests import latest_digest, worker
 from bot.features.topic_worker import TopicWorker, bottom_k
 from bot.store import Store
@@ -84,6 +84,8 @@ async def test_background_worker_runs_off_the_loop_when_started(
             break
         await asyncio.sleep(0.01)
     assert w.encoded == 1
+    assert core.embedder is not None
+    assert core.embedder.encoded_texts == 1
     assert not w.queue
 
 
@@ -124,7 +126,7 @@ async def test_digest_shows_the_rising_topic_from_cached_vectors(
 async def test_busy_days_are_sampled_and_the_digest_says_so(
     core: Core, chat: FakeAdapter, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(digest_data, "DAILY_SAMPLE", 5)
+    monkeypatch.setattr(topic_worker, "DAILY_SAMPLE", 5)
     clock.now = NOW
     await four_weeks(chat)
     digest = await latest_digest(core, 1, end=NOW)
@@ -160,3 +162,21 @@ async def test_without_a_model_the_digest_has_no_topics_but_still_posts(
     assert digest.topics is None
     assert dict(digest.reply.fields)["Messages"].startswith("21")
     await core.close()
+
+
+async def test_history_that_bypassed_the_listener_is_backfilled(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    from bot.features.digests import prepare_topics
+
+    clock.now = NOW
+    await four_weeks(chat, per_day=6)
+    worker(core).queue.clear()  # as if imported straight into the store
+    encoded = await prepare_topics(core, 1)
+    assert encoded > 20
+    assert await prepare_topics(core, 1) == 0  # everything is cached now
+    before = core.embedder.encoded_texts  # type: ignore[union-attr]
+    digest = await latest_digest(core, 1, end=NOW)
+    assert core.embedder.encoded_texts == before  # type: ignore[union-attr]
+    assert digest.topics is not None
+    assert "waiting for topic analysis" not in digest.reply.text

@@ -18,7 +18,7 @@ from bot.config import Config, ConfigError
 from bot.context import Answer, Context
 from bot.core import Core
 from bot.feature import Feature
-from bot.features import backfill, default_features
+from bot.features import default_features
 from bot.replies import Attachment, Reply, Target
 from bot.store import ACTIVITY_KINDS, Store
 from tests.fakes.discord_server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Json
@@ -76,7 +76,7 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 async def core(tmp_path: Path) -> AsyncIterator[Core]:
     store = Store(tmp_path / "c.db")
-    features = [*default_features(), backfill.feature, slow_feature]
+    features = [*default_features(), slow_feature]
     c = Core(Config(database=tmp_path / "c.db"), store, features)
     yield c
     await c.close()

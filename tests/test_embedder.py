@@ -113,6 +113,36 @@ async def test_aencode_runs_in_one_worker_thread_off_the_loop() -> None:
         emb.close()
 
 
+class _ThreadRecordingCache(MemoryVectorCache):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[int] = set()
+
+    def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        self.threads.add(threading.get_ident())
+        return super().get_many(model_id, hashes)
+
+    def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        self.threads.add(threading.get_ident())
+        super().put_many(model_id, vectors)
+
+
+async def test_aencode_touches_the_cache_on_the_loop_thread_only() -> None:
+    cache = _ThreadRecordingCache()
+    emb = _RecordingFake()
+    emb.cache = cache
+    try:
+        first = await emb.aencode(["one text", "two texts", "one text"])
+        again = await emb.aencode(["two texts"])
+        np.testing.assert_array_equal(first[1], again[0])
+        assert cache.threads == {threading.get_ident()}
+        assert threading.get_ident() not in emb.threads
+        assert emb.encoded_texts == 2
+        assert len(cache) == 2
+    finally:
+        emb.close()
+
+
 async def test_closed_embedder_refuses_work() -> None:
     emb = FakeEmbedder(dim=8)
     emb.close()

@@ -294,3 +294,47 @@ def test_vector_index_bulk_add_matches_single_adds() -> None:
     assert bulk.row_of(45) == 45
     with pytest.raises(ValueError, match="dimension"):
         bulk.add_many(np.arange(2), vecs[:3])
+
+
+def test_why_prefers_money_needs_for_investors_only() -> None:
+    from models.match_why import clauses, matched_phrases
+
+    needs = ["A seed investor for our round", "Help selling to hospitals"]
+    assert clauses("A seed investor for our round. Help selling to hospitals") == needs
+    need_vecs = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    offers = ["We back health startups", "We sell to hospitals"]
+    offer_vecs = np.array([[0.9, 0.1], [0.1, 0.9]], dtype=np.float32)
+    whole = np.array([0.6, 0.7], dtype=np.float32)  # slightly closer to the hospital need
+    assert matched_phrases(needs, need_vecs, offers, offer_vecs, whole, investor=False) == (
+        "We sell to hospitals",
+        "Help selling to hospitals",
+    )
+    assert matched_phrases(needs, need_vecs, offers, offer_vecs, whole, investor=True) == (
+        "We back health startups",
+        "A seed investor for our round",
+    )
+    assert matched_phrases([], need_vecs[:0], offers, offer_vecs, whole, investor=True) is None
+
+
+def test_clauses_split_long_sentences() -> None:
+    from models.match_why import clauses, quote
+
+    text = (
+        "We lead first institutional rounds in digital health and medtech, and we're used to "
+        "hospital deals taking 18 months to close.\nAlso: mentoring"
+    )
+    assert clauses(text) == [
+        "We lead first institutional rounds in digital health",
+        "we're used to hospital deals taking 18 months to close",
+        "Also: mentoring",
+    ]
+    assert quote("word " * 40, limit=20) == "“word word word…”"
+
+
+def test_multi_vector_query_takes_the_best_row_score() -> None:
+    rng = np.random.default_rng(3)
+    index = VectorIndex(6)
+    index.add_many(np.arange(10), rng.standard_normal((10, 6)).astype(np.float32))
+    queries = rng.standard_normal((3, 6)).astype(np.float32)
+    expected = (index.matrix @ queries.T).max(axis=1)
+    np.testing.assert_allclose(index.scores(queries), expected, rtol=1e-5)

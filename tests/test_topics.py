@@ -1,6 +1,6 @@
-"""Topic extraction (models/topics.py) on constructed chat, with the deterministic FakeEmbedder.
-
-Quality on the demo community with the real bundled model is in tests/test_topics_model.py.
+"""Topic extraction (models/topics.py): unit tests on constructed chat with the deterministic
+FakeEmbedder, and (marked `model`) planted-topic recall on the demo community with the real
+bundled model.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from bot.demo_data import generate, week_of
+from models.embedder import Embedder, MemoryVectorCache
 from models.fake_embedder import FakeEmbedder
 from models.topic_words import class_tfidf, content_tokens, top_terms
 from models.topics import SMALL_TALK, UNASSIGNED, extract_topics, trend
@@ -31,7 +32,7 @@ RISING = (
     "is a 10M valuation cap normal for a seed safe",
 )
 FADING = (
-    "who waters the office plants during the holidays",
+    "who does the watering of the office plants during the holidays",
     "office plants need watering twice a week",
     "the office plants look sad, watering schedule anyone",
     "new watering rota for the office plants",
@@ -177,7 +178,7 @@ def test_class_tfidf_prefers_words_distinctive_to_a_class() -> None:
     assert second[0] in ("pricing", "usage")
     startup = vocabulary.index("startup")
     assert scores[0, startup] < scores[0, vocabulary.index("hiring")]  # shared word scores lower
-    assert not {"startup"} & (_words(first) | _words(second))
+    assert "startup" not in first + second  # the word every class uses names none
 
 
 def test_chat_filler_has_no_content_words() -> None:
@@ -217,3 +218,68 @@ def test_twenty_thousand_messages_take_a_few_seconds() -> None:
     print(f"\n20k messages: {elapsed:.2f} s, {len(report.topics)} topics")
     assert len(report.topics) > 0
     assert elapsed < 10.0  # a few seconds on 2 busy cores
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Iterator[Embedder]:
+    embedder = Embedder(cache=MemoryVectorCache(), batch_size=128)
+    embedder.load()
+    yield embedder
+    embedder.close()
+
+
+def _found(report_rising: list, keywords: tuple[str, ...]) -> bool:
+    """A planted topic is found if a rising topic names >= 2 of its planted keywords."""
+    return any(len(_words(t.keywords) & set(keywords)) >= 2 for t in report_rising)
+
+
+@pytest.mark.model
+def test_planted_rising_topics_are_found_with_the_real_model(bundled: Embedder) -> None:
+    community = generate(7, end=datetime(2026, 11, 30, tzinfo=UTC), messages_per_day=120)
+    texts = [m.text for m in community.messages]
+    weeks = np.array([week_of(community, m.at) for m in community.messages])
+    started = time.perf_counter()
+    vectors = bundled.encode(texts)
+    encoded = time.perf_counter() - started
+    found, unassigned, rising_counts = [], [], []
+    started = time.perf_counter()
+    for topic in community.planted.topics:
+        window = weeks <= topic.rises_in_week  # the digest run of the week the topic rises
+        subset = [t for t, keep in zip(texts, window, strict=True) if keep]
+        report = extract_topics(subset, vectors[window], weeks[window])
+        found.append(_found(report.rising, topic.keywords))
+        unassigned.append(report.unassigned_share)
+        rising_counts.append(len(report.rising))
+        assert report.unassigned_share < 0.1
+        print(
+            f"\n  week {topic.rises_in_week} {topic.name}: found={found[-1]} "
+            f"rising={len(report.rising)} unassigned={report.unassigned_share:.1%} "
+            f"small talk={report.small_talk_share:.1%}"
+        )
+    recall = sum(found) / len(found)
+    print(
+        f"\n{len(texts)} messages, encoded in {encoded:.0f} s ({bundled.precision}); "
+        f"topics for {len(found)} weeks in {time.perf_counter() - started:.1f} s; "
+        f"recall={recall:.2f}, max unassigned={max(unassigned):.1%}, "
+        f"rising per week={rising_counts}"
+    )
+    assert recall >= 0.8
+    assert max(rising_counts) <= 8  # a short list, not every topic
+
+
+@pytest.mark.model
+def test_faded_topics_are_reported_fading_with_the_real_model(bundled: Embedder) -> None:
+    community = generate(7, end=datetime(2026, 11, 30, tzinfo=UTC), messages_per_day=120)
+    texts = [m.text for m in community.messages]
+    weeks = np.array([week_of(community, m.at) for m in community.messages])
+    vectors = bundled.encode(texts)  # cached from the test above
+    faded = [t for t in community.planted.topics if t.fades_in_week is not None]
+    hits = 0
+    for topic in faded:
+        window = weeks <= topic.fades_in_week
+        subset = [t for t, keep in zip(texts, window, strict=True) if keep]
+        report = extract_topics(subset, vectors[window], weeks[window])
+        hits += _found(report.fading, topic.keywords)
+        assert not _found(report.rising, topic.keywords)
+    print(f"\nfading found: {hits}/{len(faded)}")
+    assert hits >= len(faded) - 1

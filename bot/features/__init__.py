@@ -8,7 +8,16 @@ from bot.feature import Feature
 def default_features() -> list[Feature]:
     """Every built-in feature (a fresh list; the Feature objects are module singletons)."""
     from bot import scheduler
-    from bot.features import activity, digests, help, matching, privacy, profiles, rounds
+    from bot.features import (
+        activity,
+        backfill,
+        digests,
+        help,
+        matching,
+        privacy,
+        profiles,
+        rounds,
+    )
 
     return [
         help.feature,
@@ -18,5 +27,6 @@ def default_features() -> list[Feature]:
         matching.feature,
         rounds.feature,
         digests.feature,
+        backfill.feature,
         privacy.feature,
     ]

@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.chart import ChartData, render_chart
 from bot.features.digest_data import Change, DigestData, collect, window_for
+from bot.features.topic_worker import priority
 from bot.replies import Attachment, Reply
 from bot.text import defuse_mentions, plural, shorten
 from models.embedder import text_hash
@@ -85,9 +86,9 @@ async def _vectors(
     cached: dict[str, np.ndarray] = {}
     if embedder.cache is not None:
         cached = await asyncio.to_thread(embedder.cache.get_many, embedder.model_id, hashes)
-    missing = sorted(
-        {h: i for i, h in enumerate(hashes) if h not in cached}.values(), key=lambda i: -periods[i]
-    )[:ENCODE_BUDGET]
+    # Newest period first; within a period a uniform (hash-ordered) part, so shares stay fair.
+    misses = {h: i for i, h in enumerate(hashes) if h not in cached}.values()
+    missing = sorted(misses, key=lambda i: (-periods[i], priority(texts[i])))[:ENCODE_BUDGET]
     if missing:
         fresh = await embedder.aencode([texts[i] for i in missing])
         cached.update({hashes[i]: fresh[j] for j, i in enumerate(missing)})
@@ -135,15 +136,21 @@ async def _newcomers(core: Core, community: int, data: DigestData) -> list[str]:
     return lines
 
 
-def _topic_lines(title: str, topics: list[TopicTrend]) -> list[str]:
+def _topic_lines(title: str, topics: list[TopicTrend], days: int) -> list[str]:
+    unit = {1: "day", 7: "week", 14: "fortnight"}.get(days, "period")
     lines = [title]
     for t in topics[:SHOWN_TOPICS]:
         words = ", ".join(t.keywords[:4])
-        lines.append(f"• {words} — ×{t.growth:.1f} ({t.previous:.0f} → {t.current} a period)")
-        shown: dict[str, str] = {}
+        lines.append(f"• {words} — ×{t.growth:.1f} vs earlier {unit}s ({t.current} messages)")
+        shown: list[str] = []
         for example in t.examples:
-            shown.setdefault(_WORDS.sub("", example.lower()), example)
-        lines.extend(f"    “{snippet(e, 80)}”" for e in list(shown.values())[:2])
+            line = snippet(example, 80)
+            key = _WORDS.sub("", line.lower().rstrip("…"))
+            if not any(key.startswith(k) or k.startswith(key) for k in shown):
+                shown.append(key)
+                lines.append(f"    “{line}”")
+            if len(shown) == 2:
+                break
     return lines
 
 
@@ -213,11 +220,11 @@ async def build_digest(
     lines = [span]
     report = digest.topics
     if report is not None and report.rising:
-        lines += ["", *_topic_lines("Rising topics", report.rising)]
+        lines += ["", *_topic_lines("Rising topics", report.rising, days)]
     if report is not None and report.fading:
-        lines += ["", *_topic_lines("Fading topics", report.fading)]
+        lines += ["", *_topic_lines("Fading topics", report.fading, days)]
     if report is not None and not report.rising and not report.fading and report.topics:
-        lines += ["", *_topic_lines("Most discussed", report.topics)]
+        lines += ["", *_topic_lines("Most discussed", report.topics, days)]
     welcome = await _newcomers(core, community, data)
     if welcome:
         lines += ["", "Please welcome:", *welcome]

@@ -7,11 +7,10 @@ so it runs through `Store.reader()` inside `asyncio.to_thread` and never touches
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from bot.features.topic_worker import DAILY_SAMPLE, DAY, bottom_k
+from bot.features.topic_worker import DAILY_SAMPLE, DAY, daily_sample
 
 TOPIC_PERIODS = 4  # the current period and three before it, for rising and fading topics
 HISTORY_PERIODS = 4  # periods of daily counts the forecast and the chart fit
@@ -152,23 +151,12 @@ def collect(
 
 
 def _topic_sample(conn: sqlite3.Connection, community: int, w: Window, data: DigestData) -> None:
-    """Per UTC day, the bottom-k sample the background worker embedded (see topic_worker)."""
-    start = w.end - TOPIC_PERIODS * w.days * DAY
-    by_day: dict[int, list[str]] = defaultdict(list)
-    rows = conn.execute(
-        "SELECT at, text FROM activity WHERE community = ? AND kind = 0 AND at >= ? AND at < ? "
-        "AND text IS NOT NULL AND text != ''",
-        (community, start, w.end),
-    )
-    for at, text in rows:
-        by_day[at // DAY].append(text)
-        data.stored_texts += 1
-    data.sample_cap = DAILY_SAMPLE
-    for day in sorted(by_day):
-        texts = by_day[day]
-        picked = bottom_k(texts, DAILY_SAMPLE)
-        if len(picked) < len(set(texts)):
-            data.sampled_days += 1
+    """The topic window's texts: per UTC day, the sample the background worker embedded."""
+    sample = daily_sample(conn, community, w.end - TOPIC_PERIODS * w.days * DAY, w.end)
+    data.stored_texts, data.sampled_days, data.sample_cap = (
+        sample.stored, sample.sampled_days, sample.cap,
+    )  # fmt: skip
+    for day, picked in sorted(sample.by_day.items()):
         # A sampled day belongs to the period holding most of it (UTC day vs local period).
         middle = day * DAY + DAY // 2
         age = max(0, w.end - 1 - middle) // (w.days * DAY)

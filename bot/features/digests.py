@@ -56,6 +56,16 @@ async def latest_digest(core: Core, community: int, *, end: datetime | None = No
     return await build_digest(core, community, end, digest_days(core, community, end))
 
 
+async def prepare_topics(core: Core, community: int) -> int:
+    """Embed the recent sampled history now (e.g. before the demo tour's digest).
+
+    Returns how many texts were encoded; the digest then finds every vector cached.
+    """
+    w = worker(core)
+    await w.backfill(community)
+    return await w.drain()
+
+
 async def run_scheduled(core: Core, row: ScheduleRow) -> None:
     """The scheduler's runner for digests: build the period ending at `row.due` and post it."""
     assert row.due is not None

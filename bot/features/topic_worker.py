@@ -16,10 +16,14 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import sqlite3
 import zlib
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from models.embedder import text_hash
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -40,6 +44,42 @@ def bottom_k(texts: Iterable[str], k: int = DAILY_SAMPLE) -> list[str]:
     """The k distinct texts with the smallest `priority` (all of them if fewer)."""
     distinct = {priority(t): t for t in texts}
     return [distinct[p] for p in heapq.nsmallest(k, distinct)]
+
+
+@dataclass
+class DailySample:
+    """Per UTC day, the sampled distinct texts of a community's messages."""
+
+    by_day: dict[int, list[str]]
+    stored: int  # messages with text in the range
+    sampled_days: int  # days that had more distinct texts than the cap
+    cap: int
+
+
+def daily_sample(
+    conn: sqlite3.Connection, community: int, start: int, end: int, *, close: bool = False
+) -> DailySample:
+    """The bottom-k sample of each UTC day's texts in [start, end) (run in a worker thread)."""
+    cap = DAILY_SAMPLE
+    days: dict[int, list[str]] = defaultdict(list)
+    stored = 0
+    try:
+        rows = conn.execute(
+            "SELECT at, text FROM activity WHERE community = ? AND kind = 0 AND at >= ? "
+            "AND at < ? AND text IS NOT NULL AND text != ''",
+            (community, start, end),
+        )
+        for at, text in rows:
+            days[at // DAY].append(text)
+            stored += 1
+    finally:
+        if close:
+            conn.close()
+    by_day, sampled = {}, 0
+    for day, texts in days.items():
+        by_day[day] = bottom_k(texts, cap)
+        sampled += len(by_day[day]) < len(set(texts))
+    return DailySample(by_day, stored, sampled, cap)
 
 
 class _DaySketch:
@@ -101,6 +141,30 @@ class TopicWorker:
         for key in [k for k in self._days if k[1] < today - 1]:
             del self._days[key]
 
+    async def backfill(self, community: int, days: int = 28) -> int:
+        """Queue the sampled texts of the last `days` days that have no cached vector yet.
+
+        Covers history that never passed the listener (imports, the demo, a restart).
+        """
+        embedder = self.core.embedder
+        if embedder is None or embedder.cache is None:
+            return 0
+        end = int(self.core.clock().timestamp()) + 1
+        sample = await asyncio.to_thread(
+            daily_sample, self.core.store.reader(), community, end - days * DAY, end, close=True
+        )
+        texts = [t for day in sorted(sample.by_day, reverse=True) for t in sample.by_day[day]]
+        hashes = [text_hash(t) for t in texts]
+        cached = await asyncio.to_thread(embedder.cache.get_many, embedder.model_id, hashes)
+        queued = set(self.queue)
+        missing = [
+            t for t, h in zip(texts, hashes, strict=True) if h not in cached and t not in queued
+        ]
+        room = max(0, QUEUE_LIMIT - len(self.queue))
+        self.queue.extend(missing[:room])
+        self._wake.set()
+        return min(room, len(missing))
+
     async def drain(self) -> int:
         """Encode everything queued now; returns how many texts were sent to the embedder."""
         done = 0
@@ -123,9 +187,19 @@ class TopicWorker:
             self._wake.clear()
             await self.drain()
 
+    async def backfill_all(self) -> None:
+        """Backfill every community, then keep running the background loop."""
+        for row in self.core.store.rows("SELECT id FROM communities ORDER BY id"):
+            try:
+                await self.backfill(int(row["id"]))
+            except Exception:
+                log.exception("topic backfill failed for community %s", row["id"])
+        await self.run()
+
     def start(self) -> None:
+        """Start the background loop, beginning with a backfill of recent history."""
         if self._task is None and self.core.embedder is not None:
-            self._task = asyncio.create_task(self.run(), name="convene-topics")
+            self._task = asyncio.create_task(self.backfill_all(), name="convene-topics")
 
     async def stop(self) -> None:
         if self._task is not None:
