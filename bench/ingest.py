@@ -20,13 +20,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import Config  # noqa: E402
-from bot.core import Core  # noqa: E402
-from bot.events import ChatEvent  # noqa: E402
-from bot.migrations import CORE_MIGRATIONS  # noqa: E402
-from bot.store import Store, migrate  # noqa: E402
+from bot.config import Config
+from bot.core import Core
+from bot.events import ChatEvent
+from bot.migrations import CORE_MIGRATIONS
+from bot.store import Store, migrate
 
-WORDS = "we raised a seed round and are hiring engineers who love fintech and climate".split()
+WORDS = [
+    "we",
+    "raised",
+    "a",
+    "seed",
+    "round",
+    "and",
+    "are",
+    "hiring",
+    "engineers",
+    "who",
+    "love",
+    "fintech",
+    "and",
+    "climate",
+]
 
 
 def make_events(n: int, seed: int = 1) -> list[ChatEvent]:
@@ -62,7 +77,9 @@ def bare_executemany(path: Path, events: list[ChatEvent]) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     migrate(conn, "core", CORE_MIGRATIONS)
-    rows = [(1, hash(e.user) % 500, 1, int(e.at.timestamp()), 0, len(e.text), e.text) for e in events]
+    rows = [
+        (1, hash(e.user) % 500, 1, int(e.at.timestamp()), 0, len(e.text), e.text) for e in events
+    ]
     t0 = time.perf_counter()
     with conn:
         conn.executemany(
@@ -83,9 +100,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         core_s = asyncio.run(through_core(Path(tmp) / "core.db", events))
         bare_s = bare_executemany(Path(tmp) / "bare.db", events)
-        rows = sqlite3.connect(Path(tmp) / "core.db").execute(
-            "SELECT count(*) FROM activity"
-        ).fetchone()[0]
+        rows = (
+            sqlite3.connect(Path(tmp) / "core.db")
+            .execute("SELECT count(*) FROM activity")
+            .fetchone()[0]
+        )
     n = len(events)
     assert rows == n + 1, f"expected {n + 1} rows (with the warm-up), found {rows}"
     print(f"events: {n:,} messages from 500 members in 4 chats")

@@ -1,11 +1,15 @@
 """Matching benchmarks: index scan latency, the memory-bandwidth floor, encoding throughput.
 
 Usage: .venv/bin/python bench/match.py [--sizes 10000,100000,1000000] [--texts 1000]
+       [--suggest-size 100000] [--queries 15] [--encode-repeat 3]
 
 Prints, in one run:
 - top-10 query latency through VectorIndex.search and a bare numpy scan (M @ q +
   argpartition) at each size, on random normalized float32 vectors (dim 384);
-- the float32 floor at the largest size: matrix bytes / measured read bandwidth;
+- the float32 floor at the largest size: matrix bytes / best measured read bandwidth
+  (probes interleaved with the scans);
+- Matcher.suggest latency (filters, two-sided fit, MMR, reasons) at --suggest-size
+  synthetic profiles with random vectors;
 - encoding throughput of Embedder (auto precision) vs plain SentenceTransformer fp32 on
   the same chat-length texts, their mean cosine agreement, and the speed ratio.
 Figures are best-of-N with contenders interleaved; the machine is shared, so the

@@ -80,7 +80,9 @@ class Arg:
             try:
                 value: Any = int(raw)
             except ValueError:
-                raise UsageError(f"{self.name} must be a whole number, not {raw!r}.", command) from None
+                raise UsageError(
+                    f"{self.name} must be a whole number, not {raw!r}.", command
+                ) from None
         elif self.kind == "float":
             try:
                 value = float(raw)
@@ -146,7 +148,7 @@ class Command:
                 values[arg.name] = arg.default
         has_text = bool(self.args) and self.args[-1].kind == "text"
         if not has_text and len(tokens) > len(self.args):
-            extra = " ".join(tokens[len(self.args):])
+            extra = " ".join(tokens[len(self.args) :])
             raise UsageError(f"Too many arguments: {extra!r}.", self)
         return values
 

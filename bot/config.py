@@ -166,7 +166,9 @@ def _check(where: str, section: str, key: str, value: Any) -> None:
     expected = _SECTIONS[section].get(key)
     if expected is None:
         known = ", ".join(_SECTIONS[section]) or "none"
-        raise ConfigError(f"{where}[{section}] has an unknown key {key!r}. Fix: use one of {known}.")
+        raise ConfigError(
+            f"{where}[{section}] has an unknown key {key!r}. Fix: use one of {known}."
+        )
     ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
     if not ok:
         kind = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from bot.features.digests import latest_digest
 from bot.features.matching import demo_matches
 from bot.features.profile_store import save_profile
 from bot.profile import Profile
-from bot.store import ACTIVITY_KINDS, Store
+from bot.store import ACTIVITY_KINDS
 
 DEMO_KEY = f"console:{SPACE}"
 
@@ -105,6 +106,6 @@ async def tour(
     digest = await latest_digest(core, community)
     out.write(render_plain(digest.reply) + "\n")
     if digest.chart:
-        chart.write_bytes(digest.chart)
+        await asyncio.to_thread(chart.write_bytes, digest.chart)
         out.write(f"\nThe digest's chart is in {chart}\n")
     core.adapters.pop(console.name, None)

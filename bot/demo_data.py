@@ -175,8 +175,10 @@ def generate(
     """
     if end.tzinfo is None or end.utcoffset() is None:
         raise ValueError("end must be a timezone-aware datetime (UTC).")
-    if weeks < 1 or members < 2 * INTRO_PAIRS or messages_per_day < 1:
-        raise ValueError(f"need weeks >= 1, members >= {2 * INTRO_PAIRS}, messages_per_day >= 1.")
+    if weeks < 1 or not 2 * INTRO_PAIRS <= members <= 2000 or messages_per_day < 1:
+        raise ValueError(
+            f"need weeks >= 1, {2 * INTRO_PAIRS} <= members <= 2000 and messages_per_day >= 1."
+        )
     rng = random.Random(seed)
     days = weeks * 7
     start = end - timedelta(days=days)
@@ -187,7 +189,7 @@ def generate(
     messages: list[DemoMessage] = []
     reactions: list[DemoReaction] = []
     hours = range(24)
-    joined_idx = 0
+    joined_idx = sum(m.joined_at < start for m in people)  # founding members, already in
     for day in range(days):
         day_start = start + timedelta(days=day)
         day_end = day_start + timedelta(days=1)
@@ -209,7 +211,9 @@ def generate(
         count = round(messages_per_day * trend * WEEKDAY_FACTOR[day_start.weekday()] / 0.95 * noise)
         shares = [PEAK_TOPIC_SHARE * _topic_level(s, day) for s in specs]
         for _ in range(count):
-            at = day_start + timedelta(hours=rng.choices(hours, HOUR_WEIGHTS)[0], seconds=rng.uniform(0, 3600))
+            at = day_start + timedelta(
+                hours=rng.choices(hours, HOUR_WEIGHTS)[0], seconds=rng.uniform(0, 3600)
+            )
             member = rng.choices(eligible, cum_weights=cum)[0]
             slots = _Slots(rng, {"first": first_names[rng.randrange(ready)]})
             roll = rng.random()
@@ -230,7 +234,9 @@ def generate(
             messages.append(DemoMessage(member, at, chat, text))
             for _ in range(rng.choices((0, 1, 2, 3), (0.55, 0.3, 0.1, 0.05))[0]):
                 who = rng.choices(eligible, cum_weights=cum)[0]
-                reactions.append(DemoReaction(who, at + timedelta(minutes=rng.expovariate(1 / 30)), chat))
+                reactions.append(
+                    DemoReaction(who, at + timedelta(minutes=rng.expovariate(1 / 30)), chat)
+                )
     messages.sort(key=lambda m: m.at)
     reactions = sorted((r for r in reactions if r.at < end), key=lambda r: r.at)
     messages = [m for m in messages if m.at < end]
@@ -283,7 +289,8 @@ def to_json(community: DemoCommunity) -> dict[str, Any]:
             for m in community.messages
         ],
         "reactions": [
-            {"member": r.member, "at": r.at.isoformat(), "chat": r.chat} for r in community.reactions
+            {"member": r.member, "at": r.at.isoformat(), "chat": r.chat}
+            for r in community.reactions
         ],
         "planted": {
             "topics": [

@@ -23,7 +23,10 @@ from bot.profile import SECTORS, STAGES
 
 @dataclass(frozen=True, slots=True)
 class DemoMember:
-    """One demo member and their matching profile (check sizes in $k, investors only)."""
+    """One demo member and their matching profile (check sizes in $k, investors only).
+
+    Founding members have `joined_at` before the demo's start; the others join during it.
+    """
 
     name: str
     joined_at: datetime
@@ -96,14 +99,20 @@ def _pair_drafts(rng: random.Random, other_role: str) -> tuple[_Draft, _Draft]:
         founder.seeks = f"A lead investor for our {money(hi * 2)} {stage} round in {label}"
         founder.offers = f"Early revenue and a strong team building {product}, happy to share data"
         other.headline = f"Partner at {_a(label)} {label} fund, leads {stage} rounds in {region}"
-        other.offers = f"Leads {stage} rounds in {label} startups in {region}, {money(lo)}-{money(hi)} checks"
+        other.offers = (
+            f"Leads {stage} rounds in {label} startups in {region}, {money(lo)}-{money(hi)} checks"
+        )
         other.seeks = f"{stage.capitalize()} {label} founders raising their round, e.g. {product}"
     elif other_role == "mentor":
         founder.seeks = f"A mentor who has scaled enterprise sales of {label} software"
         founder.offers = f"Insights from 40 customer interviews about {product}"
         other.headline = f"Former VP Sales at {_a(label)} {label} scale-up, advisor"
-        other.offers = f"Coaching on enterprise sales, pricing and first sales hires for {label} founders"
-        other.seeks = f"{label[0].upper() + label[1:]} founders at {stage} who are starting enterprise sales"
+        other.offers = (
+            f"Coaching on enterprise sales, pricing and first sales hires for {label} founders"
+        )
+        other.seeks = (
+            f"{label[0].upper() + label[1:]} founders at {stage} who are starting enterprise sales"
+        )
     elif other_role == "partner":
         founder.seeks = f"A paid pilot and distribution partner in {label}"
         founder.offers = f"A working product, {product}, ready for a pilot"
@@ -128,7 +137,9 @@ def make_members(
         drafts.extend(_pair_drafts(rng, PAIR_ROLES[k % len(PAIR_ROLES)]))
     roles = [r for r, _ in ROLE_MIX]
     weights = [w for _, w in ROLE_MIX]
-    drafts.extend(_random_draft(rng, rng.choices(roles, weights)[0]) for _ in range(count - len(drafts)))
+    drafts.extend(
+        _random_draft(rng, rng.choices(roles, weights)[0]) for _ in range(count - len(drafts))
+    )
     names = [f"{f} {last}" for f in FIRST_NAMES for last in LAST_NAMES]
     chosen = rng.sample(names, count)
     span = (end - start).total_seconds()

@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import random
 
+# fmt: off
 FIRST_NAMES: tuple[str, ...] = (
     "Amara", "Ben", "Camila", "Daniel", "Elena", "Farid", "Grace", "Hiroshi", "Ines", "Jonas",
-    "Kavya", "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Qi", "Rosa", "Samir", "Tess",
-    "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe", "Aisha", "Bruno", "Chloe", "Diego",
-    "Emeka", "Fatima", "Gabriel", "Hana", "Ivan", "Julia", "Kofi", "Lena", "Mateo", "Nadia",
-    "Omar", "Priya", "Rafael", "Sofia", "Tomas", "Valentina", "William", "Yara", "Arjun",
-    "Beatriz", "Chen", "Dara", "Erik", "Freya", "Hugo", "Isabel", "Jamal", "Keiko", "Lucas",
-    "Mei", "Noah", "Oskar", "Paula", "Ravi", "Sara", "Thiago", "Anika", "Marta", "Leo",
+    "Kavya", "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Qi", "Rosa", "Samir", "Tess", "Uma",
+    "Victor", "Wen", "Ximena", "Yusuf", "Zoe", "Aisha", "Bruno", "Chloe", "Diego", "Emeka",
+    "Fatima", "Gabriel", "Hana", "Ivan", "Julia", "Kofi", "Lena", "Mateo", "Nadia", "Omar", "Priya",
+    "Rafael", "Sofia", "Tomas", "Valentina", "William", "Yara", "Arjun", "Beatriz", "Chen", "Dara",
+    "Erik", "Freya", "Hugo", "Isabel", "Jamal", "Keiko", "Lucas", "Mei", "Noah", "Oskar", "Paula",
+    "Ravi", "Sara", "Thiago", "Anika", "Marta", "Leo",
 )
 LAST_NAMES: tuple[str, ...] = (
     "Okafor", "Fischer", "Rodrigues", "Kim", "Novak", "Haddad", "Lindqvist", "Tanaka", "Moreau",
     "Weber", "Iyer", "Walsh", "Cohen", "Petrov", "Bennett", "Alves", "Zhang", "Romero", "Khan",
     "Murphy", "Shah", "Lopez", "Liu", "Herrera", "Demir", "Jensen", "Bello", "Costa", "Dubois",
     "Garcia", "Nwosu", "Rahman", "Silva", "Sato", "Kowalski", "Ferreira", "Mensah", "Berg",
-    "Navarro", "Ahmed", "Patel", "Mendes", "Rossi", "Svensson", "Reyes", "Brown", "Nasser",
-    "Mehta", "Oliveira", "Wang", "Ng", "Larsen", "Vargas", "Ito", "Osei", "Keller", "Sandoval",
+    "Navarro", "Ahmed", "Patel", "Mendes", "Rossi", "Svensson", "Reyes", "Brown", "Nasser", "Mehta",
+    "Oliveira", "Wang", "Ng", "Larsen", "Vargas", "Ito", "Osei", "Keller", "Sandoval",
 )
-REGIONS: tuple[str, ...] = ("Europe", "North America", "LatAm", "Africa", "Asia", "Middle East")
+REGIONS: tuple[str, ...] = (
+    "Europe", "North America", "LatAm", "Africa", "Asia", "Middle East",
+)
 CITIES: dict[str, tuple[str, ...]] = {
-    "Europe": ("Berlin", "Lisbon", "London", "Paris", "Amsterdam", "Stockholm", "Warsaw"),
-    "North America": ("San Francisco", "New York", "Toronto", "Austin", "Boston"),
-    "LatAm": ("São Paulo", "Mexico City", "Bogotá", "Buenos Aires", "Santiago"),
+    "Europe": (
+        "Berlin", "Lisbon", "London", "Paris", "Amsterdam", "Stockholm", "Warsaw",
+    ),
+    "North America": (
+        "San Francisco", "New York", "Toronto", "Austin", "Boston",
+    ),
+    "LatAm": (
+        "São Paulo", "Mexico City", "Bogotá", "Buenos Aires", "Santiago",
+    ),
     "Africa": ("Lagos", "Nairobi", "Cape Town", "Accra"),
     "Asia": ("Singapore", "Bangalore", "Tokyo", "Jakarta"),
     "Middle East": ("Dubai", "Tel Aviv", "Riyadh"),
@@ -34,30 +43,75 @@ REGION_WEIGHTS: tuple[float, ...] = (0.34, 0.3, 0.13, 0.08, 0.1, 0.05)
 
 # What a company in each sector builds: used in headlines, offers, seeks and chat.
 PRODUCTS: dict[str, tuple[str, ...]] = {
-    "ai": ("an AI copilot for sales teams", "LLM evaluation tooling", "voice agents for clinics"),
-    "biotech": ("a protein design platform", "faster CRISPR screening", "lab automation software"),
-    "climate": ("carbon accounting for SMEs", "grid battery analytics", "heat pump installs"),
-    "consumer": ("a social app for runners", "a budgeting app for couples", "pet care boxes"),
-    "crypto": ("stablecoin payroll", "a wallet for small merchants", "on-chain identity"),
-    "deeptech": ("photonic chips", "quantum-safe encryption", "industrial computer vision"),
-    "devtools": ("a CI speed-up service", "API testing tooling", "an open-source feature-flag tool"),
-    "ecommerce": ("returns automation for Shopify", "a B2B wholesale storefront", "live shopping"),
-    "edtech": ("AI tutoring for math", "a bootcamp for data engineers", "language learning by voice"),
-    "fintech": ("SME lending", "expense cards for startups", "cross-border payouts"),
-    "foodtech": ("vertical farming", "a restaurant inventory app", "plant-based cheese"),
-    "gaming": ("a cozy mobile game", "UGC tools for game modders", "esports analytics"),
-    "govtech": ("permit processing software", "civic feedback tools", "procurement search"),
-    "hardware": ("a smart air-quality sensor", "e-bike drivetrains", "warehouse robots"),
-    "health": ("remote physio", "a women's health clinic app", "clinical trial recruitment"),
-    "hr": ("an onboarding platform", "skills-based hiring tests", "payroll for remote teams"),
-    "legal": ("contract review with AI", "a trademark filing service", "e-discovery search"),
-    "marketplace": ("a marketplace for freelance CFOs", "a rental marketplace for tools",
-                    "a tutor marketplace"),
-    "media": ("a newsletter platform", "podcast analytics", "short-video editing tools"),
-    "mobility": ("fleet electrification", "a parking app", "EV charging software"),
-    "proptech": ("property management software", "a rent-to-own platform", "smart locks"),
-    "saas": ("a customer success platform", "no-code internal tools", "meeting notes software"),
-    "security": ("phishing simulation", "cloud posture management", "passwordless login"),
+    "ai": (
+        "an AI copilot for sales teams", "LLM evaluation tooling", "voice agents for clinics",
+    ),
+    "biotech": (
+        "a protein design platform", "faster CRISPR screening", "lab automation software",
+    ),
+    "climate": (
+        "carbon accounting for SMEs", "grid battery analytics", "heat pump installs",
+    ),
+    "consumer": (
+        "a social app for runners", "a budgeting app for couples", "pet care boxes",
+    ),
+    "crypto": (
+        "stablecoin payroll", "a wallet for small merchants", "on-chain identity",
+    ),
+    "deeptech": (
+        "photonic chips", "quantum-safe encryption", "industrial computer vision",
+    ),
+    "devtools": (
+        "a CI speed-up service", "API testing tooling", "an open-source feature-flag tool",
+    ),
+    "ecommerce": (
+        "returns automation for Shopify", "a B2B wholesale storefront", "live shopping",
+    ),
+    "edtech": (
+        "AI tutoring for math", "a bootcamp for data engineers", "language learning by voice",
+    ),
+    "fintech": (
+        "SME lending", "expense cards for startups", "cross-border payouts",
+    ),
+    "foodtech": (
+        "vertical farming", "a restaurant inventory app", "plant-based cheese",
+    ),
+    "gaming": (
+        "a cozy mobile game", "UGC tools for game modders", "esports analytics",
+    ),
+    "govtech": (
+        "permit processing software", "civic feedback tools", "procurement search",
+    ),
+    "hardware": (
+        "a smart air-quality sensor", "e-bike drivetrains", "warehouse robots",
+    ),
+    "health": (
+        "remote physio", "a women's health clinic app", "clinical trial recruitment",
+    ),
+    "hr": (
+        "an onboarding platform", "skills-based hiring tests", "payroll for remote teams",
+    ),
+    "legal": (
+        "contract review with AI", "a trademark filing service", "e-discovery search",
+    ),
+    "marketplace": (
+        "a marketplace for freelance CFOs", "a rental marketplace for tools", "a tutor marketplace",
+    ),
+    "media": (
+        "a newsletter platform", "podcast analytics", "short-video editing tools",
+    ),
+    "mobility": (
+        "fleet electrification", "a parking app", "EV charging software",
+    ),
+    "proptech": (
+        "property management software", "a rent-to-own platform", "smart locks",
+    ),
+    "saas": (
+        "a customer success platform", "no-code internal tools", "meeting notes software",
+    ),
+    "security": (
+        "phishing simulation", "cloud posture management", "passwordless login",
+    ),
 }
 SECTOR_WEIGHTS: dict[str, float] = {
     "ai": 3.0, "fintech": 2.2, "saas": 2.0, "climate": 1.6, "health": 1.5, "devtools": 1.4,
@@ -84,8 +138,8 @@ INVESTOR_HEADLINES: tuple[str, ...] = (
     "Principal at {fund}, backing {sector} founders in {region}", "Scout for {fund}",
 )
 FUNDS: tuple[str, ...] = (
-    "Northwind Ventures", "Blue Harbor Capital", "Seedling Fund", "Atlas Partners",
-    "Kinetic VC", "Lighthouse Angels", "Meridian Capital", "Forge Ventures", "Tidewater",
+    "Northwind Ventures", "Blue Harbor Capital", "Seedling Fund", "Atlas Partners", "Kinetic VC",
+    "Lighthouse Angels", "Meridian Capital", "Forge Ventures", "Tidewater",
 )
 INVESTOR_OFFERS: tuple[str, ...] = (
     "writes {checks} checks into {stage} {sector} companies in {region}",
@@ -139,11 +193,15 @@ TALENT_SEEKS: tuple[str, ...] = (
     "a co-founder with sales experience to start something in {sector}",
     "a remote role at an early-stage company in {region}",
 )
-NEEDS: tuple[str, ...] = ("legal setup", "cloud costs", "design", "go-to-market", "compliance")
+NEEDS: tuple[str, ...] = (
+    "legal setup", "cloud costs", "design", "go-to-market", "compliance",
+)
 CHECKS_BY_STAGE: dict[str, tuple[int, int]] = {
-    "idea": (10, 50), "pre-seed": (25, 250), "seed": (250, 1500),
-    "series-a": (1000, 8000), "series-b+": (5000, 25000),
+    "idea": (10, 50), "pre-seed": (25, 250), "seed": (250, 1500), "series-a": (1000, 8000),
+    "series-b+": (5000, 25000),
 }
+
+# fmt: on
 
 
 def money(k: int) -> str:
@@ -184,9 +242,15 @@ def slot_values(rng: random.Random, sector: str, stage: str, region: str) -> dic
 
 
 ROLE_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
-    "founder": (("Founder of a {stage} {sector} startup building {product}",
-                 "Co-founder & CEO, {product}", "Solo founder, {product} ({city})"),
-                FOUNDER_OFFERS, FOUNDER_SEEKS),
+    "founder": (
+        (
+            "Founder of a {stage} {sector} startup building {product}",
+            "Co-founder & CEO, {product}",
+            "Solo founder, {product} ({city})",
+        ),
+        FOUNDER_OFFERS,
+        FOUNDER_SEEKS,
+    ),
     "investor": (INVESTOR_HEADLINES, INVESTOR_OFFERS, INVESTOR_SEEKS),
     "mentor": (MENTOR_HEADLINES, MENTOR_OFFERS, MENTOR_SEEKS),
     "partner": (PARTNER_HEADLINES, PARTNER_OFFERS, PARTNER_SEEKS),

@@ -78,7 +78,12 @@ def import_records(
                 chat = store.chat(community, rec.platform, rec.chat, rec.chat_title)
                 text = clean(rec.text)
                 store.add_activity(
-                    community, member.id, chat, at, ACTIVITY_KINDS[rec.kind], len(text),
+                    community,
+                    member.id,
+                    chat,
+                    at,
+                    ACTIVITY_KINDS[rec.kind],
+                    len(text),
                     text if store_text and text else None,
                 )
                 store.conn.execute(

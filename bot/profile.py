@@ -14,9 +14,29 @@ ROLE_HELP = {
 }
 STAGES: tuple[str, ...] = ("idea", "pre-seed", "seed", "series-a", "series-b+")
 SECTORS: tuple[str, ...] = (
-    "ai", "biotech", "climate", "consumer", "crypto", "deeptech", "devtools", "ecommerce",
-    "edtech", "fintech", "foodtech", "gaming", "govtech", "hardware", "health", "hr",
-    "legal", "marketplace", "media", "mobility", "proptech", "saas", "security",
+    "ai",
+    "biotech",
+    "climate",
+    "consumer",
+    "crypto",
+    "deeptech",
+    "devtools",
+    "ecommerce",
+    "edtech",
+    "fintech",
+    "foodtech",
+    "gaming",
+    "govtech",
+    "hardware",
+    "health",
+    "hr",
+    "legal",
+    "marketplace",
+    "media",
+    "mobility",
+    "proptech",
+    "saas",
+    "security",
 )
 
 # Roles a founder is matched with, and the reverse: matching pairs complementary roles.

@@ -33,6 +33,9 @@ __all__ = [
     "verify_weights",
 ]
 
+# Nothing downloads at run time (set before huggingface_hub reads it; HF_HUB_OFFLINE=0 opts out).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
 BUNDLED = "bundled"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 PRECISIONS = ("auto", "fp32")
@@ -127,7 +130,6 @@ class Embedder(CachedEncoder):
                 self._model = self._load_model()
 
     def _load_model(self) -> Any:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         if self.model_name == BUNDLED:

@@ -79,7 +79,9 @@ def class_tfidf(texts: list[str], labels: np.ndarray, classes: int) -> tuple[np.
     return ctfidf(counts), vocabulary
 
 
-def same_words(scores: np.ndarray, vocabulary: list[str], top: int = 6, shared: int = 3) -> np.ndarray:
+def same_words(
+    scores: np.ndarray, vocabulary: list[str], top: int = 6, shared: int = 3
+) -> np.ndarray:
     """Group index per class: classes whose `top` highest-scoring single words share `shared`
     words are joined (pass raw counts to compare the most frequent words)."""
     classes = scores.shape[0]

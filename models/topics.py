@@ -3,13 +3,18 @@
 `extract_topics` takes a window of messages (the current period plus previous ones) with their
 normalized embeddings and returns a `TopicReport`:
 
-- Pure chit-chat ("thanks!", "+1", "gm") has no content words and goes straight to *small talk*.
-- The other messages are over-clustered with spherical k-means (k from the data size), clusters
-  whose centroids are near-duplicates are merged, tiny clusters are dissolved, and every message
-  is assigned to its nearest centroid if the cosine similarity reaches `floor`. Messages below
-  the floor are *unassigned*; a cluster made mostly of content-free messages is small talk too.
-- Each topic is named by its distinctive words (c-TF-IDF) and shown with a few example messages
-  closest to its centroid (current period first).
+- *Small talk*: messages with no content words once stop words and chat filler are removed
+  ("thanks!", "+1", "gm", "same here"), plus clusters whose messages mostly carry at most one
+  content word. Small talk is assigned (to small talk), never a named topic.
+- The other messages are over-clustered with weighted spherical k-means (k ~ sqrt(n); the
+  current period weighs as much as all previous ones, so new talk gets clusters of its own),
+  then merged by meaning and timing (models/topic_clusters.py) down to at most `max_topics`;
+  clusters whose most frequent words coincide are merged too (they would read as duplicates).
+- Every message goes to its nearest centroid if the cosine similarity reaches `floor`.
+  *Unassigned* messages are the honest rest: below the floor, or in a cluster with no word
+  shared by two of its messages.
+- Each topic is named by its distinctive words (c-TF-IDF) and shown with the messages closest
+  to its centroid, current period first.
 - Trends compare the topic's count in the current period with what its share in the previous
   periods predicts for the current volume (see `trend`).
 """
@@ -20,8 +25,8 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering, KMeans
 
+from models.topic_clusters import centroids, cluster
 from models.topic_words import (
     class_term_counts,
     content_tokens,
@@ -76,113 +81,19 @@ class TopicReport:
 
 
 def _check(texts: list[str], vectors: np.ndarray, periods: np.ndarray) -> tuple[np.ndarray, ...]:
-    vecs = np.asarray(vectors, dtype=np.float32)
+    try:
+        vecs = np.asarray(vectors, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError("vectors must be a 2-D array of numbers.") from None
     per = np.asarray(periods)
     if vecs.ndim != 2 or vecs.shape[0] != len(texts) or per.shape != (len(texts),):
         raise ValueError("texts, vectors (one row per text) and periods must have the same length.")
-    if not np.all(np.isfinite(vecs)):
+    if vecs.size and not np.all(np.isfinite(vecs)):
         raise ValueError("vectors must contain only finite numbers.")
     if per.size and not np.issubdtype(per.dtype, np.integer):
         raise ValueError("periods must be integers (one period index per message).")
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return vecs / np.where(norms > 0, norms, 1.0), per.astype(np.int64)
-
-
-def _normalize(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def _centroids(vecs: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    sums = np.zeros((k, vecs.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, vecs)
-    return _normalize(sums).astype(np.float32)
-
-
-def cluster(
-    vecs: np.ndarray,
-    weights: np.ndarray,
-    chatty: np.ndarray,
-    timeline: np.ndarray,
-    *,
-    max_topics: int,
-    merge_similarity: float,
-    time_weight: float,
-    seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster unit vectors: (centroids, small_talk flag per centroid).
-
-    Over-clusters with weighted spherical k-means (k ~ sqrt(n/2)), flags clusters whose weight is
-    mostly `chatty` messages as small talk, then merges the others with average linkage on a
-    distance that mixes meaning and timing: (1 - cosine of centroids) + time_weight · (1 - cosine
-    of their per-period rate profiles). Pairs closer than 1 - merge_similarity always merge;
-    merging goes on until at most `max_topics` remain. The timing term keeps a topic that is new
-    this period apart from an older neighbour it resembles.
-
-    Args:
-        timeline: messages per (vector, period), shape (len(vecs), periods).
-    """
-    k = int(np.clip(round(math.sqrt(weights.sum())), 1, 200))
-    k = min(k, vecs.shape[0])
-    if k <= 1:
-        cents = _normalize(vecs.mean(axis=0, keepdims=True)).astype(np.float32)
-        return cents, np.array([float(chatty.mean()) >= 0.5])
-    init = _seed_centroids(vecs, weights, k, np.random.default_rng(seed))
-    km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=60, random_state=seed)
-    labels = km.fit_predict(vecs.astype(np.float64), sample_weight=weights)
-    weighted = vecs * weights[:, None]
-    mass = np.bincount(labels, weights, minlength=k)
-    small_talk = np.bincount(labels, weights * chatty, minlength=k) >= 0.5 * mass
-    topical = np.flatnonzero(~small_talk & (mass > 0))
-    groups = np.arange(k)
-    if topical.size > 1:
-        profiles = np.zeros((k, timeline.shape[1]))
-        np.add.at(profiles, labels, timeline)
-        rates = _normalize(profiles / np.maximum(timeline.sum(axis=0), 1.0))
-        cents = _centroids(weighted, labels, k)[topical]
-        distance = 1.0 - cents @ cents.T + time_weight * (1.0 - rates[topical] @ rates[topical].T)
-        groups[topical] = topical[_merge(distance, 1.0 - merge_similarity, max_topics)]
-    merged = np.unique(groups[labels], return_inverse=True)[1].ravel()
-    count = int(merged.max()) + 1
-    flags = np.zeros(count, dtype=bool)
-    flags[merged] = small_talk[labels]
-    return _centroids(weighted, merged, count), flags
-
-
-def _seed_centroids(
-    vecs: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Weighted k-means++ seeding on unit vectors (squared distance = 2 - 2·cosine).
-
-    Seeds from a weight-proportional sample of at most 25·k vectors, which keeps this fast.
-    """
-    if len(vecs) > 25 * k:
-        sample = rng.choice(len(vecs), size=25 * k, replace=False, p=weights / weights.sum())
-        vecs, weights = vecs[np.sort(sample)], np.ones(25 * k)
-    picks = [int(rng.choice(len(vecs), p=weights / weights.sum()))]
-    nearest = np.maximum(2.0 - 2.0 * (vecs @ vecs[picks[0]]), 0.0)
-    for _ in range(1, k):
-        mass = nearest * weights
-        total = float(mass.sum())
-        pick = int(rng.choice(len(vecs), p=mass / total)) if total > 0 else int(rng.integers(len(vecs)))
-        picks.append(pick)
-        nearest = np.minimum(nearest, np.maximum(2.0 - 2.0 * (vecs @ vecs[pick]), 0.0))
-    return vecs[picks].astype(np.float64)
-
-
-def _merge(distance: np.ndarray, threshold: float, max_groups: int) -> np.ndarray:
-    """Group index per item: average linkage up to `threshold`, then on to `max_groups`."""
-    distance = np.clip((distance + distance.T) / 2.0, 0.0, None)
-    np.fill_diagonal(distance, 0.0)
-    agg = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=threshold, metric="precomputed", linkage="average"
-    )
-    groups = agg.fit_predict(distance)
-    if groups.max() + 1 > max_groups:
-        agg = AgglomerativeClustering(
-            n_clusters=max_groups, metric="precomputed", linkage="average"
-        )
-        groups = agg.fit_predict(distance)
-    return groups.astype(np.int64)
 
 
 def trend(
@@ -246,6 +157,8 @@ def extract_topics(
     Raises:
         ValueError: mismatched lengths, non-finite vectors or non-integer periods.
     """
+    if max_topics < 1:
+        raise ValueError("max_topics must be at least 1.")
     vecs, per = _check(texts, vectors, periods)
     n = len(texts)
     labels = np.full(n, UNASSIGNED, dtype=np.int64)
@@ -308,7 +221,7 @@ def _report(
             np.add.at(merged, groups, counts)
             counts = merged
             named = labels >= 0
-            cents = _centroids(vecs[named], labels[named], k)
+            cents = centroids(vecs[named], labels[named], k)
     scores = ctfidf(counts)
     trends: list[TopicTrend] = []
     final = np.full(n, UNASSIGNED, dtype=np.int64)

@@ -48,7 +48,7 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    yield
+    return
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ def test_the_example_config_loads() -> None:
 
 def test_defaults_without_a_file() -> None:
     config = parse({})
-    assert config.timezone == "UTC" and config.model == "bundled"
+    assert config.timezone == "UTC"
+    assert config.model == "bundled"
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,7 @@ def test_malformed_toml_says_where(tmp_path: Path) -> None:
 
 
 def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="copy config.example.toml"):
+    with pytest.raises(ConfigError, match=r"copy config\.example\.toml"):
         load(tmp_path / "nope.toml")
 
 
@@ -86,4 +87,5 @@ def test_linked_communities_are_parsed() -> None:
     )
     [c] = config.communities
     assert c.key == "community:founders-guild"
-    assert c.discord_guilds == ("123",) and c.telegram_chats == ("-100",)
+    assert c.discord_guilds == ("123",)
+    assert c.telegram_chats == ("-100",)

@@ -24,7 +24,8 @@ async def test_commands_are_not_logged_as_messages(core: Core, chat: FakeAdapter
 
 async def test_help_lists_commands_and_explains_one(chat: FakeAdapter) -> None:
     [sent] = await chat.say("ana", "/help")
-    assert "/stats [member]" in sent.text and "/leaderboard [days]" in sent.text
+    assert "/stats [member]" in sent.text
+    assert "/leaderboard [days]" in sent.text
     [sent] = await chat.say("ana", "/help leaderboard")
     assert "Usage: /leaderboard [days]" in sent.text
     [sent] = await chat.say("ana", "/help leaderbord")
@@ -136,7 +137,8 @@ async def test_a_crashing_handler_gives_an_apology_not_a_traceback(
     chat = FakeAdapter(local)
     [sent] = await chat.say("ana", "/boom")
     assert "something went wrong" in sent.text
-    assert "internal detail" not in sent.text and "Traceback" not in sent.text
+    assert "internal detail" not in sent.text
+    assert "Traceback" not in sent.text
     assert await chat.say("ana", "still here?") == []  # keeps serving
 
 
@@ -169,7 +171,8 @@ async def test_separate_spaces_are_separate_communities(core: Core, clock: Clock
     await one.say("ana", "secret plans in one")
     await two.say("bo", "two talks")
     [sent] = await two.say("bo", "/leaderboard")
-    assert "Ana" not in sent.text and "Bo" in sent.text
+    assert "Ana" not in sent.text
+    assert "Bo" in sent.text
     [sent] = await two.say("bo", "/stats Ana")
     assert "No member called 'Ana'" in sent.text
 

@@ -163,6 +163,6 @@ def test_twenty_thousand_messages_in_well_under_two_seconds() -> None:
 
 def test_bad_arguments_get_one_clear_sentence() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        generate(end=datetime(2026, 11, 30))  # noqa: DTZ001
+        generate(end=datetime(2026, 11, 30))
     with pytest.raises(ValueError, match="members"):
         generate(end=END, members=5)

@@ -18,7 +18,8 @@ async def _member_id(core: Core, user: str) -> int:
 async def test_privacy_shows_settings_privately(chat: FakeAdapter) -> None:
     [sent] = await chat.say("ana", "/privacy")
     assert sent.reply.visibility is Visibility.ONLY_YOU
-    assert "tracking: on" in sent.text and "named: on" in sent.text
+    assert "tracking: on" in sent.text
+    assert "named: on" in sent.text
 
 
 async def test_tracking_off_deletes_and_stops_logging(core: Core, chat: FakeAdapter) -> None:
@@ -49,7 +50,8 @@ async def test_export_sends_a_json_file_privately(core: Core, chat: FakeAdapter)
     await chat.say("ana", "my words")
     await chat.push(chat.event("ana", kind="reaction"))
     [sent] = await chat.say("ana", "/export")
-    assert sent.target.user == "ana" and sent.target.chat is None
+    assert sent.target.user == "ana"
+    assert sent.target.chat is None
     assert sent.reply.attachment is not None
     data = json.loads(sent.reply.attachment.data)
     assert data["member"]["name"] == "Ana"

@@ -56,7 +56,7 @@ def test_a_database_from_a_newer_convene_is_refused_untouched(db_path: Path) -> 
     conn.execute("UPDATE schema_version SET version = 99 WHERE component = 'core'")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="schema version 99.*upgrade Convene"):
+    with pytest.raises(StoreError, match=r"schema version 99.*upgrade Convene"):
         Store(db_path)
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 99

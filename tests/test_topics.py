@@ -16,7 +16,7 @@ import pytest
 from bot.demo_data import generate, week_of
 from models.embedder import Embedder, MemoryVectorCache
 from models.fake_embedder import FakeEmbedder
-from models.topic_words import class_tfidf, content_tokens, top_terms
+from models.topic_words import class_tfidf, content_tokens, tokens, top_terms
 from models.topics import SMALL_TALK, UNASSIGNED, extract_topics, trend
 
 STEADY = (
@@ -265,6 +265,10 @@ def test_planted_rising_topics_are_found_with_the_real_model(bundled: Embedder) 
     )
     assert recall >= 0.8
     assert max(rising_counts) <= 8  # a short list, not every topic
+    full = extract_topics(texts, vectors, weeks)
+    for topic in community.planted.topics:  # planted talk is not hidden in small talk
+        talk = np.array([len(set(topic.keywords) & set(tokens(t))) >= 2 for t in texts])
+        assert np.mean(full.labels[talk] < 0) < 0.05, topic.name
 
 
 @pytest.mark.model

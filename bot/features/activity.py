@@ -184,4 +184,6 @@ def delete_activity(store: Store, community: int, member: int) -> None:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'imported'"
         ).fetchone()
         if has_imports:
-            c.execute("DELETE FROM imported WHERE community = ? AND member = ?", (community, member))
+            c.execute(
+                "DELETE FROM imported WHERE community = ? AND member = ?", (community, member)
+            )

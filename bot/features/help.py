@@ -31,11 +31,11 @@ async def help_command(ctx: Context, args: Args) -> Answer:
         text = f"{command.help}\n{who}{where}".strip()
         if command.details:
             text += "\n\n" + command.details
-        return ctx.private(f"{text}\nUsage: {command.usage}", title=f"/{command.name}", fields=fields)
+        return ctx.private(
+            f"{text}\nUsage: {command.usage}", title=f"/{command.name}", fields=fields
+        )
     admin = ctx.core.is_admin(ctx.event)
-    lines = [
-        f"{c.usage} — {c.summary}" for c in registry if admin or not c.admin
-    ]
+    lines = [f"{c.usage} — {c.summary}" for c in registry if admin or not c.admin]
     return ctx.private(
         "\n".join(lines) + "\n\n/help <command> explains one.", title="Convene commands"
     )

@@ -46,7 +46,9 @@ async def privacy(ctx: Context, args: Args) -> Answer:
         return ctx.private(note)
     if setting and not value:
         state = "on" if info.get(setting, 1) else "off"
-        return ctx.private(f"{setting} is {state}: {SETTINGS[setting]}. Change: /privacy {setting} on|off")
+        return ctx.private(
+            f"{setting} is {state}: {SETTINGS[setting]}. Change: /privacy {setting} on|off"
+        )
     fields = tuple(
         (f"{key}: {'on' if info.get(key, 1) else 'off'}", desc) for key, desc in SETTINGS.items()
     )
@@ -62,7 +64,9 @@ def export_member(ctx: Context) -> dict[str, Any]:
     """Everything every feature stores about the member, as one JSON-ready dict."""
     data: dict[str, Any] = {
         "exported_at": ctx.now.astimezone(UTC).isoformat(),
-        "community": ctx.store.scalar("SELECT name FROM communities WHERE id = ?", (ctx.community,)),
+        "community": ctx.store.scalar(
+            "SELECT name FROM communities WHERE id = ?", (ctx.community,)
+        ),
     }
     for f in ctx.core.features:
         for exporter in f.exporters:
@@ -70,7 +74,9 @@ def export_member(ctx: Context) -> dict[str, Any]:
     return data
 
 
-@feature.command("export", "Get everything Convene stores about you, as a JSON file (sent privately).")
+@feature.command(
+    "export", "Get everything Convene stores about you, as a JSON file (sent privately)."
+)
 async def export(ctx: Context, args: Args) -> Answer:
     data = json.dumps(export_member(ctx), indent=2, ensure_ascii=False, default=str)
     return Reply(
