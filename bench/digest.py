@@ -4,7 +4,7 @@ Usage:
     .venv/bin/python bench/digest.py [--rows 1000000] [--keep]
 
 Writes the rows straight into a temp SQLite file through the real schema: the demo
-community's 8 weeks of chat (bot/demo_data.py at 1,500 messages a day: tens of thousands of
+community's 8 weeks of chat (bot/demo/community.py at 1,500 messages a day: tens of thousands of
 distinct texts, planted rising topics) repeated with jittered times and spread over 2,000
 members until there are `--rows` messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
 measured; the digest only reads vectors), then the digest is built as the scheduler would.
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import Config
 from bot.core import Core
-from bot.demo_data import generate
+from bot.demo.community import generate
 from bot.features.digest_data import collect, window_for
 from bot.features.digests import latest_digest
 from bot.store import Store

@@ -4,7 +4,7 @@ Usage:
     .venv/bin/pip install bertopic      # only for this benchmark (pulls umap-learn, hdbscan)
     .venv/bin/python bench/topics.py [--messages 20000]
 
-Both methods get the same 20,000 demo messages (bot/demo_data.py) and the same precomputed
+Both methods get the same 20,000 demo messages (bot/demo/community.py) and the same precomputed
 all-MiniLM-L6-v2 embeddings (cached as .npy under the temp dir, so reruns skip the ~1-2 min of
 encoding). Printed per method: wall time, number of topics, share of unassigned messages and
 planted-topic recall (a planted topic is found when, in the week it rises, a topic marked
@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.demo_data import DemoCommunity, PlantedTopic, generate, week_of
+from bot.demo.community import DemoCommunity, PlantedTopic, generate, week_of
 from models.topics import extract_topics, trend
 
 END = datetime(2026, 11, 30, tzinfo=UTC)

@@ -119,14 +119,14 @@ def _run_async(fn: Callable[[], object]) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo_cli import run_demo
+    from bot.demo.run import run_demo
 
     interactive = sys.stdin.isatty() and not args.no_chat
     return _run_async(lambda: run_demo(args.db, args.seed, chat=interactive))
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from bot.demo_cli import run_chat
+    from bot.demo.run import run_chat
 
     return _run_async(lambda: run_chat(Config(database=args.db), args.user))
 

@@ -99,8 +99,11 @@ def same_words(
     return np.unique(group, return_inverse=True)[1].ravel()
 
 
-def top_terms(scores: np.ndarray, vocabulary: list[str], count: int = 8) -> list[str]:
-    """The best-scoring terms of one class, skipping terms whose words are already covered."""
+def top_terms(
+    scores: np.ndarray, vocabulary: list[str], count: int = 8, hide: frozenset[str] = frozenset()
+) -> list[str]:
+    """The best-scoring terms of one class, skipping terms whose words are already covered
+    and terms with a hidden word (such as a member's name)."""
     chosen: list[str] = []
     covered: set[str] = set()
     for index in np.argsort(-scores, kind="stable"):
@@ -108,7 +111,7 @@ def top_terms(scores: np.ndarray, vocabulary: list[str], count: int = 8) -> list
             break
         term = vocabulary[index]
         words = set(term.split())
-        if words <= covered:
+        if words <= covered or words & hide:
             continue
         chosen.append(term)
         covered |= words

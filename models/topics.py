@@ -140,6 +140,7 @@ def extract_topics(
     rise_ratio: float = 2.0,
     examples: int = 3,
     keywords: int = 8,
+    hide_words: frozenset[str] = frozenset(),
 ) -> TopicReport:
     """Find, name and trend the topics of a window of chat messages.
 
@@ -153,6 +154,7 @@ def extract_topics(
         merge_similarity: clusters whose centroids are at least this similar are merged.
         time_weight: how much different timing keeps similar clusters apart when merging.
         rise_ratio: growth needed to call a topic rising (and 1/rise_ratio for fading).
+        hide_words: lower-case words never used in a topic's name (e.g. members' names).
 
     Raises:
         ValueError: mismatched lengths, non-finite vectors or non-integer periods.
@@ -194,7 +196,7 @@ def extract_topics(
         best = sims.argmax(axis=1)
         ok = sims[np.arange(content.size), best] >= floor
         labels[content[ok]] = np.where(small_talk[best[ok]], SMALL_TALK, best[ok])
-    return _report(texts, vecs, per, labels, cents, rise_ratio, examples, keywords)
+    return _report(texts, vecs, per, labels, cents, rise_ratio, examples, keywords, hide_words)
 
 
 def _report(
@@ -206,6 +208,7 @@ def _report(
     rise_ratio: float,
     n_examples: int,
     n_keywords: int,
+    hide_words: frozenset[str] = frozenset(),
 ) -> TopicReport:
     n, k = len(texts), len(cents)
     current = int(per.max())
@@ -230,7 +233,7 @@ def _report(
         members = np.flatnonzero(labels == c)
         if members.size == 0:
             continue
-        terms = top_terms(scores[c], vocabulary, n_keywords) if vocabulary else []
+        terms = top_terms(scores[c], vocabulary, n_keywords, hide_words) if vocabulary else []
         if not terms:  # no word shared by two of its messages: not a topic
             continue
         cur = int(in_current[members].sum())

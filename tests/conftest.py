@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +15,9 @@ from adapters.fake import FakeAdapter
 from bot.config import Config
 from bot.core import Core
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from models.embedder import Embedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -49,6 +53,17 @@ def _no_outside_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     return
+
+
+@pytest.fixture(scope="session")
+def bundled() -> Iterator[Embedder]:
+    """The real bundled model, loaded once for every `model` test."""
+    from models.embedder import Embedder, MemoryVectorCache
+
+    embedder = Embedder(cache=MemoryVectorCache(), batch_size=128)
+    embedder.load()
+    yield embedder
+    embedder.close()
 
 
 @pytest.fixture

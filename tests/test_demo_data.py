@@ -1,17 +1,16 @@
-"""The demo community generator (bot/demo_data.py): determinism, realism, planted ground truth."""
+"""The demo community generator (bot/demo/community.py): determinism, realism, planted ground truth."""
 
 from __future__ import annotations
 
 import json
 import statistics
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
 
-from bot.demo_chatter import CHANNELS
-from bot.demo_data import DemoCommunity, PlantedTopic, generate, to_json, week_of
+from bot.demo.chatter import CHANNELS
+from bot.demo.community import DemoCommunity, PlantedTopic, generate, to_json, week_of
 from bot.profile import COMPLEMENTS, ROLES, SECTORS, STAGES
 from models.topic_words import tokens
 
@@ -153,12 +152,9 @@ def test_to_json_is_serializable(demo: DemoCommunity) -> None:
     assert datetime.fromisoformat(data["end"]) == END
 
 
-def test_twenty_thousand_messages_in_well_under_two_seconds() -> None:
-    started = time.perf_counter()
+def test_the_default_size_is_about_twenty_thousand_messages() -> None:
     community = generate(11, end=END, messages_per_day=360)
-    elapsed = time.perf_counter() - started
-    assert len(community.messages) > 18_000
-    assert elapsed < 2.0
+    assert 18_000 < len(community.messages) < 23_000
 
 
 def test_bad_arguments_get_one_clear_sentence() -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.profile import ROLES, SECTORS, STAGES, Profile
-from models.embedder import Embedder, MemoryVectorCache
+from models.embedder import Embedder
 from models.matcher import REQUESTER_WEIGHT, Matcher
 
 DATA = Path(__file__).parent / "data" / "eval_profiles.json"
@@ -94,14 +93,6 @@ def test_eval_set_is_well_formed() -> None:
         assert "founder" in by_id[a].roles
         assert b in by_id
         assert why
-
-
-@pytest.fixture(scope="module")
-def bundled() -> Iterator[Embedder]:
-    embedder = Embedder(cache=MemoryVectorCache())
-    embedder.load()
-    yield embedder
-    embedder.close()
 
 
 @pytest.mark.model

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from bot.demo_data import generate, week_of
-from models.embedder import Embedder, MemoryVectorCache
+from bot.demo.community import generate, week_of
+from models.embedder import Embedder
 from models.fake_embedder import FakeEmbedder
 from models.topic_words import class_tfidf, content_tokens, tokens, top_terms
 from models.topics import SMALL_TALK, UNASSIGNED, extract_topics, trend
@@ -85,6 +85,18 @@ def test_rising_fading_and_steady_on_constructed_chat(embedder: FakeEmbedder) ->
     rising = report.rising[0]
     assert rising.growth > 2
     assert rising.previous == pytest.approx(3.0, abs=1.0)  # average per previous period
+
+
+def test_hidden_words_never_name_a_topic(embedder: FakeEmbedder) -> None:
+    texts, periods = _chat()
+    plain = extract_topics(texts, embedder.encode(texts), periods)
+    assert "valuation" in _words(plain.rising[0].keywords)
+    hidden = extract_topics(
+        texts, embedder.encode(texts), periods, hide_words=frozenset({"valuation"})
+    )
+    assert hidden.rising, "hiding a word must not hide the topic"
+    assert "valuation" not in _words(hidden.rising[0].keywords)
+    assert {"cap", "safe"} <= _words(hidden.rising[0].keywords)
 
 
 def test_small_talk_is_separated_and_counted(embedder: FakeEmbedder) -> None:
@@ -216,16 +228,7 @@ def test_twenty_thousand_messages_take_a_few_seconds() -> None:
     report = extract_topics(texts, vectors, periods)
     elapsed = time.perf_counter() - started
     print(f"\n20k messages: {elapsed:.2f} s, {len(report.topics)} topics")
-    assert len(report.topics) > 0
-    assert elapsed < 10.0  # a few seconds on 2 busy cores
-
-
-@pytest.fixture(scope="module")
-def bundled() -> Iterator[Embedder]:
-    embedder = Embedder(cache=MemoryVectorCache(), batch_size=128)
-    embedder.load()
-    yield embedder
-    embedder.close()
+    assert len(report.topics) > 0  # timing is bench/topics.py's job; this checks scale works
 
 
 def _found(report_rising: list, keywords: tuple[str, ...]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,11 +20,13 @@ import numpy as np
 
 from bot.chart import ChartData, render_chart
 from bot.features.digest_data import Change, DigestData, collect, window_for
+from bot.features.profile_store import load_profile
 from bot.features.topic_worker import priority
 from bot.replies import Attachment, Reply
 from bot.text import defuse_mentions, plural, shorten
 from models.embedder import text_hash
 from models.forecast import Forecast, forecast_next_period
+from models.topic_words import tokens
 from models.topics import TopicReport, TopicTrend, extract_topics
 
 if TYPE_CHECKING:
@@ -98,7 +101,9 @@ async def _vectors(
     return keep, np.stack([cached[hashes[i]] for i in keep])
 
 
-async def _topics(core: Core, data: DigestData, notes: list[str]) -> TopicReport | None:
+async def _topics(
+    core: Core, community: int, data: DigestData, notes: list[str]
+) -> TopicReport | None:
     if core.embedder is None or not data.topic_texts:
         return None
     keep, vecs = await _vectors(core, data.topic_texts, data.topic_periods)
@@ -114,24 +119,21 @@ async def _topics(core: Core, data: DigestData, notes: list[str]) -> TopicReport
         return None
     texts = [data.topic_texts[i] for i in keep]
     periods = np.array([data.topic_periods[i] for i in keep], dtype=np.int64)
-    return await asyncio.to_thread(extract_topics, texts, vecs, periods)
+    names = core.store.rows("SELECT name FROM members WHERE community = ?", (community,))
+    hide = frozenset(word for row in names for word in tokens(row["name"]))
+    return await asyncio.to_thread(extract_topics, texts, vecs, periods, hide_words=hide)
 
 
 async def _newcomers(core: Core, community: int, data: DigestData) -> list[str]:
-    try:
-        from bot.features.profile_store import load_profile
-    except ImportError:
-        load_profile = None  # type: ignore[assignment]
     lines = []
     for member, name in data.newcomers:
         headline = ""
-        if load_profile is not None:
-            try:
-                profile = load_profile(core.store, community, member)
-            except Exception:  # table not there yet, or a profile we cannot read
-                profile = None
-            if profile is not None and profile.visible and profile.headline:
-                headline = " — " + snippet(profile.headline, 80)
+        try:
+            profile = load_profile(core.store, community, member)
+        except sqlite3.OperationalError:  # the profiles feature is not installed
+            profile = None
+        if profile is not None and profile.visible and profile.headline:
+            headline = " — " + snippet(profile.headline, 80)
         lines.append(f"• {snippet(name, 40)}{headline}")
     return lines
 
@@ -185,7 +187,7 @@ async def build_digest(
     digest = Digest(Reply(), data)
     notes = digest.notes
     try:
-        digest.topics = await _topics(core, data, notes)
+        digest.topics = await _topics(core, community, data, notes)
     except Exception:
         log.exception("topic extraction failed for community %s", community)
         notes.append("Topics could not be worked out this time.")

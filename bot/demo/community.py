@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.demo_chatter import (
+from bot.demo.chatter import (
     BACKGROUND,
     CHANNEL_WEIGHTS,
     CHANNELS,
@@ -28,8 +28,8 @@ from bot.demo_chatter import (
     QUESTION_OPENERS,
     SHORT_REPLIES,
 )
-from bot.demo_members import DemoMember, make_members
-from bot.demo_planted import TOPIC_SPECS, TopicSpec
+from bot.demo.members import DemoMember, make_members
+from bot.demo.planted import TOPIC_SPECS, TopicSpec
 
 __all__ = [
     "DemoCommunity",

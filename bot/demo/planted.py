@@ -1,6 +1,6 @@
 """The planted topics of the demo community: what rises and fades, and how people phrase it.
 
-Each topic has many paraphrased templates with {slot} fillers (see bot/demo_chatter.py for the
+Each topic has many paraphrased templates with {slot} fillers (see bot/demo/chatter.py for the
 shared fillers), so its messages read like different people talking about the same thing.
 """
 

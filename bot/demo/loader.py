@@ -11,8 +11,8 @@ from typing import TextIO
 from adapters.base import render_plain
 from adapters.console import CHAT, SPACE, ConsoleAdapter
 from bot.core import Core
-from bot.demo_data import DemoCommunity, DemoMember
-from bot.features.digests import latest_digest
+from bot.demo.community import DemoCommunity, DemoMember
+from bot.features.digests import latest_digest, prepare_topics
 from bot.features.matching import demo_matches
 from bot.features.profile_store import save_profile
 from bot.profile import Profile
@@ -101,8 +101,13 @@ async def tour(
     founder = demo.planted.intros[0][0]
     out.write(f"\n--- Who should {demo.members[founder].name} meet, and why\n")
     out.write(await demo_matches(core, community, ids[founder], n=3) + "\n")
-    out.write("\n--- The latest weekly digest (embedding a sample of the messages first)\n")
+    out.write(
+        "\n--- The latest weekly digest. First the topic worker embeds a sample of the last "
+        "four weeks (once; vectors are cached in the database) …\n"
+    )
     out.flush()
+    encoded = await prepare_topics(core, community)
+    out.write(f"({encoded:,} messages embedded)\n\n")
     digest = await latest_digest(core, community)
     out.write(render_plain(digest.reply) + "\n")
     if digest.chart:

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.demo_people import (
+from bot.demo.people import (
     CHECKS_BY_STAGE,
     FIRST_NAMES,
     LAST_NAMES,

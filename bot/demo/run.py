@@ -9,8 +9,8 @@ from adapters.console import ConsoleAdapter
 from bot.app import make_embedder
 from bot.config import Config
 from bot.core import Core, utcnow
-from bot.demo import demo_end, fresh_database, load_demo, tour
-from bot.demo_data import generate
+from bot.demo.community import generate
+from bot.demo.loader import demo_end, fresh_database, load_demo, tour
 from bot.store import Store
 
 

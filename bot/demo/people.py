@@ -1,4 +1,4 @@
-"""Word lists and profile templates for the demo community's members (see bot/demo_data.py)."""
+"""Word lists and profile templates for the demo community's members (see bot/demo/community.py)."""
 
 from __future__ import annotations
 
