@@ -34,8 +34,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/digest.py
 
 clean:

@@ -181,7 +181,11 @@ def _eval(args: argparse.Namespace) -> int:
     from bot.features.match_eval import eval_matching
     from bot.store import Store
 
-    store = Store(_config_from(args).database)
+    database = _config_from(args).database
+    if not database.exists():
+        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+        return 2
+    store = Store(database)
     try:
         community = None
         if args.community:

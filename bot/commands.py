@@ -174,33 +174,6 @@ class Registry:
         self.commands[command.name] = command
         return command
 
-    def command(
-        self,
-        name: str,
-        help: str,
-        *args: Arg,
-        admin: bool = False,
-        where: Where = "any",
-        slow: bool = False,
-        details: str = "",
-    ) -> Callable[[Handler], Handler]:
-        """Decorator: declare a command with its help text and typed arguments."""
-
-        def wrap(handler: Handler) -> Handler:
-            self.add(Command(name, help, handler, args, admin, where, slow, details))
-            return handler
-
-        return wrap
-
-    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
-        """Decorator: handle button callbacks ``prefix:payload``."""
-
-        def wrap(handler: ButtonHandler) -> ButtonHandler:
-            self.buttons[prefix] = handler
-            return handler
-
-        return wrap
-
     def __iter__(self) -> Iterable[Command]:  # type: ignore[override]
         return iter(sorted(self.commands.values(), key=lambda c: c.name))
 

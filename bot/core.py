@@ -241,6 +241,8 @@ class Core:
                 if dialog.done:
                     self.dialogs.pop((event.platform, event.user), None)
                 return as_replies(answer)
+            if event.kind == "message":
+                return [Reply("I answer commands here: /help lists them.")]
             return []
         if member.tracking:
             self._record(event, community, member.id, at)

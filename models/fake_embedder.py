@@ -11,7 +11,7 @@ from models.vector_cache import CachedEncoder, VectorCache
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "ly", "s")
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     [
         "a",
         "an",
@@ -77,7 +77,7 @@ class FakeEmbedder(CachedEncoder):
         self.encode_calls += 1
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+            words = [w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS]
             for word in words:
                 col, sign = _bucket("w:" + stem(word), self.dim)
                 out[row, col] += 2.0 * sign

@@ -77,3 +77,12 @@ def test_import_then_reimport_adds_nothing(
     second = capsys.readouterr().out
     assert "Imported 0 records" not in first
     assert "Imported 0 records" in second
+
+
+def test_eval_on_a_missing_database_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.db"
+    assert main(["eval", "matching", "--db", str(missing)]) == 2
+    assert "no database at" in capsys.readouterr().err
+    assert not missing.exists()

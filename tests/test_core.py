@@ -155,6 +155,8 @@ async def test_direct_messages_belong_to_the_members_community(
     await chat.say("ana", "hello group")
     [sent] = await chat.say("ana", "/stats", direct=True)
     assert dict(sent.reply.fields)["Messages"] == "1"
+    [hint] = await chat.say("ana", "just chatting privately", direct=True)
+    assert "/help" in hint.text
     assert core.store.scalar("SELECT count(*) FROM activity") == 1  # DMs are not activity
 
 

@@ -16,47 +16,12 @@ import pytest
 
 from bot.profile import ROLES, SECTORS, STAGES, Profile
 from models.embedder import Embedder
+from models.fake_embedder import STOP_WORDS
 from models.matcher import REQUESTER_WEIGHT, Matcher
 
 DATA = Path(__file__).parent / "data" / "eval_profiles.json"
 K = 5
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "i",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "our",
-        "the",
-        "to",
-        "we",
-        "with",
-        "who",
-        "you",
-        "your",
-        "that",
-        "their",
-        "they",
-        "this",
-        "can",
-    ]
-)
 
 
 def load_eval() -> tuple[list[Profile], list[tuple[int, int, str]]]:
@@ -69,7 +34,7 @@ def load_eval() -> tuple[list[Profile], list[tuple[int, int, str]]]:
 
 
 def words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+    return {w for w in _WORD.findall(text.lower()) if w not in STOP_WORDS}
 
 
 def jaccard(x: set[str], y: set[str]) -> float:
