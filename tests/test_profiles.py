@@ -141,7 +141,8 @@ async def test_setup_in_group_continues_privately_end_to_end(core: Core, chat: F
     assert p.stage is None
     assert (p.region, p.check_min, p.check_max) == ("Berlin", 500, 1500)
     assert p.links == ("https://carbon.example",)
-    assert await chat.say("ana", "more chatter", direct=True) == []
+    [after] = await chat.say("ana", "more chatter", direct=True)  # the dialog is over
+    assert "/help" in after.text
 
 
 async def test_setup_in_a_dm_starts_there_and_cancel_stops(core: Core, chat: FakeAdapter) -> None:
