@@ -15,6 +15,7 @@ from bot.demo.community import DemoCommunity, DemoMember
 from bot.features.digests import latest_digest, prepare_topics
 from bot.features.matching import demo_matches
 from bot.features.profile_store import save_profile
+from bot.features.rounds import join_rounds
 from bot.profile import Profile
 from bot.store import ACTIVITY_KINDS
 
@@ -55,8 +56,11 @@ def load_demo(core: Core, demo: DemoCommunity) -> tuple[int, list[int]]:
             ACTIVITY_KINDS["reaction"], 0, None,
         )  # fmt: skip
     store.flush()
-    for member_id, m in zip(ids, demo.members, strict=True):
-        save_profile(store, community, _profile(member_id, m), int(m.joined_at.timestamp()))
+    for i, (member_id, m) in enumerate(zip(ids, demo.members, strict=True)):
+        joined = int(m.joined_at.timestamp())
+        save_profile(store, community, _profile(member_id, m), joined)
+        if i % 3 == 0:  # a third of the members opted in to intro rounds
+            join_rounds(store, community, member_id, joined)
     return community, ids
 
 

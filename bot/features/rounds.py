@@ -139,6 +139,15 @@ def _scheduler(core: Core) -> Any:
     return get_scheduler(core)
 
 
+def join_rounds(store: Store, community: int, member: int, at: int) -> None:
+    """Opt a member in to intro rounds (idempotent)."""
+    with store.transaction() as c:
+        c.execute(
+            "INSERT OR IGNORE INTO round_members (community, member, joined_at) VALUES (?, ?, ?)",
+            (community, member, at),
+        )
+
+
 @feature.command(
     "rounds",
     "Intro rounds: join or leave; admins schedule them (weekly/biweekly), run one now or stop.",
@@ -153,11 +162,7 @@ async def rounds(ctx: Context, args: Args) -> Answer:
         return ctx.private(f"/rounds {action} is for the community's admins only.")
     now = int(ctx.now.timestamp())
     if action == "join":
-        with ctx.store.transaction() as c:
-            c.execute(
-                "INSERT OR IGNORE INTO round_members (community, member, joined_at) VALUES (?, ?, ?)",
-                (ctx.community, ctx.member, now),
-            )
+        join_rounds(ctx.store, ctx.community, ctx.member, now)
         p = load_profile(ctx.store, ctx.community, ctx.member)
         hint = "" if p and p.visible else " Set up a visible profile (/profile setup) to be paired."
         return ctx.private("You're in the intro rounds; you'll get your match privately." + hint)
