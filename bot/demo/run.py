@@ -29,7 +29,11 @@ async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
     try:
         await tour(core, demo, community, ids, sys.stdout, db.with_name("convene-demo-digest.png"))
         if chat:
-            print("\nYou are in the demo community's #general as 'organizer' (an admin).")
+            founder = demo.members[demo.planted.intros[0][0]].name
+            print(
+                "\nYou are in the demo community's #general as 'organizer' (an admin). "
+                f"Try /trends, /leaderboard 30, or ':as {founder}' then /match and /profile."
+            )
             await ConsoleAdapter(core).run()
         else:
             print(f"\nOpen the console any time: convene chat --db {db}")
