@@ -90,6 +90,17 @@ async def core(config: Config, clock: Clock) -> AsyncIterator[Core]:
 
 
 @pytest.fixture
+async def cached_core(config: Config, clock: Clock) -> AsyncIterator[Core]:
+    """A core whose (fake, deterministic) embedder caches vectors in the store."""
+    from models.fake_embedder import FakeEmbedder
+
+    store = Store(config.database)
+    core = Core(config, store, clock=clock, embedder=FakeEmbedder(cache=store))
+    yield core
+    await core.close()
+
+
+@pytest.fixture
 def chat(core: Core) -> FakeAdapter:
     adapter = FakeAdapter(core)
     adapter.admins.add("admin")

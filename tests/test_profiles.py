@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from adapters.fake import FakeAdapter
-from bot.config import Config
 from bot.core import Core
 from bot.features.match_service import service
 from bot.features.profile_store import load_profile, profile_hashes
 from bot.replies import Visibility
-from bot.store import Store
-from models.fake_embedder import FakeEmbedder
-from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, make_profile, member_id
 
 
@@ -153,15 +146,6 @@ async def test_setup_in_a_dm_starts_there_and_cancel_stops(core: Core, chat: Fak
     [sent] = await chat.say("bo", "/cancel", direct=True)
     assert "Stopped" in sent.text
     assert core.store.scalar("SELECT count(*) FROM profiles") == 0
-
-
-@pytest.fixture
-async def cached_core(tmp_path: Path, clock: Clock) -> AsyncIterator[Core]:
-    store = Store(tmp_path / "c.db")
-    core = Core(Config(database=tmp_path / "c.db"), store, clock=clock)
-    core.embedder = FakeEmbedder(cache=store)
-    yield core
-    await core.close()
 
 
 async def test_profile_change_updates_matcher_and_drops_stale_vectors(cached_core: Core) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from adapters.fake import FakeAdapter
-from bot.config import Config
 from bot.core import Core
 from bot.features import rounds
 from bot.features.match_eval import eval_matching
@@ -20,7 +18,6 @@ from bot.features.profile_store import load_profile, profile_hashes
 from bot.features.round_pairing import EPS, group, matching_weight, max_weight_matching
 from bot.scheduler import get_scheduler
 from bot.store import Store
-from models.fake_embedder import FakeEmbedder
 from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, MENTOR, button, make_profile, member_id
 from tests.privacy_scan import traces
@@ -87,15 +84,6 @@ def test_member_with_no_allowed_partner_stays_alone() -> None:
     groups, alone = group(w)
     assert groups == [[0, 1]]
     assert alone == [2]
-
-
-@pytest.fixture
-async def cached_core(tmp_path: Path, clock: Clock) -> AsyncIterator[Core]:
-    store = Store(tmp_path / "c.db")
-    core = Core(Config(database=tmp_path / "c.db"), store, clock=clock)
-    core.embedder = FakeEmbedder(cache=store)
-    yield core
-    await core.close()
 
 
 @pytest.fixture
