@@ -7,9 +7,12 @@ adds nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from bot.store import ACTIVITY_KINDS, Store
 from bot.text import clean
@@ -26,6 +29,38 @@ IMPORT_MIGRATIONS: list[list[str]] = [
 
 class ImportFormatError(Exception):
     """The file is not a usable export; the message names the line or message at fault."""
+
+
+def read_json(path: Path, *, folder_hint: str) -> Any:
+    """Read an export file as JSON; every failure is one sentence naming the file or line.
+
+    `folder_hint` finishes the sentence when `path` is a folder (e.g. "give the result.json
+    file inside it").
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFormatError(f"{path} does not exist.") from None
+    except IsADirectoryError:
+        raise ImportFormatError(f"{path} is a folder; {folder_hint}.") from None
+    except OSError as exc:
+        raise ImportFormatError(f"Cannot read {path}: {exc.strerror}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(
+            f"{path} is not UTF-8 text (byte {exc.start}), so not a JSON export."
+        ) from None
+    if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        raise ImportFormatError(
+            f"{path} is an HTML export; export again and choose the JSON format."
+        )
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(
+            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ only counts unless the export lists who reacted; then each reacting member gets 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.importing import ImportedRecord, ImportFormatError, ImportResult, import_records
+from bot.importing import (
+    ImportedRecord,
+    ImportFormatError,
+    ImportResult,
+    import_records,
+    read_json,
+)
 from bot.store import Store
 
 PLATFORM = "discord"
@@ -54,22 +59,7 @@ def parse_file(path: Path) -> DiscordExport:
         ImportFormatError: the file cannot be read, is not JSON (names the line), is not a
             DiscordChatExporter export, or a message is malformed (names its index and id).
     """
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ImportFormatError(f"{path} does not exist.") from None
-    except IsADirectoryError:
-        raise ImportFormatError(f"{path} is a folder; give an export .json file.") from None
-    except UnicodeDecodeError:
-        raise ImportFormatError(f"{path} is not a UTF-8 text file, so not a JSON export.") from None
-    except OSError as exc:
-        raise ImportFormatError(f"Cannot read {path}: {exc.strerror}.") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(
-            f"{path.name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
+    data = read_json(path, folder_hint="give an export .json file")
     return parse_export(data, source=path.name)
 
 

@@ -16,7 +16,6 @@ imported history and live activity from the adapter land on the same chats and m
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.importing import ImportedRecord, ImportFormatError, ImportResult, import_records
+from bot.importing import (
+    ImportedRecord,
+    ImportFormatError,
+    ImportResult,
+    import_records,
+    read_json,
+)
 from bot.store import Store
 
 PLATFORM = "telegram"
@@ -55,33 +60,7 @@ def load_export(path: Path) -> list[ExportChat]:
     Raises:
         ImportFormatError: the file is missing, not JSON (naming the line), or not an export.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ImportFormatError(f"{path} does not exist.") from None
-    except IsADirectoryError:
-        raise ImportFormatError(
-            f"{path} is a folder; give the result.json file inside it."
-        ) from None
-    except OSError as exc:
-        raise ImportFormatError(f"Cannot read {path}: {exc.strerror}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFormatError(
-            f"{path} is not UTF-8 text (byte {exc.start}); is it really result.json?"
-        ) from None
-    if text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
-        raise ImportFormatError(
-            f"{path} is Telegram's HTML export; export again and choose the format "
-            '"Machine-readable JSON".'
-        )
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFormatError(
-            f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
+    data = read_json(path, folder_hint="give the result.json file inside it")
     return chats_in(data, path)
 
 
