@@ -21,7 +21,7 @@ import sqlite_utils
 
 from bot.migrations import CORE_MIGRATIONS
 
-ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3}
+ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
 KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
 _INSERT_ACTIVITY = (
     "INSERT INTO activity (community, member, chat, at, kind, length, text) "

@@ -8,7 +8,7 @@ from typing import Any
 from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.store import KIND_NAMES, Store
+from bot.store import ACTIVITY_KINDS, KIND_NAMES, Store
 from bot.text import plural
 
 feature = Feature("activity")
@@ -81,6 +81,10 @@ async def stats(ctx: Context, args: Args) -> Answer:
     rank = next((i for i, r in enumerate(ranking, 1) if r["member"] == member), None)
     first = datetime.fromtimestamp(info.get("first_seen", now), ctx.tz).strftime("%d %b %Y")
     rank_text = f"#{rank} of {len(ranking)} (last 30 days)" if rank else "not ranked yet"
+    attended = ctx.store.scalar(
+        "SELECT count(*) FROM activity WHERE community = ? AND member = ? AND kind = ?",
+        (ctx.community, member, ACTIVITY_KINDS["attend"]),
+    )
     return ctx.reply(
         title=f"Stats for {name}",
         fields=(
@@ -89,6 +93,7 @@ async def stats(ctx: Context, args: Args) -> Answer:
             ("Streak", plural(streak, "day")),
             ("First seen", first),
             ("Rank", rank_text),
+            ("Events attended", f"{attended:,}"),
         ),
     )
 
