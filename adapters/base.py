@@ -56,7 +56,7 @@ def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
     if reply.text:
         parts.append(reply.text)
     for name, value in reply.fields:
-        parts.append(f"{name}: {value}")
+        parts.append(f"{name}:\n{value}" if "\n" in value else f"{name}: {value}")
     if reply.attachment:
         parts.append(f"[file: {reply.attachment.filename}]")
     if reply.buttons and numbered_buttons:

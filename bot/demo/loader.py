@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -12,12 +12,13 @@ from adapters.base import render_plain
 from adapters.console import CHAT, SPACE, ConsoleAdapter
 from bot.core import Core
 from bot.demo.community import DemoCommunity, DemoMember
+from bot.features import event_store as events
 from bot.features.digests import latest_digest, prepare_topics
 from bot.features.matching import demo_matches
 from bot.features.profile_store import save_profile
 from bot.features.rounds import join_rounds
 from bot.profile import Profile
-from bot.store import ACTIVITY_KINDS
+from bot.store import ACTIVITY_KINDS, Store
 
 DEMO_KEY = f"console:{SPACE}"
 
@@ -61,7 +62,25 @@ def load_demo(core: Core, demo: DemoCommunity) -> tuple[int, list[int]]:
         save_profile(store, community, _profile(member_id, m), joined)
         if i % 3 == 0:  # a third of the members opted in to intro rounds
             join_rounds(store, community, member_id, joined)
+    _plan_events(store, community, ids, demo.end)
     return community, ids
+
+
+DEMO_EVENTS = (
+    (3, 18, "Demo day pitch rehearsal", "Factory Berlin, 2nd floor"),
+    (6, 16, "Investor office hours", "https://meet.example/convene-office-hours"),
+)
+
+
+def _plan_events(store: Store, community: int, ids: list[int], end: datetime) -> None:
+    """Two upcoming events, with RSVPs from some members."""
+    now = int(end.timestamp())
+    for days, hour, title, place in DEMO_EVENTS:
+        starts = end.replace(hour=hour) + timedelta(days=days)
+        event = events.create_event(store, community, title, int(starts.timestamp()), ids[0], now)
+        events.set_place(store, event, place)
+        for member in ids[days::4]:
+            events.add_rsvp(store, event, member, now)
 
 
 def _chat_names(demo: DemoCommunity) -> set[str]:

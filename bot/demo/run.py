@@ -32,7 +32,7 @@ async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
             founder = demo.members[demo.planted.intros[0][0]].name
             print(
                 "\nYou are in the demo community's #general as 'organizer' (an admin). "
-                f"Try /trends, /leaderboard 30, or ':as {founder}' then /match and /profile."
+                f"Try /trends, /events, /leaderboard 30, or ':as {founder}' then /match and /profile."
             )
             await ConsoleAdapter(core).run()
         else:
