@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load
@@ -49,10 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _model_error() -> type[Exception]:
-    try:
-        from models.embedder import ModelError
-    except ImportError:  # pragma: no cover - the model module is part of the package
-        return ConfigError
+    from models.embedder import ModelError  # imported late: it is not needed for --help
+
     return ModelError
 
 
@@ -204,10 +201,6 @@ def _discord(args: argparse.Namespace) -> int:
 
     config = load(args.config)
     return _run_async(lambda: sync_global(config.discord.token("discord")))
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 if __name__ == "__main__":
