@@ -4,10 +4,8 @@ place, cancel), /checkin at the door, reminders 24 h and 1 h before, a digest se
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot.commands import Arg, Args, CommandError
 from bot.context import Answer, Context
@@ -15,6 +13,16 @@ from bot.feature import Feature
 from bot.features import event_store as es
 from bot.features.digest_build import add_section, snippet
 from bot.features.event_store import DAY, HOUR, Event
+from bot.features.event_text import (
+    EXAMPLE,
+    MAX_TITLE,
+    event_line,
+    event_name,
+    local_time,
+    parse_event_id,
+    parse_when,
+    time_until,
+)
 from bot.replies import Button, Reply, Visibility
 from bot.store import ACTIVITY_KINDS
 from bot.text import clean, plural
@@ -26,82 +34,13 @@ feature = Feature("events", migrations=es.MIGRATIONS)
 feature.exporter(es.export_events)
 feature.deleter(es.delete_events)
 REMINDER_TICK = 300.0
-MAX_TITLE = 100
 MAX_PLACE = 200
-EXAMPLE = "/event create 2026-12-03T18:30 Demo night"
 ACTIONS = ("rsvp", "unrsvp", "who", "match", "create", "where", "cancel", "code")
 ADMIN_ACTIONS = ("create", "where", "cancel", "code")
-_WHEN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T@](\d{1,2}):(\d{2}))?$", re.IGNORECASE)
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-# -- formatting ------------------------------------------------------------------------
-
-
-def local_time(ts: int, tz: ZoneInfo, now: int | None = None) -> str:
-    """'Thu 03 Dec, 18:30' (with the year when it is not the current one)."""
-    at = datetime.fromtimestamp(ts, tz)
-    same_year = now is None or datetime.fromtimestamp(now, tz).year == at.year
-    return at.strftime("%a %d %b, %H:%M" if same_year else "%a %d %b %Y, %H:%M")
-
-
-def _name(event: Event) -> str:
-    return f"#{event.id} {snippet(event.title, MAX_TITLE)}"
-
-
-def _line(event: Event, tz: ZoneInfo, now: int, count: int) -> str:
-    place = f" · {snippet(event.place, 60)}" if event.place else ""
-    return f"{_name(event)} — {local_time(event.starts_at, tz, now)}{place} · {count} going"
-
-
-def _in(seconds: int) -> str:
-    if seconds >= 90 * 60:
-        return f"in about {plural(round(seconds / HOUR), 'hour')}"
-    if seconds >= 50 * 60:
-        return "in about an hour"
-    return f"in {plural(max(1, round(seconds / 60)), 'minute')}"
-
-
-# -- parsing ---------------------------------------------------------------------------
-
-
-def parse_when(raw: str, details: str | None, tz: ZoneInfo) -> tuple[datetime, str | None]:
-    """The start time from `YYYY-MM-DDTHH:MM` / `YYYY-MM-DD@HH:MM` (or a date, then HH:MM as
-    the next word), in the community's timezone; returns it with what is left of `details`.
-    """
-    hint = f"Write the time as 2026-12-03T18:30 (or 2026-12-03@18:30), in {tz.key} time."
-    found = _WHEN.match(raw.strip())
-    if found is None:
-        raise CommandError(
-            f"I couldn't read {raw!r} as a date and time. {hint}\nExample: {EXAMPLE}"
-        )
-    year, month, day, hour, minute = found.groups()
-    if hour is None:
-        first, _, rest = (details or "").partition(" ")
-        clock = _TIME.match(first)
-        if clock is None:
-            raise CommandError(f"What time on {raw}? {hint}\nExample: {EXAMPLE}")
-        hour, minute = clock.groups()
-        details = rest.strip() or None
-    try:
-        at = datetime(int(year), int(month), int(day), int(hour), int(minute), tzinfo=tz)
-    except ValueError:
-        raise CommandError(f"{raw!r} is not a real date and time. {hint}") from None
-    return at, details
-
-
-def _event_id(raw: str | None, action: str) -> int:
-    token = (raw or "").lstrip("#")
-    if not token.isdigit():
-        got = f" ({raw!r} is not one)" if raw else ""
-        raise CommandError(
-            f"Which event? Give its number from /events{got}, e.g. /event {action} 3."
-        )
-    return int(token)
 
 
 def _find(ctx: Context, raw: str | None, action: str) -> Event:
-    event_id = _event_id(raw, action)
+    event_id = parse_event_id(raw, action)
     event = es.get_event(ctx.store, ctx.community, event_id)
     if event is None:
         raise CommandError(f"There is no event #{event_id} here. /events lists the upcoming ones.")
@@ -111,9 +50,9 @@ def _find(ctx: Context, raw: str | None, action: str) -> Event:
 def _live(event: Event, now: int) -> str | None:
     """Why members can no longer RSVP to the event, or None."""
     if event.cancelled:
-        return f"{_name(event)} was cancelled."
+        return f"{event_name(event)} was cancelled."
     if event.starts_at <= now:
-        return f"{_name(event)} has already started or taken place."
+        return f"{event_name(event)} has already started or taken place."
     return None
 
 
@@ -132,7 +71,7 @@ async def events(ctx: Context, args: Args) -> Answer:
     if not found:
         return ctx.reply("No upcoming events yet. Admins add one with " + EXAMPLE + ".")
     counts = es.rsvp_counts(ctx.store, [e.id for e in found])
-    lines = [_line(e, ctx.tz, now, counts.get(e.id, 0)) for e in found]
+    lines = [event_line(e, ctx.tz, now, counts.get(e.id, 0)) for e in found]
     lines.append(f"\nTimes in {ctx.tz.key}. /event rsvp <number> works too.")
     return ctx.reply(
         "\n".join(lines), title="Upcoming events", buttons=tuple(_rsvp_button(e) for e in found)
@@ -148,12 +87,12 @@ def rsvp(ctx: Context, event: Event, on: bool) -> Reply:
     when = f"{local_time(event.starts_at, ctx.tz, now)} ({ctx.tz.key})"
     if not on:
         if es.remove_rsvp(ctx.store, event, ctx.member):
-            return ctx.private(f"You're no longer going to {_name(event)}.")
-        return ctx.private(f"You hadn't RSVP'd to {_name(event)}, so nothing changed.")
+            return ctx.private(f"You're no longer going to {event_name(event)}.")
+        return ctx.private(f"You hadn't RSVP'd to {event_name(event)}, so nothing changed.")
     if not es.add_rsvp(ctx.store, event, ctx.member, now):
-        return ctx.private(f"You're already going to {_name(event)} on {when}.")
+        return ctx.private(f"You're already going to {event_name(event)} on {when}.")
     return ctx.private(
-        f"You're going to {_name(event)} on {when}. I'll remind you privately a day and an "
+        f"You're going to {event_name(event)} on {when}. I'll remind you privately a day and an "
         f"hour before. /event match {event.id} shows who you should meet there.",
         buttons=(Button("Can't go after all", f"ev:unrsvp:{event.id}"),),
     )
@@ -172,7 +111,7 @@ async def pressed(ctx: Context, payload: str) -> Answer:
 def _who(ctx: Context, event: Event) -> Reply:
     members = es.going(ctx.store, event.id)
     if not members:
-        return ctx.reply(f"Nobody has RSVP'd to {_name(event)} yet.")
+        return ctx.reply(f"Nobody has RSVP'd to {event_name(event)} yet.")
     named, hidden = [], 0
     for m in members:
         info = ctx.store.member_info(m) or {}
@@ -186,7 +125,7 @@ def _who(ctx: Context, event: Event) -> Reply:
     extra = f" ({here} checked in)" if here else ""
     return ctx.reply(
         f"{plural(len(members), 'member')} going{extra}: {', '.join(named)}",
-        title=f"Going to {_name(event)}",
+        title=f"Going to {event_name(event)}",
     )
 
 
@@ -213,12 +152,12 @@ async def _match(ctx: Context, event: Event) -> Reply:
     pairs = [(s, p) for s in found if (p := matcher.profile(s.member)) is not None]
     if not pairs:
         return ctx.private(
-            f"No one else going to {_name(event)} fits your profile yet "
+            f"No one else going to {event_name(event)} fits your profile yet "
             f"({plural(len(people), 'attendee')} so far). Check again closer to the day."
         )
     return ctx.private(
         render_matches(pairs) + "\n\nSay hello there, or request an intro now.",
-        title=f"Meet at {_name(event)}",
+        title=f"Meet at {event_name(event)}",
         buttons=tuple(Button(f"Request intro: {p.name}", f"intro:{s.member}", "primary")
                       for s, p in pairs),
     )  # fmt: skip
@@ -246,7 +185,7 @@ def _create(ctx: Context, raw: str | None, details: str | None) -> list[Reply]:
     return [
         ctx.reply(
             f"{local_time(event.starts_at, ctx.tz, now)} ({ctx.tz.key}). Place to be announced.",
-            title=f"New event {_name(event)}",
+            title=f"New event {event_name(event)}",
             buttons=(_rsvp_button(event),),
         ),
         ctx.private(_code_text(event)
@@ -256,7 +195,7 @@ def _create(ctx: Context, raw: str | None, details: str | None) -> list[Reply]:
 
 def _code_text(event: Event) -> str:
     return (
-        f"Check-in code for {_name(event)}: {event.code}\nShare it at the door; attendees "
+        f"Check-in code for {event_name(event)}: {event.code}\nShare it at the door; attendees "
         f"check in with /checkin {event.id} {event.code} from an hour before the start."
     )
 
@@ -279,19 +218,23 @@ async def _where(ctx: Context, event: Event, details: str | None) -> Reply:
     if len(place) > MAX_PLACE:
         raise CommandError(f"That place is {len(place)} characters; the limit is {MAX_PLACE}.")
     if event.cancelled:
-        return ctx.private(f"{_name(event)} was cancelled.")
+        return ctx.private(f"{event_name(event)} was cancelled.")
     es.set_place(ctx.store, event, place)
-    text = f"{_name(event)} is at: {snippet(place, MAX_PLACE)}"
+    text = f"{event_name(event)} is at: {snippet(place, MAX_PLACE)}"
     await _tell_going(ctx, event, text, "Event update")
     return ctx.reply(text)
 
 
 async def _cancel(ctx: Context, event: Event) -> Reply:
     if event.cancelled:
-        return ctx.private(f"{_name(event)} was already cancelled.")
+        return ctx.private(f"{event_name(event)} was already cancelled.")
     es.cancel_event(ctx.store, event, int(ctx.now.timestamp()))
-    told = await _tell_going(ctx, event, f"{_name(event)} has been cancelled.", "Event cancelled")
-    return ctx.reply(f"{_name(event)} is cancelled. I told {plural(told, 'member')} who RSVP'd.")
+    told = await _tell_going(
+        ctx, event, f"{event_name(event)} has been cancelled.", "Event cancelled"
+    )
+    return ctx.reply(
+        f"{event_name(event)} is cancelled. I told {plural(told, 'member')} who RSVP'd."
+    )
 
 
 @feature.command(
@@ -346,22 +289,22 @@ async def checkin(ctx: Context, args: Args) -> Answer:
         return ctx.private(f"There is no event #{args['event']} here.")
     now = int(ctx.now.timestamp())
     if event.cancelled:
-        return ctx.private(f"{_name(event)} was cancelled.")
+        return ctx.private(f"{event_name(event)} was cancelled.")
     if not event.checkin_open(now):
         if now < event.starts_at:
             opens = local_time(event.starts_at - es.CHECKIN_OPENS, ctx.tz, now)
-            return ctx.private(f"Check-in for {_name(event)} opens an hour before: {opens}.")
-        return ctx.private(f"{_name(event)} is over; check-in has closed.")
+            return ctx.private(f"Check-in for {event_name(event)} opens an hour before: {opens}.")
+        return ctx.private(f"{event_name(event)} is over; check-in has closed.")
     if args["code"].strip().upper() != event.code:
-        return ctx.private(f"That is not the check-in code for {_name(event)}. Ask the host.")
+        return ctx.private(f"That is not the check-in code for {event_name(event)}. Ask the host.")
     if not es.check_in(ctx.store, event, ctx.member, now):
-        return ctx.private(f"You're already checked in at {_name(event)}.")
+        return ctx.private(f"You're already checked in at {event_name(event)}.")
     if ctx.store.member_info(ctx.member)["tracking"]:  # attendance is activity too
         chat = ctx.store.chat(ctx.community, "events", f"event-{event.id}", event.title)
         attend = ACTIVITY_KINDS["attend"]
         ctx.store.add_activity(ctx.community, ctx.member, chat, now, attend, 0, None)
     return ctx.private(
-        f"Checked in at {_name(event)}. Welcome! /event match {event.id} shows who to meet here."
+        f"Checked in at {event_name(event)}. Welcome! /event match {event.id} shows who to meet here."
     )
 
 
@@ -383,7 +326,7 @@ async def send_due_reminders(core: Core) -> int:
         tz = core.timezone(event.community)
         where = f" at {snippet(event.place, MAX_PLACE)}" if event.place else ""
         text = (
-            f"{_name(event)} starts {_in(left)}: {local_time(event.starts_at, tz, now)} "
+            f"{event_name(event)} starts {time_until(left)}: {local_time(event.starts_at, tz, now)} "
             f"({tz.key}){where}."
         )
         reply = Reply(
@@ -415,7 +358,7 @@ async def upcoming_section(
         return None
     tz = core.timezone(community)
     counts = es.rsvp_counts(core.store, [e.id for e in found])
-    lines: list[str] = [f"• {_line(e, tz, since, counts.get(e.id, 0))}" for e in found[:5]]
+    lines: list[str] = [f"• {event_line(e, tz, since, counts.get(e.id, 0))}" for e in found[:5]]
     if len(found) > 5:
         lines.append("• … and more: /events")
     return "Upcoming events", "\n".join(lines)
