@@ -39,6 +39,7 @@ class MemberRow:
 
     id: int
     tracking: bool
+    name: str
 
 
 class Store:
@@ -164,13 +165,18 @@ class Store:
         return self._chats[key]
 
     def member(self, community: int, platform: str, user: str, name: str, at: int) -> MemberRow:
-        """The member behind a platform identity, created (first seen now) on first use."""
+        """The member behind a platform identity, created (first seen now) on first use.
+
+        A changed display name is saved, so names in stats and lookups stay current.
+        """
         key = (community, platform, user)
         found = self._members.get(key)
         if found is not None:
+            if name and name != found.name:
+                self._rename(found, name)
             return found
         row = self.conn.execute(
-            "SELECT m.id, m.tracking FROM identities i JOIN members m ON m.id = i.member "
+            "SELECT m.id, m.tracking, m.name FROM identities i JOIN members m ON m.id = i.member "
             "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
             key,
         ).fetchone()
@@ -186,9 +192,16 @@ class Store:
                     "INSERT INTO identities (community, platform, user, member) VALUES (?, ?, ?, ?)",
                     (community, platform, user, member_id),
                 )
-            row = (member_id, 1)
-        found = self._members[key] = MemberRow(int(row[0]), bool(row[1]))
+            row = (member_id, 1, name)
+        found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
+        if name and name != found.name:
+            self._rename(found, name)
         return found
+
+    def _rename(self, member: MemberRow, name: str) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE members SET name = ? WHERE id = ?", (name, member.id))
+        member.name = name
 
     def forget_cached(self, community: int, member: int) -> None:
         """Drop cached lookups for a member whose settings or existence changed."""

@@ -217,3 +217,11 @@ async def test_clock_is_used_for_timestamps(core: Core, chat: FakeAdapter, clock
     at = core.store.scalar("SELECT at FROM activity")
     assert at == int(clock().timestamp())
     assert clock() - timedelta(days=2) > clock() - timedelta(days=3)
+
+
+async def test_a_changed_display_name_is_kept_current(core: Core, chat: FakeAdapter) -> None:
+    await chat.say("ana", "hi", name="Ana")
+    await chat.say("ana", "hi again", name="Ana Lovelace")
+    assert core.store.scalar("SELECT name FROM members") == "Ana Lovelace"
+    [sent] = await chat.say("bo", '/stats "Ana Lovelace"')
+    assert dict(sent.reply.fields)["Messages"] == "2"
