@@ -54,7 +54,8 @@ class Arg:
     """A typed command argument.
 
     ``text`` takes the rest of the line; ``member`` is a name, @name or platform mention,
-    resolved by the handler; ``choices`` limits a word to a fixed set.
+    resolved by the handler (as the last argument it takes the rest of the line, so
+    ``/stats Ada Lovelace`` needs no quotes); ``choices`` limits a word to a fixed set.
     """
 
     name: str
@@ -130,7 +131,7 @@ class Command:
         tokens = split_args(rest, self)
         values: Args = {}
         for i, arg in enumerate(self.args):
-            if arg.kind == "text":
+            if arg.kind == "text" or (arg.kind == "member" and i == len(self.args) - 1):
                 joined = " ".join(tokens[i:]) if i < len(tokens) else ""
                 if joined:
                     values[arg.name] = joined
@@ -146,7 +147,7 @@ class Command:
                 raise UsageError(f"Missing {arg.name}.", self)
             else:
                 values[arg.name] = arg.default
-        has_text = bool(self.args) and self.args[-1].kind == "text"
+        has_text = bool(self.args) and self.args[-1].kind in ("text", "member")
         if not has_text and len(tokens) > len(self.args):
             extra = " ".join(tokens[len(self.args) :])
             raise UsageError(f"Too many arguments: {extra!r}.", self)

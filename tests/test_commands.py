@@ -90,8 +90,12 @@ def test_unclosed_quote_is_a_usage_error(registry: Registry) -> None:
 
 
 def test_extra_arguments_are_refused(registry: Registry) -> None:
-    with pytest.raises(UsageError, match="Too many arguments: 'Bob'"):
-        registry.parse("/stats Ada Bob")
+    with pytest.raises(UsageError, match="Too many arguments: '2'"):
+        registry.parse("/ratio 1 2")
+
+
+def test_a_trailing_member_takes_a_full_name(registry: Registry) -> None:
+    assert registry.parse("/stats Ada Lovelace")[1] == {"member": "Ada Lovelace"}
 
 
 def test_missing_required_argument(registry: Registry) -> None:

@@ -223,5 +223,5 @@ async def test_a_changed_display_name_is_kept_current(core: Core, chat: FakeAdap
     await chat.say("ana", "hi", name="Ana")
     await chat.say("ana", "hi again", name="Ana Lovelace")
     assert core.store.scalar("SELECT name FROM members") == "Ana Lovelace"
-    [sent] = await chat.say("bo", '/stats "Ana Lovelace"')
+    [sent] = await chat.say("bo", "/stats Ana Lovelace")
     assert dict(sent.reply.fields)["Messages"] == "2"
