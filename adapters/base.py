@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.core import Adapter as CoreAdapter
 from bot.core import Core
 from bot.events import ChatEvent
 from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.text import defuse_mentions, split_message
+from bot.text import defuse_mentions
 
 
-class Adapter(Protocol):
+class Adapter(CoreAdapter, Protocol):
     """A platform connection. Callbacks translate, call the core, render; nothing more."""
-
-    name: str
-    capabilities: Capabilities
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-    async def deliver(self, reply: Reply) -> bool:
-        """Send a reply addressed with `reply.to` on this platform."""
-        ...
 
 
 def target_for(reply: Reply, event: ChatEvent, caps: Capabilities) -> Target:
@@ -62,8 +56,3 @@ def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
     if reply.buttons and numbered_buttons:
         parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
     return defuse_mentions("\n".join(parts))
-
-
-def chunks(text: str, caps: Capabilities) -> list[str]:
-    """Split text to the platform's length limit."""
-    return split_message(text, caps.max_text)

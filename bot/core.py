@@ -305,16 +305,6 @@ class Core:
             return False
         return await adapter.deliver(reply)
 
-    def member_event(self, community: int, member: int) -> ChatEvent | None:
-        """A synthetic event for work done on a member's behalf (scheduled jobs)."""
-        target = self.dm_target(member)
-        info = self.store.member_info(member)
-        if target is None or info is None or target.user is None:
-            return None
-        return ChatEvent(
-            target.platform, "", "", target.user, info["name"], is_direct=True, at=self.clock()
-        )
-
 
 def as_replies(answer: Answer, *, slow: bool = False) -> list[Reply]:
     """Normalize what a handler returned into a list of replies."""
