@@ -281,6 +281,24 @@ async def test_check_in_needs_the_code_and_the_window(
     assert dict(stats.reply.fields)["Events attended"] == "1"
 
 
+async def test_guessing_check_in_codes_is_slowed_down(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    await create(chat, "/event create 2026-11-02T18:00 Demo night")
+    code = code_of(core, 1)
+    clock.advance(hours=5, minutes=30)  # the check-in window is open
+    for guess in ("AAAAA1", "AAAAA2", "AAAAA3", "AAAAA4", "AAAAA5"):
+        [wrong] = await chat.say("ana", f"/checkin 1 {guess}")
+        assert "not the check-in code" in wrong.text
+    [locked] = await chat.say("ana", f"/checkin 1 {code}")  # even the right code waits now
+    assert "Too many wrong codes" in locked.text
+    [other] = await chat.say("bo", f"/checkin 1 {code}")  # nobody else is locked out
+    assert other.text.startswith("Checked in")
+    clock.advance(minutes=11)
+    [ok] = await chat.say("ana", f"/checkin 1 {code}")
+    assert ok.text.startswith("Checked in")
+
+
 async def test_the_admin_can_see_the_code_again(core: Core, chat: FakeAdapter) -> None:
     await create(chat)
     [sent] = await chat.say("admin", "/event code 1")

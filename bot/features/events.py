@@ -34,6 +34,8 @@ feature = Feature("events", migrations=es.MIGRATIONS)
 feature.exporter(es.export_events)
 feature.deleter(es.delete_events)
 REMINDER_TICK = 300.0
+MAX_WRONG_CODES = 5  # per member and event within the window, so codes cannot be guessed
+WRONG_CODE_WINDOW = 10 * 60
 MAX_PLACE = 200
 ACTIONS = ("rsvp", "unrsvp", "who", "match", "create", "where", "cancel", "code")
 ADMIN_ACTIONS = ("create", "where", "cancel", "code")
@@ -295,7 +297,12 @@ async def checkin(ctx: Context, args: Args) -> Answer:
             opens = local_time(event.starts_at - es.CHECKIN_OPENS, ctx.tz, now)
             return ctx.private(f"Check-in for {event_name(event)} opens an hour before: {opens}.")
         return ctx.private(f"{event_name(event)} is over; check-in has closed.")
+    wrong: dict[tuple[int, int], list[int]] = ctx.core.services.setdefault("events.wrong", {})
+    recent = [t for t in wrong.get((event.id, ctx.member), []) if t > now - WRONG_CODE_WINDOW]
+    if len(recent) >= MAX_WRONG_CODES:
+        return ctx.private("Too many wrong codes in a row; try again in a few minutes.")
     if args["code"].strip().upper() != event.code:
+        wrong[(event.id, ctx.member)] = [*recent, now]
         return ctx.private(f"That is not the check-in code for {event_name(event)}. Ask the host.")
     if not es.check_in(ctx.store, event, ctx.member, now):
         return ctx.private(f"You're already checked in at {event_name(event)}.")
