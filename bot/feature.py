@@ -30,6 +30,9 @@ class Feature:
 
     name: str
     migrations: list[list[str]] = field(default_factory=list)
+    # (table, column) pairs of this feature's tables that hold a member id: linking two
+    # accounts into one member moves these rows (see bot/features/linking.py).
+    member_columns: list[tuple[str, str]] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     exporters: list[Exporter] = field(default_factory=list)

@@ -51,7 +51,7 @@ log = logging.getLogger("convene.scheduler")
 GRACE = timedelta(hours=6)
 SWEEP_SECONDS = 300.0
 
-feature = Feature("scheduler", MIGRATIONS)
+feature = Feature("scheduler", MIGRATIONS, member_columns=[("schedules", "created_by")])
 feature.exporter(export_schedules)
 feature.deleter(forget_creator)
 Runner = Callable[["Core", ScheduleRow], Awaitable[None]]

@@ -14,6 +14,7 @@ def default_features() -> list[Feature]:
         digests,
         events,
         help,
+        linking,
         matching,
         privacy,
         profiles,
@@ -30,5 +31,6 @@ def default_features() -> list[Feature]:
         events.feature,
         digests.feature,
         backfill.feature,
+        linking.feature,
         privacy.feature,
     ]

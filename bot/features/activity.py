@@ -11,7 +11,7 @@ from bot.feature import Feature
 from bot.store import ACTIVITY_KINDS, KIND_NAMES, Store
 from bot.text import plural
 
-feature = Feature("activity")
+feature = Feature("activity", member_columns=[("activity", "member"), ("imported", "member")])
 DAY = 86400
 _BARS = "▁▂▃▄▅▆▇█"
 

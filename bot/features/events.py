@@ -30,7 +30,16 @@ from bot.text import clean, plural
 if TYPE_CHECKING:
     from bot.core import Core
 
-feature = Feature("events", migrations=es.MIGRATIONS)
+feature = Feature(
+    "events",
+    migrations=es.MIGRATIONS,
+    member_columns=[
+        ("events", "creator_member"),
+        ("event_rsvps", "member"),
+        ("event_checkins", "member"),
+        ("event_reminders_sent", "member"),
+    ],
+)
 feature.exporter(es.export_events)
 feature.deleter(es.delete_events)
 REMINDER_TICK = 300.0

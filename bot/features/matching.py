@@ -38,7 +38,21 @@ from models.matcher import Suggestion
 if TYPE_CHECKING:
     from bot.core import Core
 
-feature = Feature("matching", migrations=MIGRATIONS)
+feature = Feature(
+    "matching",
+    migrations=MIGRATIONS,
+    member_columns=[
+        ("intro_requests", "from_member"),
+        ("intro_requests", "to_member"),
+        ("match_blocks", "member"),
+        ("match_blocks", "blocked_member"),
+        ("match_history", "member_a"),
+        ("match_history", "member_b"),
+        ("match_followups", "member"),
+        ("match_outcomes", "member"),
+        ("match_outcomes", "other_member"),
+    ],
+)
 feature.exporter(export_matching)
 feature.deleter(delete_matching)
 feature.button("intro")(intros.request_intro)

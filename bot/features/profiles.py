@@ -20,7 +20,7 @@ from bot.features.profile_store import (
 from bot.profile import ROLE_HELP, ROLES, SECTORS, STAGES, Profile
 from bot.replies import Reply
 
-feature = Feature("profiles", migrations=MIGRATIONS)
+feature = Feature("profiles", migrations=MIGRATIONS, member_columns=[("profiles", "member")])
 feature.exporter(export_profile)
 feature.deleter(delete_profile)
 

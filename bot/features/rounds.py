@@ -39,7 +39,7 @@ MIGRATIONS: list[list[str]] = [
             participants INTEGER NOT NULL, groups_made INTEGER NOT NULL)""",
     ]
 ]
-feature = Feature("rounds", migrations=MIGRATIONS)
+feature = Feature("rounds", migrations=MIGRATIONS, member_columns=[("round_members", "member")])
 
 
 def participants(store: Store, community: int) -> list[int]:
