@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.store import Store
 
 
-def traces(store: Store, member: int, needles: list[str]) -> list[str]:
-    """Cells that still mention the member: ids in member-ish columns, or any needle text."""
+def traces(
+    store: Store, member: int, needles: list[str], declared: Iterable[tuple[str, str]] = ()
+) -> list[str]:
+    """Cells that still mention the member: ids in member-ish or declared member columns
+    (`Feature.member_columns`), or any needle text."""
+    declared = set(declared)
     store.flush()
     found = []
     tables = [
@@ -19,7 +25,8 @@ def traces(store: Store, member: int, needles: list[str]) -> list[str]:
         columns = [d[0] for d in cur.description]
         for row in cur.fetchall():
             for column, value in zip(columns, row, strict=True):
-                if isinstance(value, int) and "member" in column and value == member:
+                holds_member = "member" in column or (table, column) in declared
+                if isinstance(value, int) and holds_member and value == member:
                     found.append(f"{table}.{column} = {value}")
                 if table == "members" and column == "id" and value == member:
                     found.append(f"members.id = {value}")

@@ -84,8 +84,23 @@ async def test_forget_leaves_nothing_of_the_member_in_any_table(
     assert "belongs to someone else" in refused.text
     [done] = await chat.press("ana", yes, direct=False)
     assert "deleted" in done.text
-    assert traces(core.store, ana, ["ana", "Ana"]) == []
+    declared = [column for f in core.features for column in f.member_columns]
+    assert traces(core.store, ana, ["ana", "Ana"], declared) == []
     assert core.store.scalar("SELECT count(*) FROM activity") == 1  # bo's message stays
     # pressing again later is harmless
     [again] = await chat.press("ana", yes, direct=False)
     assert "belongs to someone else" in again.text or "deleted" in again.text
+
+
+async def test_forget_covers_every_declared_member_column(core: Core, chat: FakeAdapter) -> None:
+    await chat.say("admin", "/digest schedule weekly mon 09:00 Europe/Berlin")
+    await chat.say("admin", "/event create 2026-11-20T18:00 Demo night")
+    await chat.say("admin", "/event rsvp 1")
+    admin = await _member_id(core, "admin")
+    assert core.store.scalar("SELECT created_by FROM schedules") == admin
+    [confirm] = await chat.say("admin", "/forget")
+    await chat.press("admin", confirm.reply.buttons[0].callback, direct=False)
+    declared = [column for f in core.features for column in f.member_columns]
+    assert ("schedules", "created_by") in declared
+    assert traces(core.store, admin, ["Admin"], declared) == []
+    assert core.store.scalar("SELECT count(*) FROM schedules") == 1  # the schedule stays
