@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("convene")
 Clock = Callable[[], datetime]
 _MENTION = re.compile(r"^<@!?(\d+)>$")
+COMMUNITY_FREE = frozenset({"help", "start"})  # commands a stranger may use in a DM
 
 
 class Adapter(Protocol):
@@ -217,16 +218,7 @@ class Core:
     async def _handle(self, event: ChatEvent) -> list[Reply]:
         community = self.community_for(event)
         if community is None:
-            if event.is_command and event.text.split()[0].lstrip("/").split("@")[0] == "help":
-                return await self._run_command(event, None, None)
-            if event.kind in ("message", "button") and event.is_direct:
-                return [
-                    Reply(
-                        "Hi! I work inside your community's group. Say something there "
-                        "first, then talk to me here."
-                    )
-                ]
-            return []
+            return await self._stranger(event)
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
         if event.kind == "button":
@@ -262,19 +254,28 @@ class Core:
             for listener in self._listeners:
                 listener(self, community, member, event)
 
-    async def _run_command(
-        self, event: ChatEvent, community: int | None, member: int | None
-    ) -> list[Reply]:
+    async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
         command, args = self.registry.parse(event.text)
-        if community is None or member is None:
-            if command.name != "help":
-                return []
-            community = member = 0
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
         ctx = Context(self, event, community, member)
         return as_replies(await command.handler(ctx, args), slow=command.slow)
+
+    async def _stranger(self, event: ChatEvent) -> list[Reply]:
+        """A private message from someone not seen in any group yet: /help and /start work."""
+        if not event.is_direct or event.kind not in ("message", "button"):
+            return []
+        if event.is_command:
+            command, _ = self.registry.parse(event.text)
+            if command.name in COMMUNITY_FREE:
+                return await self._run_command(event, 0, 0)
+        return [
+            Reply(
+                "Hi! I work inside your community's group. Say something there first, "
+                "then talk to me here."
+            )
+        ]
 
     def _refusal(self, command: Command, event: ChatEvent) -> str | None:
         if command.admin and not self.is_admin(event):

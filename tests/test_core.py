@@ -147,6 +147,12 @@ async def test_direct_message_from_a_stranger_is_answered_kindly(chat: FakeAdapt
     assert "inside your community's group" in sent.text
     [sent] = await chat.say("zed", "/help", direct=True)
     assert "Convene commands" in sent.text
+    [sent] = await chat.say("zed", "/start", direct=True)
+    assert "Hi, I'm Convene" in sent.text
+    [sent] = await chat.say("zed", "/stats", direct=True)
+    assert "inside your community's group" in sent.text
+    [sent] = await chat.say("zed", "/stat", direct=True)
+    assert "Did you mean /stats?" in sent.text
 
 
 async def test_direct_messages_belong_to_the_members_community(
