@@ -45,8 +45,6 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
     length = None
     if not client.intents.message_content and not text:
         length = 0  # the content intent is off: only the count is known
-    elif text.startswith("/"):
-        text = " " + text  # not a slash command on Discord (those are interactions)
     is_admin = isinstance(author, discord.Member) and author.guild_permissions.manage_guild
     return ChatEvent(
         PLATFORM,
@@ -57,6 +55,7 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
         text=text,
         thread=thread,
         is_admin=is_admin,
+        commands=False,  # in a server, commands are slash-command interactions
         at=message.created_at,
         length=length,
         raw=message,

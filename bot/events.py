@@ -26,6 +26,8 @@ class ChatEvent:
         is_admin: the platform says this member may administer the space.
         at: when it happened (timezone-aware UTC).
         length: the text length when the text itself is not visible (e.g. no content intent).
+        commands: whether a leading "/" runs a command (False where commands arrive another
+            way, such as Discord's slash-command interactions).
         raw: the platform object, for logging only; features never read it.
     """
 
@@ -41,9 +43,10 @@ class ChatEvent:
     is_admin: bool = False
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     length: int | None = None
+    commands: bool = True
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_command(self) -> bool:
         """A message that starts with a slash."""
-        return self.kind == "message" and self.text.startswith("/")
+        return self.kind == "message" and self.commands and self.text.startswith("/")

@@ -530,6 +530,20 @@ async def test_join_message_reaction_and_leave_are_logged(
     )
 
 
+async def test_a_typed_slash_in_a_channel_is_a_message_not_a_command(
+    fake: FakeDiscord, core: Core, start: Start
+) -> None:
+    await start()
+    posts_before = len(fake.find("POST", r"/channels/\d+/messages"))
+    await fake.dispatch(
+        "MESSAGE_CREATE", fake.message(CHAN, user(fake, ALICE), "/stats", guild=GUILD)
+    )
+    rows = await eventually(lambda: core.store.rows("SELECT kind, text FROM activity"))
+    assert [(r["kind"], r["text"]) for r in rows] == [(ACTIVITY_KINDS["message"], "/stats")]
+    await asyncio.sleep(0.1)
+    assert len(fake.find("POST", r"/channels/\d+/messages")) == posts_before  # no answer
+
+
 async def test_without_privileged_intents_counts_and_tells_the_owner_once(
     fake: FakeDiscord, core: Core, start: Start
 ) -> None:
