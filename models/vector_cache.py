@@ -92,17 +92,16 @@ class CachedEncoder:
         return self._assemble(hashes, found)
 
     async def aencode(self, texts: Sequence[str]) -> np.ndarray:
-        """Like `encode`, with the model work in the embedder's single worker thread.
-
-        The cache is read and written on the calling thread (the event loop), so a
-        store bound to the loop's thread can serve as the cache.
+        """Like `encode`, off the event loop: the model work runs in the embedder's single
+        worker thread, cache reads and writes in a helper thread (the cache must be
+        thread-safe; the SQLite store opens a connection per call).
         """
-        hashes, unique, found = self._lookup(texts)
+        hashes, unique, found = await asyncio.to_thread(self._lookup, texts)
         missing = [h for h in unique if h not in found]
         if missing:
             loop = asyncio.get_running_loop()
             fresh = await loop.run_in_executor(self._executor, self._compute, missing, unique)
-            found.update(self._store(fresh))
+            found.update(await asyncio.to_thread(self._store, fresh))
         return self._assemble(hashes, found)
 
     def _lookup(
