@@ -6,21 +6,23 @@ per batch, flushed when the buffer fills, at least once a second, and on close.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import sqlite_utils
 
 from bot.migrations import CORE_MIGRATIONS
 
+T = TypeVar("T")
 ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
 KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
 _INSERT_ACTIVITY = (
@@ -91,6 +93,23 @@ class Store:
         """One atomic write: everything inside commits together or not at all."""
         with self._lock, self.conn:
             yield self.conn
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run `query(conn, *args)` in a worker thread on a connection of its own.
+
+        For reads that may scan many rows (stats over a busy community): WAL lets them run
+        beside the loop's writes, and the buffer is flushed first so they see everything.
+        """
+        self.flush()
+
+        def run() -> T:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+            try:
+                return query(conn, *args)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
 
     def reader(self) -> sqlite3.Connection:
         """A separate connection for heavy reads in a worker thread (WAL lets it run alongside)."""

@@ -142,3 +142,20 @@ def test_vector_cache_round_trip(db_path: Path) -> None:
     assert np.array_equal(found["h1"], vec)
     assert store.get_many("other-model", ["h1"]) == {}
     store.close()
+
+
+async def test_read_runs_off_the_loop_and_sees_buffered_rows(db_path: Path) -> None:
+    import threading
+
+    store = Store(db_path)
+    community = store.community("k", "K")
+    member = store.member(community, "fake", "u1", "Ana", 0).id
+    store.add_activity(community, member, store.chat(community, "fake", "g"), 5, 0, 2, "hi")
+
+    def query(conn: sqlite3.Connection) -> tuple[int, int]:
+        return threading.get_ident(), conn.execute("SELECT count(*) FROM activity").fetchone()[0]
+
+    thread, rows = await store.read(query)
+    assert thread != threading.get_ident()
+    assert rows == 1
+    store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,12 @@ def day_offset(ctx: Context) -> int:
 
 
 def daily_counts(
-    store: Store, community: int, start: int, end: int, offset: int, member: int | None = None
+    conn: sqlite3.Connection,
+    community: int,
+    start: int,
+    end: int,
+    offset: int,
+    member: int | None = None,
 ) -> dict[int, int]:
     """Messages per local day number in [start, end)."""
     sql = (
@@ -34,8 +40,7 @@ def daily_counts(
     if member is not None:
         sql += " AND member = ?"
         params.append(member)
-    rows = store.rows(sql + " GROUP BY day", tuple(params))
-    return {int(r["day"]): int(r["count(*)"]) for r in rows}
+    return {int(day): int(n) for day, n in conn.execute(sql + " GROUP BY day", params)}
 
 
 def sparkline(values: list[int]) -> str:
@@ -45,8 +50,20 @@ def sparkline(values: list[int]) -> str:
     return "".join(_BARS[min(7, round(v / top * 7))] for v in values)
 
 
-def display_name(store: Store, member: int, name: str, named: int) -> str:
+def display_name(name: str, named: int) -> str:
     return name if named else "(a member who prefers not to be named)"
+
+
+def _top_members(
+    conn: sqlite3.Connection, community: int, since: int
+) -> list[tuple[str, int, int]]:
+    """(name, named, messages) of the ten most active members since `since`."""
+    return conn.execute(
+        "SELECT m.name, m.named, count(*) AS n FROM activity a "
+        "JOIN members m ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? "
+        "GROUP BY a.member ORDER BY n DESC, m.name LIMIT 10",
+        (community, since),
+    ).fetchall()
 
 
 @feature.command(
@@ -63,28 +80,19 @@ async def stats(ctx: Context, args: Args) -> Answer:
         return ctx.private(f"{name} has turned activity tracking off, so there is nothing to show.")
     if member != ctx.member and not info.get("named", 1):
         return ctx.private(f"{name} prefers not to be shown in stats.")
-    offset = day_offset(ctx)
     now = int(ctx.now.timestamp())
-    days = daily_counts(ctx.store, ctx.community, 0, now + 1, offset, member)
+    days, ranking, attended = await ctx.store.read(
+        _stats_data, ctx.community, member, now, day_offset(ctx)
+    )
     total = sum(days.values())
-    today = (now + offset) // DAY
+    today = (now + day_offset(ctx)) // DAY
     streak, day = 0, today if today in days else today - 1
     while day in days:
         streak += 1
         day -= 1
-    since = now - 30 * DAY
-    ranking = ctx.store.rows(
-        "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 AND at >= ? "
-        "GROUP BY member ORDER BY n DESC",
-        (ctx.community, since),
-    )
-    rank = next((i for i, r in enumerate(ranking, 1) if r["member"] == member), None)
+    rank = next((i for i, m in enumerate(ranking, 1) if m == member), None)
     first = datetime.fromtimestamp(info.get("first_seen", now), ctx.tz).strftime("%d %b %Y")
     rank_text = f"#{rank} of {len(ranking)} (last 30 days)" if rank else "not ranked yet"
-    attended = ctx.store.scalar(
-        "SELECT count(*) FROM activity WHERE community = ? AND member = ? AND kind = ?",
-        (ctx.community, member, ACTIVITY_KINDS["attend"]),
-    )
     return ctx.reply(
         title=f"Stats for {name}",
         fields=(
@@ -98,6 +106,26 @@ async def stats(ctx: Context, args: Args) -> Answer:
     )
 
 
+def _stats_data(
+    conn: sqlite3.Connection, community: int, member: int, now: int, offset: int
+) -> tuple[dict[int, int], list[int], int]:
+    """A member's messages per day, the 30-day ranking of members, events attended."""
+    days = daily_counts(conn, community, 0, now + 1, offset, member)
+    ranking = [
+        int(m)
+        for m, _ in conn.execute(
+            "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 "
+            "AND at >= ? GROUP BY member ORDER BY n DESC",
+            (community, now - 30 * DAY),
+        )
+    ]
+    attended = conn.execute(
+        "SELECT count(*) FROM activity WHERE community = ? AND member = ? AND kind = ?",
+        (community, member, ACTIVITY_KINDS["attend"]),
+    ).fetchone()[0]
+    return days, ranking, int(attended)
+
+
 @feature.command(
     "leaderboard",
     "The most active members over the last days.",
@@ -106,18 +134,12 @@ async def stats(ctx: Context, args: Args) -> Answer:
 async def leaderboard(ctx: Context, args: Args) -> Answer:
     days = args["days"]
     since = int((ctx.now - timedelta(days=days)).timestamp())
-    rows = ctx.store.rows(
-        "SELECT a.member, m.name, m.named, count(*) AS n FROM activity a "
-        "JOIN members m ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? "
-        "GROUP BY a.member ORDER BY n DESC, m.name LIMIT 10",
-        (ctx.community, since),
-    )
+    rows = await ctx.store.read(_top_members, ctx.community, since)
     if not rows:
         return ctx.reply(f"No messages in the last {plural(days, 'day')} yet.")
     lines = [
-        f"{i}. {display_name(ctx.store, r['member'], r['name'], r['named'])} — "
-        f"{plural(r['n'], 'message')}"
-        for i, r in enumerate(rows, 1)
+        f"{i}. {display_name(name, named)} — {plural(n, 'message')}"
+        for i, (name, named, n) in enumerate(rows, 1)
     ]
     return ctx.reply("\n".join(lines), title=f"Leaderboard, last {plural(days, 'day')}")
 
@@ -134,22 +156,10 @@ async def activity(ctx: Context, args: Args) -> Answer:
     today = (now + offset) // DAY
     first_day = today - days + 1
     start = first_day * DAY - offset
-    counts = daily_counts(ctx.store, ctx.community, start, now + 1, offset)
+    counts, active, new, this_week, last_week = await ctx.store.read(
+        _activity_data, ctx.community, start, now, offset
+    )
     series = [counts.get(d, 0) for d in range(first_day, today + 1)]
-    active = ctx.store.scalar(
-        "SELECT count(DISTINCT member) FROM activity WHERE community = ? AND at >= ?",
-        (ctx.community, start),
-    )
-    new = ctx.store.scalar(
-        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?",
-        (ctx.community, start),
-    )
-    # Weeks are half-open (now - 7 days, now]: a message exactly a week old is last week's.
-    week = 7 * DAY
-    this_week = sum(daily_counts(ctx.store, ctx.community, now - week + 1, now + 1, 0).values())
-    last_week = sum(
-        daily_counts(ctx.store, ctx.community, now - 2 * week + 1, now - week + 1, 0).values()
-    )
     if last_week:
         change = f"{(this_week - last_week) / last_week:+.0%} ({last_week:,} → {this_week:,})"
     else:
@@ -165,6 +175,25 @@ async def activity(ctx: Context, args: Args) -> Answer:
             ("Week over week", change),
         ),
     )
+
+
+def _activity_data(
+    conn: sqlite3.Connection, community: int, start: int, now: int, offset: int
+) -> tuple[dict[int, int], int, int, int, int]:
+    """Messages per local day since `start`, active and new members, this and last week."""
+    counts = daily_counts(conn, community, start, now + 1, offset)
+    active = conn.execute(
+        "SELECT count(DISTINCT member) FROM activity WHERE community = ? AND at >= ?",
+        (community, start),
+    ).fetchone()[0]
+    new = conn.execute(
+        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?", (community, start)
+    ).fetchone()[0]
+    # Weeks are half-open (now - 7 days, now]: a message exactly a week old is last week's.
+    week = 7 * DAY
+    this_week = sum(daily_counts(conn, community, now - week + 1, now + 1, 0).values())
+    last_week = sum(daily_counts(conn, community, now - 2 * week + 1, now - week + 1, 0).values())
+    return counts, int(active), int(new), this_week, last_week
 
 
 @feature.exporter
