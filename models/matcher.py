@@ -26,6 +26,7 @@ HEADLINE_WEIGHT = 0.35  # share of the headline mixed into the offers vector
 SHORTLIST = 256  # candidates re-scored on both sides after the one-sided scan
 MMR_LAMBDA = 0.75  # 1.0 = pure score, lower = more diverse
 MMR_POOL = 4  # MMR picks n out of MMR_POOL * n best candidates
+WHY_FLOOR = 0.35  # their wish is quoted only when it really matches what you offer (cosine)
 ENCODE_CHUNK = 1024  # texts per worker-thread job while syncing
 
 
@@ -229,11 +230,11 @@ class Matcher:
         pair = matched_phrases(
             ea.seeks, ea.seeks_vecs, eb.offers, eb.offers_vecs, offers[row_b], investor
         )
-        if pair:
+        if pair:  # the best evidence for the requester's side, always shown
             why.append(f"Offers {quote(pair[0])}, for your need {quote(pair[1], 60)}")
         wish = closest_clause(eb.seeks, eb.seeks_vecs, offers[row_a])
-        if wish:
-            why.append(f"Looking for {quote(wish)}")
+        if wish and float(eb.seeks_vecs[eb.seeks.index(wish)] @ offers[row_a]) >= WHY_FLOOR:
+            why.append(f"Looking for {quote(wish)}, which you offer")
         why.extend(facts(ea.profile, eb.profile))
         return Suggestion(b, round(float(score), 4), float(fit_ab), float(fit_ba), why)
 

@@ -179,6 +179,20 @@ async def test_why_cites_evidence(embedder: FakeEmbedder) -> None:
     assert any("Raising at seed" in w for w in back.why)
 
 
+async def test_their_wish_is_quoted_only_when_it_matches_what_you_offer(
+    embedder: FakeEmbedder,
+) -> None:
+    unrelated = replace(MENTOR, member=4, name="Olu", seeks="Gardeners who grow rare orchids.")
+    m = await matcher_with(embedder, MENTOR, unrelated)
+    related = m.explain(1, 3)
+    assert related is not None
+    assert any(w.startswith("Looking for “Founders selling software") for w in related.why)
+    off_topic = m.explain(1, 4)
+    assert off_topic is not None
+    assert off_topic.why  # still explained by what it offers and shared facts
+    assert not any(w.startswith("Looking for") for w in off_topic.why)
+
+
 async def test_pair_weights_matrix(embedder: FakeEmbedder) -> None:
     fintech = replace(INVESTOR, member=4, sectors=frozenset({"fintech"}))
     m = await matcher_with(embedder, INVESTOR, MENTOR, fintech)
