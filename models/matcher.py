@@ -26,7 +26,7 @@ HEADLINE_WEIGHT = 0.35  # share of the headline mixed into the offers vector
 SHORTLIST = 256  # candidates re-scored on both sides after the one-sided scan
 MMR_LAMBDA = 0.75  # 1.0 = pure score, lower = more diverse
 MMR_POOL = 4  # MMR picks n out of MMR_POOL * n best candidates
-WHY_FLOOR = 0.35  # their wish is quoted only when it really matches what you offer (cosine)
+WHY_FLOOR = 0.45  # their wish is quoted only when it really matches what you offer (cosine)
 ENCODE_CHUNK = 1024  # texts per worker-thread job while syncing
 
 
