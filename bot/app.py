@@ -8,7 +8,7 @@ import logging
 import signal
 from typing import Any
 
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.core import Core
 from bot.store import Store
 
@@ -50,9 +50,9 @@ def platform_adapters(core: Core, config: Config) -> list[Any]:
 
 async def run(config: Config) -> None:
     """Run every enabled adapter on one loop until interrupted; the console if none is."""
-    for platform in (config.telegram, config.discord):
+    for name, platform in (("telegram", config.telegram), ("discord", config.discord)):
         if platform.enabled:
-            platform.token("telegram" if platform is config.telegram else "discord")
+            platform.token(name)  # a missing token fails before the model loads
     core = await open_core(config)
     try:
         adapters = platform_adapters(core, config)
@@ -85,6 +85,3 @@ async def _wait_for_signal() -> None:
             loop.add_signal_handler(sig, stop.set)
     print("Convene is running. Press Ctrl+C to stop.")
     await stop.wait()
-
-
-__all__ = ["ConfigError", "open_core", "platform_adapters", "run"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -175,7 +175,7 @@ class Registry:
         self.commands[command.name] = command
         return command
 
-    def __iter__(self) -> Iterable[Command]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Command]:
         return iter(sorted(self.commands.values(), key=lambda c: c.name))
 
     def closest(self, name: str) -> str | None:

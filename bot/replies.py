@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import Enum
 
 
@@ -85,4 +85,3 @@ class Capabilities:
     edits: bool = False
     max_text: int = 4000
     markdown: str = "plain"  # plain | html | discord
-    extra: dict[str, object] = field(default_factory=dict)

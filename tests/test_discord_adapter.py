@@ -58,19 +58,17 @@ async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
 
 @pytest.fixture
 async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    server.patch(monkeypatch)
-    server.add_guild(
-        GUILD,
-        "Founders Lounge",
-        channels=[server.text_channel(CHAN, "general")],
-        members=[server.member(ALICE, "alice"), server.member(ORG, "olga", roles=(ORG_ROLE,))],
-        admin_role=ORG_ROLE,
-        owner_id=OWNER,
-    )
-    yield server
-    await server.close()
+    async with FakeDiscord() as server:
+        server.patch(monkeypatch)
+        server.add_guild(
+            GUILD,
+            "Founders Lounge",
+            channels=[server.text_channel(CHAN, "general")],
+            members=[server.member(ALICE, "alice"), server.member(ORG, "olga", roles=(ORG_ROLE,))],
+            admin_role=ORG_ROLE,
+            owner_id=OWNER,
+        )
+        yield server
 
 
 @pytest.fixture

@@ -35,17 +35,13 @@ def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    server.patch(monkeypatch)
-    server.add_guild(
-        GUILD,
-        "Founders Lounge",
-        channels=[server.text_channel(CHANNEL, "general")],
-        members=[server.member(DORA, "dora")],
-    )
-    yield server
-    await server.close()
+    async with FakeDiscord() as server:
+        server.patch(monkeypatch)
+        channel = server.text_channel(CHANNEL, "general")
+        server.add_guild(
+            GUILD, "Founders Lounge", channels=[channel], members=[server.member(DORA, "dora")]
+        )
+        yield server
 
 
 @pytest.fixture
