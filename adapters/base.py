@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.chat_event import ChatEvent
 from bot.core import Adapter as CoreAdapter
 from bot.core import Core
-from bot.events import ChatEvent
 from bot.replies import Capabilities, Reply, Target, Visibility
 from bot.text import defuse_mentions
 

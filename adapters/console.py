@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from adapters.base import render_plain, route, target_for
+from bot.chat_event import ChatEvent
 from bot.core import Core
-from bot.events import ChatEvent
 from bot.replies import Button, Capabilities, Reply, Visibility
 
 SPACE = "local"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from adapters.base import route, target_for
+from bot.chat_event import ChatEvent, EventKind
 from bot.core import Core
-from bot.events import ChatEvent, EventKind
 from bot.replies import Capabilities, Reply, Target
 
 

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import Config
 from bot.core import Core
 from bot.demo.community import generate
-from bot.features.digest_data import collect, window_for
-from bot.features.digests import latest_digest
-from bot.store import Store
-from models.fake_embedder import FakeEmbedder
+from bot.features.digests.data import collect, window_for
+from bot.features.digests.feature import latest_digest
+from bot.storage.store import Store
+from tests.fake_embedder import FakeEmbedder
 
 END = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a Monday morning, when a weekly digest fires
 MEMBERS = 2000

@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.chat_event import ChatEvent
 from bot.config import Config
 from bot.core import Core
-from bot.events import ChatEvent
-from bot.migrations import CORE_MIGRATIONS
-from bot.store import Store, migrate
+from bot.storage.migrations import CORE_MIGRATIONS
+from bot.storage.store import Store, migrate
 
 WORDS = [
     "we",

@@ -34,9 +34,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot.profile import ROLES, SECTORS, STAGES, Profile
 from models.embedder import Embedder
-from models.matcher import Matcher
+from models.matching.matcher import Matcher
+from models.matching.profile import ROLES, SECTORS, STAGES, Profile
 from models.vector_index import VectorIndex
 
 DIM = 384

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.demo.community import DemoCommunity, PlantedTopic, generate, week_of
-from models.topics import extract_topics, trend
+from models.topics.extract import extract_topics, trend
 
 END = datetime(2026, 11, 30, tzinfo=UTC)
 CACHE = Path(tempfile.gettempdir()) / "convene-bench"
@@ -67,7 +67,7 @@ def planted_recall(
     labels: np.ndarray, words: dict[int, set[str]], weeks: np.ndarray, planted: list[PlantedTopic]
 ) -> float:
     """Share of planted topics some topic finds: >= 2 planted keywords among its top words and
-    rising (models.topics.trend) in the week the planted topic rises, from `labels` per message."""
+    rising (models.topics.extract.trend) in the week the planted topic rises, from `labels` per message."""
     found = 0
     for topic in planted:
         week = topic.rises_in_week
@@ -91,7 +91,7 @@ def planted_recall(
 
 
 def run_ours(texts: list[str], vectors: np.ndarray, weeks: np.ndarray) -> dict[str, float]:
-    """models.topics.extract_topics once over all weeks."""
+    """models.topics.extract.extract_topics once over all weeks."""
     started = time.perf_counter()
     report = extract_topics(texts, vectors, weeks)
     elapsed = time.perf_counter() - started

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core import Core
-from bot.store import Store
+from bot.storage.store import Store
 
 log = logging.getLogger("convene")
 
@@ -37,12 +37,12 @@ def platform_adapters(core: Core, config: Config) -> list[Any]:
     """Adapters for every platform the config enables (tokens checked before connecting)."""
     adapters: list[Any] = []
     if config.telegram.enabled:
-        from adapters.telegram_adapter import TelegramAdapter
+        from adapters.telegram.adapter import TelegramAdapter
 
         token = config.telegram.token("telegram")
         adapters.append(TelegramAdapter(core, token, token_env=config.telegram.token_env))
     if config.discord.enabled:
-        from adapters.discord_adapter import DiscordAdapter
+        from adapters.discord.adapter import DiscordAdapter
 
         adapters.append(DiscordAdapter(core, config.discord.token("discord")))
     return adapters

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load
-from bot.store import StoreError
+from bot.storage.store import StoreError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -136,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from bot.store import Store
+    from bot.storage.store import Store
 
     if not args.file.exists():
         print(f"convene: no file or folder at {args.file}.", file=sys.stderr)
@@ -169,14 +169,14 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _import_error() -> type[Exception]:
-    from bot.importing import ImportFormatError
+    from bot.importers.records import ImportFormatError
 
     return ImportFormatError
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from bot.features.match_eval import eval_matching
-    from bot.store import Store
+    from bot.features.matching.evaluation import eval_matching
+    from bot.storage.store import Store
 
     database = _config_from(args).database
     if not database.exists():
@@ -197,7 +197,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _discord(args: argparse.Namespace) -> int:
-    from adapters.discord_adapter import sync_global
+    from adapters.discord.adapter import sync_global
 
     config = load(args.config)
     return _run_async(lambda: sync_global(config.discord.token("discord")))

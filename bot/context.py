@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.chat_event import ChatEvent
 from bot.commands import CommandError
-from bot.events import ChatEvent
 from bot.replies import Reply, Target, Visibility
 
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.core import Core
-    from bot.store import Store
+    from bot.storage.store import Store
 
 Answer = Reply | str | list[Reply] | None
 

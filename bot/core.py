@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.chat_event import ChatEvent
 from bot.commands import Command, CommandError, Registry
 from bot.config import Config
 from bot.context import Answer, Context
 from bot.dialog import Dialog
-from bot.events import ChatEvent
 from bot.feature import Feature
 from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.store import ACTIVITY_KINDS, Store
+from bot.storage.store import ACTIVITY_KINDS, Store
 from bot.text import MAX_INPUT, clean
 
 if TYPE_CHECKING:

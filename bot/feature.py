@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import Arg, ButtonHandler, Command, Handler, Where
 
 if TYPE_CHECKING:
+    from bot.chat_event import ChatEvent
     from bot.core import Core
-    from bot.events import ChatEvent
-    from bot.store import Store
+    from bot.storage.store import Store
 
 Exporter = Callable[["Store", int, int], dict[str, Any]]
 Deleter = Callable[["Store", int, int], None]

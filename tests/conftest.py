@@ -14,7 +14,7 @@ import pytest
 from adapters.fake import FakeAdapter
 from bot.config import Config
 from bot.core import Core
-from bot.store import Store
+from bot.storage.store import Store
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
@@ -92,7 +92,7 @@ async def core(config: Config, clock: Clock) -> AsyncIterator[Core]:
 @pytest.fixture
 async def cached_core(config: Config, clock: Clock) -> AsyncIterator[Core]:
     """A core whose (fake, deterministic) embedder caches vectors in the store."""
-    from models.fake_embedder import FakeEmbedder
+    from tests.fake_embedder import FakeEmbedder
 
     store = Store(config.database)
     core = Core(config, store, clock=clock, embedder=FakeEmbedder(cache=store))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.store import Store
+from bot.storage.store import Store
 
 
 def traces(

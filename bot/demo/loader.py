@@ -12,13 +12,13 @@ from adapters.base import render_plain
 from adapters.console import CHAT, SPACE, ConsoleAdapter
 from bot.core import Core
 from bot.demo.community import DemoCommunity, DemoMember
-from bot.features import event_store as events
-from bot.features.digests import latest_digest, prepare_topics
-from bot.features.matching import demo_matches
-from bot.features.profile_store import save_profile
-from bot.features.rounds import join_rounds
-from bot.profile import Profile
-from bot.store import ACTIVITY_KINDS, Store
+from bot.features.digests.feature import latest_digest, prepare_topics
+from bot.features.events import store as events
+from bot.features.matching.feature import demo_matches
+from bot.features.matching.rounds import join_rounds
+from bot.features.profiles.store import save_profile
+from bot.storage.store import ACTIVITY_KINDS, Store
+from models.matching.profile import Profile
 
 DEMO_KEY = f"console:{SPACE}"
 

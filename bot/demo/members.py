@@ -18,7 +18,7 @@ from bot.demo.people import (
     pick_sector,
     slot_values,
 )
-from bot.profile import SECTORS, STAGES
+from models.matching.profile import SECTORS, STAGES
 
 
 @dataclass(frozen=True, slots=True)

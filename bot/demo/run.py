@@ -11,7 +11,7 @@ from bot.config import Config
 from bot.core import Core, utcnow
 from bot.demo.community import generate
 from bot.demo.loader import demo_end, fresh_database, load_demo, tour
-from bot.store import Store
+from bot.storage.store import Store
 
 
 async def run_demo(db: Path, seed: int, *, chat: bool) -> int:

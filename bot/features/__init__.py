@@ -7,19 +7,13 @@ from bot.feature import Feature
 
 def default_features() -> list[Feature]:
     """Every built-in feature (a fresh list; the Feature objects are module singletons)."""
-    from bot import scheduler
-    from bot.features import (
-        activity,
-        backfill,
-        digests,
-        events,
-        help,
-        linking,
-        matching,
-        privacy,
-        profiles,
-        rounds,
-    )
+    from bot.features import activity, backfill, help, linking, privacy
+    from bot.features.digests import feature as digests
+    from bot.features.events import feature as events
+    from bot.features.matching import feature as matching
+    from bot.features.matching import rounds
+    from bot.features.profiles import feature as profiles
+    from bot.scheduling import scheduler
 
     return [
         help.feature,

@@ -9,7 +9,7 @@ from typing import Any
 from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.store import ACTIVITY_KINDS, KIND_NAMES, Store
+from bot.storage.store import ACTIVITY_KINDS, KIND_NAMES, Store
 from bot.text import plural
 
 feature = Feature("activity", member_columns=[("activity", "member"), ("imported", "member")])

@@ -15,7 +15,7 @@ from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.activity import delete_activity
-from bot.store import Store
+from bot.storage.store import Store
 
 if TYPE_CHECKING:
     from bot.core import Core

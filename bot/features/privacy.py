@@ -11,7 +11,7 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.activity import delete_activity
 from bot.replies import Attachment, Button, Reply, Visibility
-from bot.store import Store
+from bot.storage.store import Store
 
 feature = Feature("privacy")
 

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.importing import (
+from bot.importers.records import (
     ImportedRecord,
     ImportFormatError,
     ImportResult,
     import_records,
     read_json,
 )
-from bot.store import Store
+from bot.storage.store import Store
 
 PLATFORM = "discord"
 MESSAGE_TYPES = {"Default", "Reply"}

@@ -23,14 +23,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.importing import (
+from bot.importers.records import (
     ImportedRecord,
     ImportFormatError,
     ImportResult,
     import_records,
     read_json,
 )
-from bot.store import Store
+from bot.storage.store import Store
 
 PLATFORM = "telegram"
 GROUP_TYPES = frozenset({"private_group", "private_supergroup", "public_supergroup"})

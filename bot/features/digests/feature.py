@@ -1,0 +1,179 @@
+"""Trend digests: /digest (schedule, now, off, preview, status) and /trends on demand.
+
+A scheduled digest covers the period since the previous fire time and is posted to the chat
+where `/digest schedule` was run, through the scheduler (at most once per period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.commands import Arg, Args, CommandError
+from bot.context import Answer, Context
+from bot.feature import Feature
+from bot.features.digests.build import Digest, build_digest
+from bot.features.digests.topic_worker import TopicWorker
+from bot.replies import Reply, Visibility
+from bot.scheduling.scheduler import NotDelivered, ScheduleRow, get_scheduler
+from bot.scheduling.spec import ACCEPTED, last_due, parse_spec, period_days, split_timezone
+
+if TYPE_CHECKING:
+    from bot.chat_event import ChatEvent
+    from bot.core import Core
+
+KIND = "digest"
+feature = Feature("digests")
+ACTIONS = ("schedule", "now", "off", "preview", "status")
+_CHANGES = ("schedule", "now", "off")
+
+
+def worker(core: Core) -> TopicWorker:
+    """The core's background topic worker (created on first use)."""
+    found = core.services.get("topic_worker")
+    if found is None:
+        found = core.services["topic_worker"] = TopicWorker(core)
+    return found
+
+
+def digest_days(core: Core, community: int, end: datetime) -> int:
+    """The period a community's digest covers: its schedule's, else a week."""
+    row = get_scheduler(core).schedule(community, KIND)
+    if row is None:
+        return 7
+    trigger = row.trigger
+    previous = last_due(trigger, end, timedelta(days=32))
+    return period_days(trigger, previous) if previous else 7
+
+
+async def latest_digest(core: Core, community: int, *, end: datetime | None = None) -> Digest:
+    """The digest for the period ending now (or `end`), e.g. for the demo tour.
+
+    The result's `reply` is what would be posted; `chart` holds the PNG bytes (or None).
+    """
+    end = end or core.clock()
+    return await build_digest(core, community, end, digest_days(core, community, end))
+
+
+async def prepare_topics(core: Core, community: int) -> int:
+    """Embed the recent sampled history now (e.g. before the demo tour's digest).
+
+    Returns how many texts were encoded; the digest then finds every vector cached.
+    """
+    w = worker(core)
+    await w.backfill(community)
+    return await w.drain()
+
+
+async def run_scheduled(core: Core, row: ScheduleRow) -> None:
+    """The scheduler's runner for digests: build the period ending at `row.due` and post it."""
+    assert row.due is not None
+    days = period_days(row.trigger, row.due)
+    if row.target.platform not in core.adapters:  # surely not sent: the claim is released
+        raise NotDelivered(f"no {row.target.platform} adapter is attached yet")
+    digest = await build_digest(core, row.community, row.due, days)
+    if not await core.send(digest.reply.with_target(row.target)):
+        # Possibly half-sent (text without the image): recorded as failed, never re-posted.
+        raise RuntimeError(f"the {row.target.platform} adapter could not deliver the digest")
+
+
+@feature.on_start
+async def _start(core: Core) -> None:
+    get_scheduler(core).register_kind(KIND, run_scheduled)
+    worker(core).start()
+
+
+@feature.on_stop
+async def _stop(core: Core) -> None:
+    found = core.services.get("topic_worker")
+    if found is not None:
+        await found.stop()
+
+
+@feature.on_message
+def _queue(core: Core, community: int, member: int, event: ChatEvent) -> None:
+    worker(core).offer(community, int(event.at.timestamp()), event.text)
+
+
+def _describe(ctx: Context, row: ScheduleRow) -> str:
+    scheduler = get_scheduler(ctx.core)
+    fire = scheduler.next_run(row, ctx.now)
+    where = "this chat" if row.target == ctx.origin else "another chat"
+    return (
+        f"Digest schedule: {row.spec} ({row.timezone}), posted in {where}. "
+        f"Next: {fire:%a %d %b %Y, %H:%M} {row.timezone}."
+    )
+
+
+async def _schedule(ctx: Context, spec_text: str) -> Answer:
+    if ctx.event.is_direct:
+        return ctx.private("Run /digest schedule in the group chat where the digest should appear.")
+    if not spec_text:
+        raise CommandError(f"Say when. {ACCEPTED}")
+    spec, tz = split_timezone(spec_text)
+    tz = tz or ctx.tz.key
+    parse_spec(spec, tz)  # explains a bad spec or timezone before anything is stored
+    row = get_scheduler(ctx.core).set_schedule(
+        ctx.community, KIND, spec, tz, ctx.origin, created_by=ctx.member
+    )
+    return ctx.reply(_describe(ctx, row))
+
+
+@feature.command(
+    "digest",
+    "The community's trend digest: schedule it, post it now, stop it or preview it.",
+    Arg("action", "word", "what to do", default="status", choices=ACTIONS),
+    Arg("spec", "text", "for schedule: e.g. weekly mon 09:00 Europe/Berlin", default=""),
+    slow=True,
+    details=(
+        "/digest schedule weekly mon 09:00 [timezone] — post here every Monday at 09:00 "
+        "(also daily 18:00, biweekly fri 17:00, monthly 1 09:00 or a cron line).\n"
+        "/digest now — post the digest of the last period here.\n"
+        "/digest off — stop the scheduled digest.\n"
+        "/digest preview — see the digest privately.\n"
+        "/digest status — when the next digest is due.\n"
+        "Changing the schedule and posting are for admins."
+    ),
+)
+async def digest(ctx: Context, args: Args) -> Answer:
+    action = args["action"]
+    if action in _CHANGES and not ctx.is_admin:
+        return ctx.private(f"/digest {action} is for the community's admins only.")
+    if action != "schedule" and args["spec"]:
+        raise CommandError(f"/digest {action} takes no more words. Usage: /digest {action}")
+    scheduler = get_scheduler(ctx.core)
+    if action == "schedule":
+        return await _schedule(ctx, args["spec"])
+    if action == "off":
+        if scheduler.remove_schedule(ctx.community, KIND):
+            return ctx.reply("The scheduled digest is off. Turn it back on with /digest schedule.")
+        return ctx.private("There is no scheduled digest to turn off.")
+    if action == "status":
+        row = scheduler.schedule(ctx.community, KIND)
+        if row is None:
+            return ctx.private("No digest is scheduled. Try /digest schedule weekly mon 09:00.")
+        return ctx.private(_describe(ctx, row))
+    built = await latest_digest(ctx.core, ctx.community, end=ctx.now)
+    if action == "preview":
+        return _private(built.reply)
+    return built.reply
+
+
+def _private(reply: Reply) -> Reply:
+    return replace(reply, visibility=Visibility.ONLY_YOU)
+
+
+@feature.command(
+    "trends",
+    "What the community talks about lately: rising and fading topics, activity and forecast.",
+    Arg("days", "int", "how many days back (1-90)", default=7, min=1, max=90),
+    slow=True,
+)
+async def trends(ctx: Context, args: Args) -> Answer:
+    days = args["days"]
+    built = await build_digest(
+        ctx.core, ctx.community, ctx.now, days,
+        title=f"Trends, last {days} day{'s' if days != 1 else ''}",
+    )  # fmt: skip
+    return built.reply

@@ -1,0 +1,45 @@
+"""`convene eval matching`: how intros went, and whether the learned re-ranker earns its keep."""
+
+from __future__ import annotations
+
+from bot.features.matching.intro_store import outcomes
+from bot.features.matching.outcomes import training_outcomes
+from bot.storage.store import Store
+from models.matching.rerank import eval_report
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({part / whole:.0%})" if whole else "0/0"
+
+
+def eval_matching(store: Store, community: int | None) -> str:
+    """A plain-text report on intros, follow-ups and the re-ranker (all communities if None)."""
+    tables = {r["name"] for r in store.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"intro_requests", "match_outcomes", "rounds"} <= tables:
+        return "No matching data in this database yet: run the bot with matching first."
+    where, params = ("", ()) if community is None else (" WHERE community = ?", (community,))
+    counts = {
+        r["status"]: int(r["n"])
+        for r in store.rows(
+            f"SELECT status, count(*) AS n FROM intro_requests{where} GROUP BY status", params
+        )
+    }
+    asked = sum(counts.values())
+    answered = counts.get("accepted", 0) + counts.get("declined", 0)
+    rounds = int(store.scalar(f"SELECT count(*) FROM rounds{where}", params) or 0)
+    planned = int(store.scalar(f"SELECT count(*) FROM match_outcomes{where}", params) or 0)
+    rows = outcomes(store, community)
+    met = sum(1 for r in rows if r["met"])
+    useful = sum(1 for r in rows if r["useful"])
+    scope = "all communities" if community is None else f"community {community}"
+    lines = [
+        f"Matching report for {scope}",
+        f"Intro requests: {asked}; answered {_share(answered, asked)}, "
+        f"accepted {_share(counts.get('accepted', 0), asked)}.",
+        f"Intro rounds held: {rounds}.",
+        f"Follow-ups answered: {_share(len(rows), planned)}; met {_share(met, len(rows))}, "
+        f"useful {_share(useful, met)} of those who met.",
+        "",
+        eval_report(training_outcomes(store, community)),
+    ]
+    return "\n".join(lines)

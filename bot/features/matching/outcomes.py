@@ -1,0 +1,195 @@
+"""Follow-ups after an intro or a round ("did you meet? was it useful?"), the outcomes they
+record, and the learned re-ranker those outcomes feed once it beats the plain ranking."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.features.matching.intro_store import DAY, WEEK, outcomes
+from bot.features.profiles.store import load_profile
+from bot.replies import Button, Reply, Visibility
+from bot.storage.store import Store
+from models.matching.matcher import Suggestion
+from models.matching.rerank import Outcome, ReRanker, evaluate, sector_overlap, stage_fit
+
+if TYPE_CHECKING:
+    from bot.context import Answer, Context
+    from bot.core import Core
+    from models.matching.profile import Profile
+
+FOLLOW_UP_AFTER = WEEK
+ACTIVITY_DAYS = 30
+ANSWERS = {
+    "yes": ("Met, it was useful", 1, 1),
+    "meh": ("Met, not useful", 1, 0),
+    "no": ("We didn't meet", 0, 0),
+}
+
+
+def activity_levels(store: Store, community: int, now: int) -> dict[int, float]:
+    """Each member's messages over the last 30 days relative to the most active member (0-1).
+
+    Members without messages are absent (level 0).
+    """
+    since = now - ACTIVITY_DAYS * DAY
+    rows = store.rows(
+        "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 AND at >= ? "
+        "GROUP BY member",
+        (community, since),
+    )
+    top = max((r["n"] for r in rows), default=0)
+    return {int(r["member"]): r["n"] / top for r in rows} if top else {}
+
+
+def expect_outcomes(
+    store: Store,
+    community: int,
+    member: int,
+    others: Sequence[tuple[int, float, float]],
+    ref: str,
+    now: int,
+    levels: dict[int, float] | None = None,
+) -> None:
+    """Plan a follow-up for `member` about partners (other, fit_ab, fit_ba) met under `ref`.
+
+    The features the re-ranker learns from are recorded now, as they were when the pair
+    was made; the answer fills in `met` and `useful`. `levels` are `activity_levels`
+    (computed here when not given).
+    """
+    if levels is None:
+        levels = activity_levels(store, community, now)
+    a = load_profile(store, community, member)
+    rows = []
+    for other, fit_ab, fit_ba in others:
+        b = load_profile(store, community, other)
+        overlap = sector_overlap(a, b) if a and b else 0.0
+        stage = stage_fit(a, b) if a and b else 0.0
+        level = levels.get(other, 0.0)
+        rows.append((community, member, other, ref, fit_ab, fit_ba, overlap, stage, level, now))
+    with store.transaction() as c:
+        c.executemany(
+            "INSERT OR IGNORE INTO match_outcomes (community, member, other_member, ref, fit_ab, "
+            "fit_ba, sector_overlap, stage_fit, activity, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        c.execute(
+            "INSERT OR IGNORE INTO match_followups (community, member, ref, due_at) "
+            "VALUES (?, ?, ?, ?)",
+            (community, member, ref, now + FOLLOW_UP_AFTER),
+        )
+
+
+async def send_due_followups(core: Core) -> int:
+    """Send every follow-up that is due; returns how many were delivered."""
+    store = core.store
+    now = int(core.clock().timestamp())
+    due = store.rows(
+        "SELECT * FROM match_followups WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at",
+        (now,),
+    )
+    sent = 0
+    for row in due:
+        names = [
+            r["name"]
+            for r in store.rows(
+                "SELECT m.name FROM match_outcomes o JOIN members m ON m.id = o.other_member "
+                "WHERE o.member = ? AND o.ref = ? ORDER BY m.name",
+                (row["member"], row["ref"]),
+            )
+        ]
+        target = core.dm_target(row["member"])
+        delivered = False
+        if names and target is not None:
+            who = " and ".join(names)
+            reply = Reply(
+                f"A week ago you were introduced to {who}. Did you meet, and was it useful? "
+                "Your answer helps Convene suggest better matches.",
+                title="How did your intro go?",
+                buttons=tuple(
+                    Button(label, f"fu:{row['id']}:{key}") for key, (label, _, _) in ANSWERS.items()
+                ),
+                to=target,
+                visibility=Visibility.DM,
+            )
+            delivered = await core.send(reply)
+            sent += int(delivered)
+        if delivered or not names or target is None:
+            with store.transaction() as c:
+                c.execute("UPDATE match_followups SET sent_at = ? WHERE id = ?", (now, row["id"]))
+    return sent
+
+
+async def followup_pressed(ctx: Context, payload: str) -> Answer:
+    """Record a follow-up answer as outcomes; a second press changes nothing."""
+    ident, _, answer = payload.partition(":")
+    if not ident.isdigit() or answer not in ANSWERS:
+        return ctx.private("That button has expired.")
+    rows = ctx.store.rows("SELECT * FROM match_followups WHERE id = ?", (int(ident),))
+    if not rows or rows[0]["member"] != ctx.member:
+        return ctx.private("That button belongs to someone else.")
+    row = rows[0]
+    if row["answered_at"] is not None:
+        return ctx.private(f"You already answered ({ANSWERS[row['answer']][0].lower()}). Thanks!")
+    _, met, useful = ANSWERS[answer]
+    now = int(ctx.now.timestamp())
+    with ctx.store.transaction() as c:
+        c.execute(
+            "UPDATE match_followups SET answered_at = ?, answer = ? WHERE id = ?",
+            (now, answer, row["id"]),
+        )
+        c.execute(
+            "UPDATE match_outcomes SET met = ?, useful = ?, answered_at = ? "
+            "WHERE member = ? AND ref = ?",
+            (met, useful, now, ctx.member, row["ref"]),
+        )
+    return ctx.private("Thanks, noted! It helps Convene suggest better intros.")
+
+
+# -- learning -------------------------------------------------------------------------------
+
+
+def training_outcomes(store: Store, community: int | None) -> list[Outcome]:
+    """Answered outcomes of pairs that met, as re-ranker examples."""
+    keys = ("fit_ab", "fit_ba", "sector_overlap", "stage_fit", "activity")
+    return [
+        Outcome(*(float(r[k]) for k in keys), useful=bool(r["useful"]))
+        for r in outcomes(store, community)
+        if r["met"]
+    ]
+
+
+async def reranker(core: Core, community: int) -> ReRanker | None:
+    """A re-ranker fitted on the community's outcomes, or None while it does not beat the
+    plain ranking out of fold. Cached until the outcomes change."""
+    cache: dict[int, tuple[int, ReRanker | None]] = core.services.setdefault("match_rerank", {})
+    examples = training_outcomes(core.store, community)
+    key = hash(tuple(examples))
+    found = cache.get(community)
+    if found is not None and found[0] == key:
+        return found[1]
+
+    def fit() -> ReRanker | None:
+        if not evaluate(examples).should_use:
+            return None
+        return ReRanker().fit(examples)
+
+    model = await asyncio.to_thread(fit)
+    cache[community] = (key, model)
+    return model
+
+
+def suggestion_features(
+    store: Store, community: int, a: Profile, found: Sequence[tuple[Suggestion, Profile]], now: int
+) -> np.ndarray:
+    """Re-ranker feature rows for suggestions of profiles to `a`."""
+    levels = activity_levels(store, community, now)
+    rows: list[list[Any]] = [
+        [s.fit_ab, s.fit_ba, sector_overlap(a, b), stage_fit(a, b), levels.get(b.member, 0.0)]
+        for s, b in found
+    ]
+    return np.array(rows, dtype=np.float64).reshape(-1, 5)

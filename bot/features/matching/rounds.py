@@ -1,0 +1,227 @@
+"""Intro rounds: members opt in; on schedule (or /rounds now) everyone is paired by an exact
+maximum-weight matching on mutual fit, never with someone met or asked within the cooldown.
+A member left over joins a trio. A week later each gets a follow-up ("did you meet?").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from bot.commands import Arg, Args, CommandError
+from bot.context import Answer, Context
+from bot.feature import Feature
+from bot.features.matching.intro_store import WEEK, add_history, recent_pairs
+from bot.features.matching.intros import contact
+from bot.features.matching.outcomes import activity_levels, expect_outcomes
+from bot.features.matching.round_pairing import group
+from bot.features.matching.service import service
+from bot.features.profiles.store import load_profile
+from bot.replies import Reply, Target, Visibility
+from bot.storage.store import Store
+from bot.text import plural
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.scheduling.scheduler import ScheduleRow
+    from models.matching.matcher import Matcher
+
+KIND = "rounds"
+DEFAULT_WHEN = "mon 09:00"
+ADMIN_ACTIONS = ("schedule", "now", "off")
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE round_members (
+            community INTEGER NOT NULL, member INTEGER NOT NULL, joined_at INTEGER NOT NULL,
+            PRIMARY KEY (community, member))""",
+        """CREATE TABLE rounds (
+            id INTEGER PRIMARY KEY, community INTEGER NOT NULL, at INTEGER NOT NULL,
+            participants INTEGER NOT NULL, groups_made INTEGER NOT NULL)""",
+    ]
+]
+feature = Feature("rounds", migrations=MIGRATIONS, member_columns=[("round_members", "member")])
+
+
+def participants(store: Store, community: int) -> list[int]:
+    rows = store.rows(
+        "SELECT member FROM round_members WHERE community = ? ORDER BY member", (community,)
+    )
+    return [int(r["member"]) for r in rows]
+
+
+def _fits(matcher: Matcher, a: int, b: int) -> tuple[float, float, float, list[str]]:
+    s = matcher.explain(a, b)
+    return (s.score, s.fit_ab, s.fit_ba, s.why) if s else (0.0, 0.0, 0.0, [])
+
+
+async def _dm(core: Core, member: int, text: str, title: str) -> bool:
+    target = core.dm_target(member)
+    if target is None:
+        return False
+    return await core.send(Reply(text, title=title, to=target, visibility=Visibility.DM))
+
+
+async def run_round(core: Core, community: int, *, announce: Target | None = None) -> str:
+    """Pair the community's round participants, message every group, plan follow-ups.
+
+    Returns a one-line summary (also posted to `announce` when given).
+    """
+    store = core.store
+    now = int(core.clock().timestamp())
+    joined = participants(store, community)
+    matcher = await service(core).matcher(community)
+    eligible = [m for m in joined if (p := matcher.profile(m)) is not None and p.visible]
+    for m in set(joined) - set(eligible):
+        await _dm(core, m, "You're in the intro rounds, but I can't pair you without a visible "
+                  "profile and matching on (/profile setup, /privacy matching on).", "Intro round")  # fmt: skip
+    if len(eligible) < 2:
+        summary = f"Intro round skipped: {plural(len(eligible), 'participant')} with a profile."
+        if announce is not None:
+            await core.send(Reply(summary, to=announce))
+        return summary
+    skip = recent_pairs(store, community, now - core.config.cooldown_weeks * WEEK)
+    weights = matcher.pair_weights(eligible, exclude_pairs=skip)
+    groups, alone = await asyncio.to_thread(group, weights)
+    with store.transaction() as c:
+        cur = c.execute(
+            "INSERT INTO rounds (community, at, participants, groups_made) VALUES (?, ?, ?, ?)",
+            (community, now, len(eligible), len(groups)),
+        )
+    round_id = int(cur.lastrowid or 0)
+    levels = activity_levels(store, community, now)
+    for g, members in enumerate([[eligible[i] for i in grp] for grp in groups]):
+        ref = f"round:{round_id}:{g}"
+        fits = {(a, b): _fits(matcher, a, b) for a in members for b in members if a != b}
+        pairs = [(a, b, *fits[a, b][:3]) for a in members for b in members if a < b]
+        add_history(store, community, pairs, ref, now)
+        for m in members:
+            others = [o for o in members if o != m]
+            mine = [(o, fits[m, o][1], fits[m, o][2]) for o in others]
+            expect_outcomes(store, community, m, mine, ref, now, levels)
+            await _dm(core, m, _group_text(core, m, others, fits), "Your intro round match")
+    for i in alone:
+        await _dm(core, eligible[i], "No good match for you this round; you're in the next one.",
+                  "Intro round")  # fmt: skip
+    summary = (
+        f"Intro round: {plural(len(groups), 'group')} from "
+        f"{plural(len(eligible), 'participant')}" + (f", {len(alone)} unmatched." if alone else ".")
+    )
+    if announce is not None:
+        await core.send(Reply(summary + " Check your private messages.", to=announce))
+    return summary
+
+
+def _group_text(
+    core: Core, member: int, others: list[int], fits: dict[tuple[int, int], Any]
+) -> str:
+    target = core.dm_target(member)
+    platform = target.platform if target else ""
+    names = [core.store.member_info(o)["name"] for o in others]  # type: ignore[index]
+    lines = [f"This round you're meeting {' and '.join(names)}. Say hello and find a time!"]
+    for o, name in zip(others, names, strict=True):
+        how, _ = contact(core.store, o, platform)
+        lines.append(f"\n{name} — reach them: {how}")
+        lines.extend(f"• {w}" for w in fits[member, o][3][:3])
+    lines.append("\nI'll check in in a week to ask how it went.")
+    return "\n".join(lines)
+
+
+async def run_scheduled_round(core: Core, row: ScheduleRow) -> None:
+    """The scheduler's runner for kind "rounds"."""
+    await run_round(core, row.community, announce=row.target)
+
+
+def _scheduler(core: Core) -> Any:
+    if not any(f.name == "scheduler" for f in core.features):
+        return None
+    from bot.scheduling.scheduler import get_scheduler
+
+    return get_scheduler(core)
+
+
+def join_rounds(store: Store, community: int, member: int, at: int) -> None:
+    """Opt a member in to intro rounds (idempotent)."""
+    with store.transaction() as c:
+        c.execute(
+            "INSERT OR IGNORE INTO round_members (community, member, joined_at) VALUES (?, ?, ?)",
+            (community, member, at),
+        )
+
+
+@feature.command(
+    "rounds",
+    "Intro rounds: join or leave; admins schedule them (weekly/biweekly), run one now or stop.",
+    Arg("action", help="status, join, leave, schedule, now or off", default="status",
+        choices=("status", "join", "leave", *ADMIN_ACTIONS)),
+    Arg("when", "text", help="for schedule: weekly or biweekly, optionally a day and time",
+        default=None),
+)  # fmt: skip
+async def rounds(ctx: Context, args: Args) -> Answer:
+    action, when = args["action"], args["when"]
+    if action in ADMIN_ACTIONS and not ctx.is_admin:
+        return ctx.private(f"/rounds {action} is for the community's admins only.")
+    now = int(ctx.now.timestamp())
+    if action == "join":
+        join_rounds(ctx.store, ctx.community, ctx.member, now)
+        p = load_profile(ctx.store, ctx.community, ctx.member)
+        hint = "" if p and p.visible else " Set up a visible profile (/profile setup) to be paired."
+        return ctx.private("You're in the intro rounds; you'll get your match privately." + hint)
+    if action == "leave":
+        with ctx.store.transaction() as c:
+            c.execute(
+                "DELETE FROM round_members WHERE community = ? AND member = ?",
+                (ctx.community, ctx.member),
+            )
+        return ctx.private("You've left the intro rounds.")
+    if action == "now":
+        return ctx.private(await run_round(ctx.core, ctx.community))
+    scheduler = _scheduler(ctx.core)
+    if action == "schedule":
+        if scheduler is None:
+            return ctx.private("Scheduling isn't running in this bot; use /rounds now.")
+        words = (when or "").split()
+        if not words or words[0].lower() not in ("weekly", "biweekly"):
+            raise CommandError("Say how often: /rounds schedule weekly|biweekly [day HH:MM].")
+        spec = " ".join([words[0].lower(), *(words[1:] or DEFAULT_WHEN.split())])
+        row = scheduler.set_schedule(
+            ctx.community, KIND, spec, ctx.tz.key, ctx.origin, created_by=ctx.member
+        )
+        first = scheduler.next_run(row).strftime("%a %d %b %H:%M")
+        return ctx.reply(f"Intro rounds scheduled: {spec} ({row.timezone}). First one: {first}.")
+    if action == "off":
+        removed = scheduler is not None and scheduler.remove_schedule(ctx.community, KIND)
+        return ctx.reply("Intro rounds stopped." if removed else "No intro rounds were scheduled.")
+    count = len(participants(ctx.store, ctx.community))
+    mine = ctx.member in participants(ctx.store, ctx.community)
+    row = scheduler.schedule(ctx.community, KIND) if scheduler else None
+    when_text = f"scheduled {row.spec} ({row.timezone})" if row else "not scheduled"
+    return ctx.private(
+        f"Intro rounds are {when_text}; {plural(count, 'member')} taking part. "
+        + ("You're in (/rounds leave)." if mine else "Join with /rounds join.")
+    )
+
+
+@feature.on_start
+async def _start(core: Core) -> None:
+    scheduler = _scheduler(core)
+    if scheduler is not None:
+        scheduler.register_kind(KIND, run_scheduled_round)
+
+
+@feature.exporter
+def export_rounds(store: Store, community: int, member: int) -> dict[str, Any]:
+    rows = store.rows(
+        "SELECT joined_at FROM round_members WHERE community = ? AND member = ?",
+        (community, member),
+    )
+    return {
+        "intro_rounds": {"joined": bool(rows), "joined_at": rows[0]["joined_at"] if rows else None}
+    }
+
+
+@feature.deleter
+def delete_rounds(store: Store, community: int, member: int) -> None:
+    with store.transaction() as c:
+        c.execute(
+            "DELETE FROM round_members WHERE community = ? AND member = ?", (community, member)
+        )

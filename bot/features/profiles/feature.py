@@ -1,0 +1,179 @@
+"""Matching profiles: /profile (show, set a field, guided setup in a private chat) and /whois."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import Arg, Args, CommandError
+from bot.context import Answer, Context
+from bot.dialog import Dialog, Question
+from bot.feature import Feature
+from bot.features.matching.service import service
+from bot.features.profiles.fields import FIELD_HELP, FIELDS, PARSERS, apply, describe, set_field
+from bot.features.profiles.store import (
+    MIGRATIONS,
+    delete_profile,
+    export_profile,
+    load_profile,
+    save_profile,
+)
+from bot.replies import Reply
+from models.matching.profile import ROLE_HELP, ROLES, SECTORS, STAGES, Profile
+
+feature = Feature("profiles", migrations=MIGRATIONS, member_columns=[("profiles", "member")])
+feature.exporter(export_profile)
+feature.deleter(delete_profile)
+
+HOW_TO = (
+    "Set one up step by step with /profile setup in a private chat with me, or field by "
+    "field with /profile set <field> <value>. Fields: " + ", ".join(FIELDS) + "."
+)
+
+
+def render(p: Profile, *, private: bool = False) -> Reply:
+    """A profile as a reply: the headline as text, the other fields as fields."""
+    return Reply(
+        p.headline or "(no headline yet)", title=p.name, fields=describe(p, private=private)
+    )
+
+
+def current_profile(ctx: Context) -> Profile:
+    found = load_profile(ctx.store, ctx.community, ctx.member)
+    return found or Profile(ctx.member, ctx.member_name(ctx.member))
+
+
+async def store_profile(ctx: Context, community: int, p: Profile) -> None:
+    """Save a profile and bring the community's matcher up to date with it."""
+    save_profile(ctx.store, community, p, int(ctx.now.timestamp()))
+    matching = service(ctx.core)
+    matching.changed(community)
+    await matching.matcher(community)
+
+
+@feature.command(
+    "profile",
+    "Show your matching profile, change one field, or set it up step by step.",
+    Arg("action", help="show, set or setup", default="show", choices=("show", "set", "setup")),
+    Arg("field", help="the field to set", default=None, choices=FIELDS),
+    Arg("value", "text", help="the new value ('none' clears it)", default=None),
+    details="Fields:\n" + "\n".join(f"{k} — {v}" for k, v in FIELD_HELP.items()),
+)
+async def profile(ctx: Context, args: Args) -> Answer:
+    action, field, value = args["action"], args["field"], args["value"]
+    if action == "setup":
+        return start_setup(ctx)
+    if action == "set":
+        if field is None:
+            raise CommandError(
+                "Which field? /profile set <field> <value>, with field one of: "
+                + ", ".join(FIELDS)
+                + "."
+            )
+        if value is None:
+            return ctx.private(
+                f"{field}: {FIELD_HELP[field]}.\nUsage: /profile set {field} <value>"
+            )
+        updated = set_field(current_profile(ctx), field, value)
+        await store_profile(ctx, ctx.community, updated)
+        shown = render(updated, private=True)
+        return ctx.private(
+            f"Saved your {field}.\n\n{shown.text}", title=shown.title, fields=shown.fields
+        )
+    found = load_profile(ctx.store, ctx.community, ctx.member)
+    if found is None:
+        return ctx.private("You have no matching profile yet. " + HOW_TO)
+    shown = render(found, private=True)
+    return ctx.private(
+        shown.text + "\n\nChange a field with /profile set <field> <value>.",
+        title=f"Your profile: {found.name}",
+        fields=shown.fields,
+    )
+
+
+@feature.command(
+    "whois",
+    "Show another member's matching profile.",
+    Arg("member", "member", "whose profile"),
+)
+async def whois(ctx: Context, args: Args) -> Answer:
+    member, name = ctx.find_member(args["member"])
+    found = load_profile(ctx.store, ctx.community, member)
+    if found is None or (not found.visible and member != ctx.member):
+        return ctx.private(f"{name} has no visible profile.")
+    return ctx.private(**_kwargs(render(found)))
+
+
+def _kwargs(reply: Reply) -> dict[str, Any]:
+    return {"text": reply.text, "title": reply.title, "fields": reply.fields}
+
+
+# -- guided setup ---------------------------------------------------------------------------
+
+
+def setup_questions() -> list[Question]:
+    roles = "\n".join(f"• {r} — {ROLE_HELP[r]}" for r in ROLES)
+    return [
+        Question(
+            "roles",
+            f"Which role(s) describe you? e.g. founder, or mentor investor\n{roles}",
+            PARSERS["roles"],
+        ),
+        Question(
+            "headline",
+            "Your headline: one line about you (up to 120 characters).",
+            PARSERS["headline"],
+        ),
+        Question(
+            "offers", "What can you offer other members? (up to 500 characters)", PARSERS["offers"]
+        ),
+        Question("seeks", "What are you looking for? (up to 500 characters)", PARSERS["seeks"]),
+        Question("sectors", "Your sectors, up to 5 of: " + ", ".join(SECTORS), PARSERS["sectors"]),
+        Question(
+            "stage",
+            "Your company's stage (or the stage you invest in): " + ", ".join(STAGES),
+            PARSERS["stage"],
+        ),
+        Question("region", "Where are you based? e.g. Berlin, or remote.", PARSERS["region"]),
+        Question(
+            "checks",
+            "Investors: your check size in $k, e.g. 25-250. Founders: the size "
+            "of your round, e.g. 500-1500.",
+            PARSERS["checks"],
+        ),
+        Question("links", "Up to 3 links (https://…), separated by spaces.", PARSERS["links"]),
+    ]
+
+
+def start_setup(ctx: Context) -> Answer:
+    """Start the step-by-step profile dialog in the member's private chat."""
+    community, member = ctx.community, ctx.member
+
+    async def finish(done_ctx: Context, answers: dict[str, Any]) -> Answer:
+        p = load_profile(ctx.store, community, member) or Profile(member, ctx.member_name(member))
+        for name, value in answers.items():
+            p = apply(p, name, value)
+        await store_profile(done_ctx, community, p)
+        shown = render(p, private=True)
+        return Reply(
+            f"Your profile is saved.\n\n{shown.text}\n\nTry /match in the group to see who you "
+            "should meet; /profile set <field> <value> changes a field.",
+            title=shown.title,
+            fields=shown.fields,
+        )
+
+    dialog = Dialog(setup_questions(), finish)
+    ctx.core.dialogs[(ctx.event.platform, ctx.event.user)] = dialog
+    intro = (
+        "Let's set up your matching profile. Answer each question here; 'skip' keeps what "
+        "you have.\n\n"
+    )
+    first = dialog.prompt()
+    if ctx.event.is_direct:
+        return Reply(intro + first.text)
+    sent = ctx.dm(member, intro + first.text)
+    if sent is None:
+        ctx.core.dialogs.pop((ctx.event.platform, ctx.event.user), None)
+        return ctx.private(
+            "I can't reach you privately; message me directly and run /profile setup."
+        )
+    return [ctx.private("I've sent you a private message to set up your profile."), sent]

@@ -1,0 +1,291 @@
+"""Scheduled work (digests, rounds): our `schedules` table is the source of truth.
+
+Every schedule becomes an APScheduler job on the core's loop at start, firing at a local
+time in the schedule's timezone. A job only wakes `Scheduler.run_due(now)`, which is also
+the catch-up after downtime: it computes the latest fire time within the grace period from
+the trigger itself and runs it unless `scheduled_runs` already has it.
+
+Delivery is **at most once**. A run is claimed (status 'sending') in `scheduled_runs`
+before anything is posted and marked 'sent' after; a claimed run is never started again,
+so a crash between posting and recording cannot post twice — at the price that a crash
+before posting loses that one run (logged at start). A runner that knows nothing went out
+raises `NotDelivered`, which releases the claim so the next sweep retries within the grace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.feature import Feature
+from bot.replies import Target
+from bot.scheduling.spec import last_due, next_fire, parse_spec, resolve_timezone
+from bot.scheduling.store import (
+    MIGRATIONS,
+    ScheduleRow,
+    claim,
+    delete_schedule,
+    export_schedules,
+    finish,
+    forget_creator,
+    interrupted,
+    load_schedule,
+    load_schedules,
+    save_schedule,
+)
+
+if TYPE_CHECKING:
+    from bot.core import Core
+    from bot.storage.store import Store
+
+log = logging.getLogger("convene.scheduler")
+GRACE = timedelta(hours=6)
+SWEEP_SECONDS = 300.0
+
+feature = Feature("scheduler", MIGRATIONS, member_columns=[("schedules", "created_by")])
+feature.exporter(export_schedules)
+feature.deleter(forget_creator)
+Runner = Callable[["Core", ScheduleRow], Awaitable[None]]
+Periodic = Callable[["Core"], Awaitable[None]]
+
+
+class NotDelivered(Exception):
+    """Raised by a runner when it is sure nothing was posted; the run may be retried."""
+
+
+class Scheduler:
+    """Schedules from the `schedules` table, run by APScheduler on the core's loop."""
+
+    def __init__(self, core: Core, *, grace: timedelta = GRACE, catch_up_delay: float = 5.0):
+        self.core = core
+        self.grace = grace
+        self.catch_up_delay = catch_up_delay  # lets adapters connect before catch-up posts
+        self.kinds: dict[str, Runner] = {}
+        self.aps: AsyncIOScheduler | None = None
+        self._periodic: dict[str, tuple[float, Periodic]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def store(self) -> Store:
+        return self.core.store
+
+    # -- the agreed interface ------------------------------------------------------------
+
+    def register_kind(self, kind: str, run: Runner) -> None:
+        """Say how to run schedules of `kind`; catches up that kind if already started."""
+        self.kinds[kind] = run
+        if self.aps is not None:
+            self._spawn(self._catch_up(kind))
+
+    def set_schedule(
+        self,
+        community: int,
+        kind: str,
+        spec: str,
+        tz: str,
+        target: Target,
+        created_by: int | None = None,
+    ) -> ScheduleRow:
+        """Create or replace the community's schedule of `kind`.
+
+        Raises:
+            CommandError: the spec or timezone is not understood (says what is accepted).
+        """
+        zone = resolve_timezone(tz)
+        parse_spec(spec, zone)
+        now = int(self.core.clock().timestamp())
+        row = save_schedule(self.store, community, kind, spec, zone.key, target, created_by, now)
+        self._add_job(row)
+        return row
+
+    def remove_schedule(self, community: int, kind: str) -> bool:
+        """Delete the schedule and its job; True if there was one."""
+        row = self.schedule(community, kind)
+        if row is None:
+            return False
+        delete_schedule(self.store, row.id)
+        if self.aps is not None:
+            with contextlib.suppress(Exception):
+                self.aps.remove_job(f"schedule:{row.id}")
+        return True
+
+    def every(self, name: str, seconds: float, run: Periodic) -> None:
+        """Run `run(core)` every `seconds` while the bot runs (errors are logged)."""
+        self._periodic[name] = (seconds, run)
+        if self.aps is not None:
+            self._add_periodic(name, seconds, run)
+
+    def parse_spec(self, spec: str, tz: str = "UTC") -> BaseTrigger:
+        """The trigger for a spec (see `bot.scheduling.spec.parse_spec`); CommandError if bad."""
+        return parse_spec(spec, tz)
+
+    # -- reading schedules ---------------------------------------------------------------
+
+    def schedule(self, community: int, kind: str) -> ScheduleRow | None:
+        return load_schedule(self.store, community, kind)
+
+    def schedules(self, kind: str | None = None) -> list[ScheduleRow]:
+        return load_schedules(self.store, kind)
+
+    def next_run(self, row: ScheduleRow, after: datetime | None = None) -> datetime:
+        """When the schedule fires next after `after` (default: now), in its timezone."""
+        fire = next_fire(row.trigger, after or self.core.clock())
+        assert fire is not None
+        return fire
+
+    # -- running -------------------------------------------------------------------------
+
+    async def run_due(
+        self, now: datetime, *, kind: str | None = None, schedule_id: int | None = None
+    ) -> list[ScheduleRow]:
+        """Run every schedule whose latest fire time within the grace is not yet claimed.
+
+        Called by the APScheduler jobs, the periodic sweep and the catch-up at start.
+        Returns the runs started (each with `due` set).
+        """
+        ran: list[ScheduleRow] = []
+        for row in self.schedules(kind):
+            if row.paused or (schedule_id is not None and row.id != schedule_id):
+                continue
+            runner = self.kinds.get(row.kind)
+            if runner is None:
+                continue
+            try:
+                due = last_due(row.trigger, now, self.grace)
+            except Exception:
+                log.exception("schedule %s has a spec that no longer parses", row.id)
+                continue
+            if due is None or due.timestamp() < row.created_at:
+                continue
+            due = due.astimezone(UTC)
+            if not self._claim(row, due):
+                continue
+            ran.append(replace(row, due=due))
+            await self._run(runner, replace(row, due=due))
+        return ran
+
+    def _claim(self, row: ScheduleRow, due: datetime) -> bool:
+        return claim(self.store, row, due, int(self.core.clock().timestamp()))
+
+    def _finish(self, row: ScheduleRow, status: str | None) -> None:
+        finish(self.store, row, status, int(self.core.clock().timestamp()))
+
+    async def _run(self, runner: Runner, row: ScheduleRow) -> None:
+        try:
+            await runner(self.core, row)
+        except NotDelivered:
+            log.warning("%s for community %s not delivered; will retry", row.kind, row.community)
+            self._finish(row, None)
+        except Exception:
+            log.exception("%s for community %s failed", row.kind, row.community)
+            self._finish(row, "failed")
+        else:
+            self._finish(row, "sent")
+
+    def runs(self, community: int, kind: str) -> list[dict[str, Any]]:
+        """The recorded runs of a community's kind, oldest first."""
+        return self.store.rows(
+            "SELECT * FROM scheduled_runs WHERE community = ? AND kind = ? ORDER BY period",
+            (community, kind),
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Turn every schedule into a job and catch up on runs missed while down."""
+        if self.aps is not None:
+            return
+        self.aps = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=UTC)
+        self.aps.start()
+        for row in self.schedules():
+            self._add_job(row)
+        for name, (seconds, run) in self._periodic.items():
+            self._add_periodic(name, seconds, run)
+        self._add_periodic("scheduler-sweep", SWEEP_SECONDS, self._sweep)
+        stuck = interrupted(self.store)
+        if stuck:
+            log.warning("%s scheduled runs were interrupted mid-send; not re-sent", stuck)
+        self._spawn(self._catch_up(None))
+
+    async def stop(self) -> None:
+        if self.aps is not None:
+            self.aps.shutdown(wait=False)
+            self.aps = None
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def drain(self) -> None:
+        """Wait for background catch-ups started so far (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _catch_up(self, kind: str | None) -> None:
+        if self.catch_up_delay:
+            await asyncio.sleep(self.catch_up_delay)
+        await self.run_due(self.core.clock(), kind=kind)
+
+    async def _sweep(self, core: Core) -> None:
+        await self.run_due(core.clock())
+
+    def _add_job(self, row: ScheduleRow) -> None:
+        if self.aps is None or row.paused:
+            return
+        self.aps.add_job(
+            self._fire, trigger=row.trigger, args=(row.id,), id=f"schedule:{row.id}",
+            replace_existing=True, coalesce=True, max_instances=1,
+            misfire_grace_time=int(self.grace.total_seconds()),
+        )  # fmt: skip
+
+    async def _fire(self, schedule_id: int) -> None:
+        await self.run_due(self.core.clock(), schedule_id=schedule_id)
+
+    def _add_periodic(self, name: str, seconds: float, run: Periodic) -> None:
+        assert self.aps is not None
+
+        async def job() -> None:
+            try:
+                await run(self.core)
+            except Exception:
+                log.exception("periodic job %s failed", name)
+
+        self.aps.add_job(
+            job, IntervalTrigger(seconds=seconds), id=f"every:{name}", replace_existing=True,
+            coalesce=True, max_instances=1,
+        )  # fmt: skip
+
+
+def get_scheduler(core: Core) -> Scheduler:
+    """The core's scheduler (`core.services["scheduler"]`), created on first use."""
+    found = core.services.get("scheduler")
+    if found is None:
+        found = core.services["scheduler"] = Scheduler(core)
+    return found
+
+
+@feature.on_start
+async def _start(core: Core) -> None:
+    await get_scheduler(core).start()
+
+
+@feature.on_stop
+async def _stop(core: Core) -> None:
+    scheduler = core.services.get("scheduler")
+    if scheduler is not None:
+        await scheduler.stop()

@@ -1,0 +1,429 @@
+"""The embedded store: one SQLite file through sqlite-utils, WAL, forward migrations.
+
+The hot path (activity rows) is buffered in memory and written with one ``executemany``
+per batch, flushed when the buffer fills, at least once a second, and on close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import sqlite_utils
+
+from bot.storage.migrations import CORE_MIGRATIONS
+
+T = TypeVar("T")
+ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
+KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
+_INSERT_ACTIVITY = (
+    "INSERT INTO activity (community, member, chat, at, kind, length, text) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+@dataclass(slots=True)
+class MemberRow:
+    """The cached facts the hot path needs about a member."""
+
+    id: int
+    tracking: bool
+    name: str
+
+
+class Store:
+    """Repository over one SQLite file. All SQL is parameterized."""
+
+    def __init__(self, path: str | Path, *, batch_size: int = 5000) -> None:
+        self.path = Path(path)
+        self.batch_size = batch_size
+        self._buffer: list[tuple[Any, ...]] = []
+        self._lock = threading.RLock()
+        self.conn = _connect(self.path)
+        self.db = sqlite_utils.Database(self.conn)
+        migrate(self.conn, "core", CORE_MIGRATIONS)
+        self._spaces: dict[tuple[str, str], int] = {}
+        self._chats: dict[tuple[int, str, str], int] = {}
+        self._members: dict[tuple[int, str, str], MemberRow] = {}
+        self._seen: dict[int, int] = {}
+        self.last_flush = time.monotonic()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush what is buffered and close the file."""
+        self.flush()
+        self.conn.close()
+
+    def flush(self) -> int:
+        """Write buffered activity in one transaction; returns how many rows were written."""
+        with self._lock:
+            rows, self._buffer = self._buffer, []
+            seen, self._seen = self._seen, {}
+            self.last_flush = time.monotonic()
+            if rows or seen:
+                with self.conn:
+                    self.conn.executemany(_INSERT_ACTIVITY, rows)
+                    self.conn.executemany(
+                        "UPDATE members SET last_seen = max(coalesce(last_seen, 0), ?) "
+                        "WHERE id = ?",
+                        [(at, member) for member, at in seen.items()],
+                    )
+            return len(rows)
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        with self._lock, self.conn:
+            yield self.conn
+
+    async def read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run `query(conn, *args)` in a worker thread on a connection of its own.
+
+        For reads that may scan many rows (stats over a busy community): WAL lets them run
+        beside the loop's writes, and the buffer is flushed first so they see everything.
+        """
+        self.flush()
+
+        def run() -> T:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+            try:
+                return query(conn, *args)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(run)
+
+    def reader(self) -> sqlite3.Connection:
+        """A separate connection for heavy reads in a worker thread (WAL lets it run alongside)."""
+        self.flush()
+        conn = sqlite3.connect(self.path, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def migrate(self, component: str, migrations: list[list[str]]) -> int:
+        """Create or bring forward a feature's own tables (see `migrate`)."""
+        with self._lock:
+            return migrate(self.conn, component, migrations)
+
+    # -- communities, chats, members -------------------------------------------------------
+
+    def community(self, key: str, name: str) -> int:
+        """The id of the community with this key, created on first use."""
+        row = self.conn.execute("SELECT id FROM communities WHERE key = ?", (key,)).fetchone()
+        if row:
+            return int(row[0])
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO communities (key, name, created_at) VALUES (?, ?, ?)",
+                (key, name, int(time.time())),
+            )
+        return int(cur.lastrowid or 0)
+
+    def link_space(self, platform: str, space: str, community: int) -> None:
+        """Route a platform's group (guild, group chat) to a community."""
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO spaces (platform, space, community) VALUES (?, ?, ?) "
+                "ON CONFLICT (platform, space) DO UPDATE SET community = excluded.community",
+                (platform, space, community),
+            )
+        self._spaces[(platform, space)] = community
+
+    def space_community(self, platform: str, space: str) -> int | None:
+        key = (platform, space)
+        found = self._spaces.get(key)
+        if found is None:
+            row = self.conn.execute(
+                "SELECT community FROM spaces WHERE platform = ? AND space = ?", key
+            ).fetchone()
+            if row is None:
+                return None
+            found = self._spaces[key] = int(row[0])
+        return found
+
+    def spaces(self, community: int) -> list[tuple[str, str]]:
+        rows = self.conn.execute(
+            "SELECT platform, space FROM spaces WHERE community = ? ORDER BY platform, space",
+            (community,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def chat(self, community: int, platform: str, ref: str, title: str = "") -> int:
+        """The id of a chat, created on first use."""
+        key = (community, platform, ref)
+        found = self._chats.get(key)
+        if found is not None:
+            return found
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO chats (community, platform, ref, title) VALUES (?, ?, ?, ?)",
+                (community, platform, ref, title),
+            )
+            row = c.execute(
+                "SELECT id FROM chats WHERE community = ? AND platform = ? AND ref = ?", key
+            ).fetchone()
+        self._chats[key] = int(row[0])
+        return self._chats[key]
+
+    def member(self, community: int, platform: str, user: str, name: str, at: int) -> MemberRow:
+        """The member behind a platform identity, created (first seen now) on first use.
+
+        A changed display name is saved, so names in stats and lookups stay current.
+        """
+        key = (community, platform, user)
+        found = self._members.get(key)
+        if found is not None:
+            if name and name != found.name:
+                self._rename(found, name)
+            return found
+        row = self.conn.execute(
+            "SELECT m.id, m.tracking, m.name FROM identities i JOIN members m ON m.id = i.member "
+            "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
+            key,
+        ).fetchone()
+        if row is None:
+            with self.transaction() as c:
+                cur = c.execute(
+                    "INSERT INTO members (community, name, first_seen, joined_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (community, name, at, at),
+                )
+                member_id = int(cur.lastrowid or 0)
+                c.execute(
+                    "INSERT INTO identities (community, platform, user, member) VALUES (?, ?, ?, ?)",
+                    (community, platform, user, member_id),
+                )
+            row = (member_id, 1, name)
+        found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
+        if name and name != found.name:
+            self._rename(found, name)
+        return found
+
+    def _rename(self, member: MemberRow, name: str) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE members SET name = ? WHERE id = ?", (name, member.id))
+        member.name = name
+
+    def forget_cached(self, community: int, member: int) -> None:
+        """Drop cached lookups for a member whose settings or existence changed."""
+        for key in [k for k, v in self._members.items() if k[0] == community and v.id == member]:
+            del self._members[key]
+
+    def identities(self, member: int) -> list[tuple[str, str]]:
+        rows = self.conn.execute(
+            "SELECT platform, user FROM identities WHERE member = ? ORDER BY platform", (member,)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def communities_of(self, platform: str, user: str) -> list[int]:
+        """Communities a platform user belongs to, most recently active first."""
+        rows = self.conn.execute(
+            "SELECT i.community FROM identities i JOIN members m ON m.id = i.member "
+            "WHERE i.platform = ? AND i.user = ? ORDER BY m.last_seen DESC, m.id DESC",
+            (platform, user),
+        )
+        return [int(r[0]) for r in rows]
+
+    def member_info(self, member: int) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM members WHERE id = ?", (member,)).fetchone()
+        if row is None:
+            return None
+        names = [d[0] for d in self.conn.execute("SELECT * FROM members LIMIT 0").description]
+        return dict(zip(names, row, strict=True))
+
+    def find_members(self, community: int, name: str) -> list[tuple[int, str]]:
+        """Members whose name matches exactly (case-insensitive), else by prefix."""
+        name = name.strip().lstrip("@")
+        rows = self.conn.execute(
+            "SELECT id, name FROM members WHERE community = ? AND lower(name) = lower(?)",
+            (community, name),
+        ).fetchall()
+        if not rows:
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = self.conn.execute(
+                "SELECT id, name FROM members WHERE community = ? AND name LIKE ? ESCAPE '\\' "
+                "ORDER BY name LIMIT 10",
+                (community, escaped + "%"),
+            ).fetchall()
+        return [(int(r[0]), r[1]) for r in rows]
+
+    def set_member(self, member: int, **values: Any) -> None:
+        """Update columns of a member row (names are checked against the table)."""
+        columns = self.db["members"].columns_dict
+        for column in values:
+            if column not in columns:
+                raise ValueError(f"members has no column {column!r}")
+        with self.transaction():
+            self.db["members"].update(member, values)
+
+    # -- activity --------------------------------------------------------------------------
+
+    def add_activity(
+        self,
+        community: int,
+        member: int,
+        chat: int,
+        at: int,
+        kind: int,
+        length: int,
+        text: str | None,
+    ) -> None:
+        """Buffer one activity row; flushes when the buffer is full."""
+        self._buffer.append((community, member, chat, at, kind, length, text))
+        if at > self._seen.get(member, 0):
+            self._seen[member] = at
+        if len(self._buffer) >= self.batch_size:
+            self.flush()
+
+    def expire_text(self, community: int, before: int) -> int:
+        """Delete stored message text older than `before`; counts stay."""
+        self.flush()
+        with self.transaction() as c:
+            cur = c.execute(
+                "UPDATE activity SET text = NULL WHERE community = ? AND at < ? AND text IS NOT NULL",
+                (community, before),
+            )
+        return cur.rowcount
+
+    # -- settings --------------------------------------------------------------------------
+
+    def setting(self, community: int, key: str, default: Any = None) -> Any:
+        row = self.conn.execute(
+            "SELECT value FROM settings WHERE community = ? AND key = ?", (community, key)
+        ).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, community: int, key: str, value: Any) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT INTO settings (community, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (community, key) DO UPDATE SET value = excluded.value",
+                (community, key, json.dumps(value)),
+            )
+
+    # -- embedding cache (models.embedder.VectorCache) --------------------------------------
+
+    def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for these text hashes under one model."""
+        found: dict[str, np.ndarray] = {}
+        conn = sqlite3.connect(self.path, check_same_thread=False)
+        try:
+            for start in range(0, len(hashes), 500):
+                part = hashes[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for h, blob in conn.execute(
+                    f"SELECT hash, data FROM vectors WHERE model = ? AND hash IN ({marks})",
+                    (model_id, *part),
+                ):
+                    found[h] = np.frombuffer(blob, dtype=np.float32)
+        finally:
+            conn.close()
+        return found
+
+    def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
+        """Cache vectors (float32) for text hashes under one model."""
+        rows = [(model_id, h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()]
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        try:
+            with conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO vectors (model, hash, data) VALUES (?, ?, ?)", rows
+                )
+        finally:
+            conn.close()
+
+    def delete_vectors(self, hashes: list[str]) -> None:
+        with self.transaction() as c:
+            c.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
+
+    # -- generic member data (privacy contract helpers) ------------------------------------
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run a parameterized query and return dict rows."""
+        self.flush()
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        self.flush()
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if str(path) != ":memory:":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create the folder for the database {path}: {exc.strerror}. "
+                "Choose a writable path (--db or [bot] database)."
+            ) from None
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        conn.isolation_level = ""  # "with conn:" opens and commits transactions
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        reason = str(exc)
+        if "readonly" in reason or "unable to open" in reason or "read-only" in reason:
+            raise StoreError(
+                f"Cannot write the database {path}: {reason}. "
+                "Choose a writable path (--db or [bot] database)."
+            ) from None
+        raise StoreError(f"Cannot open the database {path}: {reason}.") from None
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, component: str, migrations: list[list[str]]) -> int:
+    """Bring one component's tables forward; refuse a database written by a newer Convene.
+
+    Each feature owns its tables and its migration list, versioned separately in
+    ``schema_version``, so features can grow their schema independently.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    row = conn.execute(
+        "SELECT version FROM schema_version WHERE component = ?", (component,)
+    ).fetchone()
+    current = int(row[0]) if row else 0
+    newest = len(migrations)
+    if current > newest:
+        raise StoreError(
+            f"This database has {component} schema version {current}, but this Convene knows "
+            f"only up to {newest}. It was written by a newer Convene: upgrade Convene to use it."
+        )
+    for version in range(current + 1, newest + 1):
+        with conn:
+            for statement in migrations[version - 1]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (component, version) VALUES (?, ?) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (component, version),
+            )
+    return newest

@@ -1,0 +1,606 @@
+"""The Telegram adapter end to end: the real python-telegram-bot against a local Bot API.
+
+Assertions are on what reached the fake server (tests/fakes/telegram_server.py) and on what
+the core stored, never on objects the test built itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.rate_limit import Pacer
+from adapters.telegram.render import CallbackTable, html_chunks
+from bot.commands import Arg, Args
+from bot.config import Config, ConfigError
+from bot.context import Answer, Context
+from bot.core import Core
+from bot.feature import Feature
+from bot.features import default_features
+from bot.replies import Attachment, Button, Reply, Target
+from bot.storage.store import ACTIVITY_KINDS, Store
+from tests.fakes.telegram_server import FakeBotAPI
+
+GROUP = -1001234
+ANN, BOB, ADMIN = 501, 502, 503
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+LONG_CALLBACK = "vote:" + "x" * 80
+
+probe = Feature("probe")
+
+
+@probe.command("echo", "Say the text back.", Arg("text", "text", "what to say"))
+async def _echo(ctx: Context, args: Args) -> Answer:
+    return ctx.reply(args["text"], title="Echo <of> you")
+
+
+@probe.command("announce", "Post an announcement.", Arg("text", "text"), admin=True)
+async def _announce(ctx: Context, args: Args) -> Answer:
+    return ctx.reply(f"Announcement: {args['text']}")
+
+
+@probe.command("vote", "Ask a question with buttons.")
+async def _vote(ctx: Context, args: Args) -> Answer:
+    return ctx.reply(
+        "Coming Thursday?",
+        buttons=(Button("Yes", "vote:yes"), Button("No", "vote:no"), Button("Long", LONG_CALLBACK)),
+    )
+
+
+@probe.button("vote")
+async def _voted(ctx: Context, payload: str) -> Answer:
+    if payload == "no":
+        return ctx.private("Noted, you are not coming.")
+    return ctx.reply(f"{ctx.event.name} voted {payload[:10]}")
+
+
+@probe.command("chart", "Post a chart.")
+async def _chart(ctx: Context, args: Args) -> Answer:
+    return ctx.reply("Weekly activity", attachment=Attachment("chart.png", PNG, is_image=True))
+
+
+@probe.command("long", "A very long answer.")
+async def _long(ctx: Context, args: Args) -> Answer:
+    return ctx.reply("\n".join(f"line {i:05d} " + "word " * 20 for i in range(200)))
+
+
+@probe.command("secret", "Something only you may see.")
+async def _secret(ctx: Context, args: Args) -> Answer:
+    return ctx.private("Your private numbers: 42")
+
+
+async def eventually(check: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(autouse=True)
+def _loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI() as server:
+        server.group(GROUP, "Berlin Founders")
+        for uid, name in ((ANN, "Ann <Dev>"), (BOB, "Bob"), (ADMIN, "Ada Admin")):
+            server.user(uid, name, username=name.split()[0].lower())
+        server.set_admins(GROUP, ADMIN)
+        yield server
+
+
+@pytest.fixture
+async def core(tmp_path: Path) -> AsyncIterator[Core]:
+    store = Store(tmp_path / "c.db")
+    core = Core(Config(database=tmp_path / "c.db"), store, [*default_features(), probe])
+    yield core
+    await core.close()
+
+
+def make_adapter(core: Core, fake: FakeBotAPI, **kwargs: object) -> TelegramAdapter:
+    pacer = kwargs.pop(
+        "pacer", Pacer(per_second=1000, group_per_minute=1000, private_per_second=1000)
+    )
+    return TelegramAdapter(
+        core,
+        fake.token,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+        poll_timeout=5,
+        pacer=pacer,  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def bot(core: Core, fake: FakeBotAPI) -> AsyncIterator[TelegramAdapter]:
+    adapter = make_adapter(core, fake)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+
+
+async def say(fake: FakeBotAPI, chat: dict, user: int, text: str, *, replies: int = 1) -> list[str]:
+    """Send a message and wait for `replies` new messages from the bot (anywhere)."""
+    before = len(fake.sent())
+    fake.message(chat, fake.user(user), text)
+    await fake.wait_for(lambda: len(fake.sent()) >= before + replies, what=f"reply to {text!r}")
+    return [str(c.params.get("text", c.params.get("caption", ""))) for c in fake.sent()[before:]]
+
+
+def activity(core: Core, kind: str) -> list[dict]:
+    return core.store.rows(
+        "SELECT i.user, a.kind, a.text FROM activity a JOIN identities i ON i.member = a.member "
+        "WHERE a.kind = ?",
+        (ACTIVITY_KINDS[kind],),
+    )
+
+
+# -- the fake Bot API itself, driven by a raw PTB Application ------------------------------
+
+
+async def test_fake_serves_raw_ptb_with_offsets_and_decoding(fake: FakeBotAPI) -> None:
+    app = (
+        ApplicationBuilder()
+        .token(fake.token)
+        .base_url(fake.base_url)
+        .base_file_url(fake.base_file_url)
+        .build()
+    )
+    seen: list[int] = []
+
+    async def on_update(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        seen.append(update.update_id)
+
+    app.add_handler(TypeHandler(Update, on_update))
+    await app.initialize()
+    assert app.bot.username == fake.username
+    assert app.updater is not None
+    await app.updater.start_polling(timeout=5)
+    await app.start()
+    group = fake.chats[GROUP]
+    fake.message(group, fake.user(ANN), "first")
+    fake.message(group, fake.user(ANN), "second")
+    await eventually(lambda: len(seen) == 2)
+    sent = await app.bot.send_message(GROUP, "42")
+    await app.bot.send_photo(GROUP, PNG, caption="7", filename="c.png")
+    started = time.monotonic()
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    assert time.monotonic() - started < 2  # the parked long poll was not waited out
+
+    assert seen == [1, 2]
+    assert sent.text == "42"
+    assert fake.calls_to("sendMessage")[0].params == {"chat_id": GROUP, "text": "42"}
+    photo = fake.calls_to("sendPhoto")[0]
+    assert photo.files["photo"] == ("c.png", PNG)
+    assert photo.params["caption"] == "7"
+    assert [c.method for c in fake.calls[:2]] == ["getMe", "deleteWebhook"]
+    last = fake.calls_to("getUpdates")[-1]
+    assert last.params["timeout"] == 0
+    assert last.params["offset"] == 3
+    assert fake.updates == []  # updates below the confirmed offset are dropped
+
+
+async def test_fake_answers_unknown_methods_and_injected_errors(fake: FakeBotAPI) -> None:
+    from telegram import Bot
+    from telegram.error import BadRequest, RetryAfter, TelegramError
+
+    async with Bot(fake.token, base_url=fake.base_url) as bot:
+        with pytest.raises(TelegramError, match="getCommunityPulse' not found"):
+            await bot.do_api_request("getCommunityPulse", {"chat_id": GROUP})
+        fake.fail("sendMessage", 400)
+        with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+            await bot.send_message(GROUP, "x")
+        fake.fail("sendMessage", 429, retry_after=3)
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(GROUP, "x")
+        assert caught.value.retry_after.total_seconds() == 3  # type: ignore[union-attr]
+        assert (await bot.send_message(GROUP, "ok")).text == "ok"
+    assert [c.status for c in fake.calls if c.method != "getMe"] == [404, 400, 429, 200]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{fake.base_url}{fake.token}/getCommunityPulse") as response,
+    ):
+        body = await response.json()
+    assert response.status == 404
+    assert body["ok"] is False
+    assert "not implemented by the fake" in body["description"]
+
+
+# -- start, commands, shutdown -------------------------------------------------------------
+
+
+async def test_start_publishes_commands_per_scope(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    scopes = {
+        c.params["scope"]["type"]: c.params["commands"] for c in fake.calls_to("setMyCommands")
+    }
+    assert set(scopes) == {"all_group_chats", "all_chat_administrators", "all_private_chats"}
+    group = {c["command"] for c in scopes["all_group_chats"]}
+    admins = {c["command"] for c in scopes["all_chat_administrators"]}
+    assert "echo" in group
+    assert "announce" not in group
+    assert "announce" in admins
+    assert all(c["description"] for cmds in scopes.values() for c in cmds)
+    await fake.wait_for(lambda: any(c.method == "getUpdates" for c in fake.calls))
+    polls = [c for c in fake.calls if c.method == "getUpdates"]
+    assert {"chat_member", "message_reaction", "callback_query"} <= set(
+        polls[0].params["allowed_updates"]
+    )
+    assert bot.username == fake.username
+
+
+async def test_every_core_command_answers_in_group_and_in_private(
+    bot: TelegramAdapter, fake: FakeBotAPI, core: Core
+) -> None:
+    group, private = fake.chats[GROUP], fake.private(ADMIN)
+    fake.message(group, fake.user(ADMIN), "hello all")  # known to the community first
+    for command in core.registry:
+        for chat in (group, private):
+            texts = await say(fake, chat, ADMIN, f"/{command.name}")
+            assert texts, command.name
+            assert not any("something went wrong" in t for t in texts), (command.name, texts)
+
+
+async def test_command_addressed_to_us_runs_and_to_another_bot_is_ignored(
+    bot: TelegramAdapter, fake: FakeBotAPI, core: Core
+) -> None:
+    group = fake.chats[GROUP]
+    fake.message(group, fake.user(ANN), "/echo@other_bot hi there")
+    texts = await say(fake, group, ANN, f"/echo@{fake.username} hi there")
+    assert texts == ["<b>Echo &lt;of&gt; you</b>\nhi there"]
+    await fake.wait_consumed()
+    assert len(fake.sent()) == 1  # the other bot's command got no answer
+
+
+async def test_admin_only_command_refused_then_accepted(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    group = fake.chats[GROUP]
+    refused = await say(fake, group, BOB, "/announce Demo day moved")
+    assert "admins only" in refused[0]
+    assert fake.sent()[-1].params["chat_id"] == BOB  # told privately, not in the group
+    accepted = await say(fake, group, ADMIN, "/announce Demo day moved")
+    assert accepted == ["Announcement: Demo day moved"]
+    assert fake.sent()[-1].params["chat_id"] == GROUP
+    await say(fake, group, ADMIN, "/announce again")
+    assert len(fake.calls_to("getChatAdministrators")) == 1  # cached
+
+
+async def test_user_text_is_escaped_for_html(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    texts = await say(fake, fake.chats[GROUP], ANN, "/echo <b>not bold</b> & _not italic_")
+    call = fake.sent()[-1]
+    assert call.params["parse_mode"] == "HTML"
+    assert texts[0].endswith("&lt;b&gt;not bold&lt;/b&gt; &amp; _not italic_")
+    assert html.unescape(texts[0].split("\n", 1)[1]) == "<b>not bold</b> & _not italic_"
+
+
+async def test_wrong_arguments_get_the_usage_and_the_bot_keeps_running(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    texts = await say(fake, fake.chats[GROUP], ANN, "/echo")
+    assert "Missing text" in texts[0]
+    assert "Usage: /echo &lt;text&gt;" in texts[0]
+    assert await say(fake, fake.chats[GROUP], ANN, "/echo still here")
+
+
+async def test_button_round_trip(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    group = fake.chats[GROUP]
+    await say(fake, group, ANN, "/vote")
+    keyboard = fake.sent()[-1].params["reply_markup"]["inline_keyboard"]
+    datas = [b["callback_data"] for row in keyboard for b in row]
+    assert datas[:2] == ["vote:yes", "vote:no"]
+    assert all(len(d.encode()) <= 64 for d in datas)
+
+    before = len(fake.sent())
+    fake.press(group, fake.user(BOB), datas[0])
+    await fake.wait_for(lambda: len(fake.sent()) > before)
+    assert fake.texts(GROUP)[-1] == "Bob voted yes"
+    await fake.wait_calls("answerCallbackQuery")
+
+    fake.press(group, fake.user(BOB), datas[2])  # a long callback, shortened and restored
+    await fake.wait_for(lambda: fake.texts(GROUP)[-1] == "Bob voted " + "x" * 10)
+
+    fake.press(group, fake.user(BOB), "vote:no")  # a private answer shows as an alert
+    answers = await fake.wait_calls("answerCallbackQuery", 3)
+    assert answers[-1].params["text"] == "Noted, you are not coming."
+    assert answers[-1].params["show_alert"] is True
+
+
+async def test_expired_buttons_are_answered(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    group = fake.chats[GROUP]
+    fake.message(group, fake.user(ANN), "hi")
+    fake.press(group, fake.user(ANN), "~999")
+    fake.press(group, fake.user(ANN), "gone:1")
+    answers = await fake.wait_calls("answerCallbackQuery", 2)
+    assert [a.params.get("text") for a in answers] == ["That button has expired."] * 2
+
+
+async def test_private_reply_falls_back_to_a_start_link(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    group = fake.chats[GROUP]
+    fake.never_started.add(ANN)
+    note = (await say(fake, group, ANN, "/secret"))[0]
+    refused = [c for c in fake.calls if c.status == 403]
+    assert refused
+    assert refused[0].params["chat_id"] == ANN
+    assert fake.sent()[-1].params["chat_id"] == GROUP
+    link = f"https://t.me/{fake.username}?start="
+    assert link in note
+    assert "Ann &lt;Dev&gt;" in note
+    assert "42" not in note
+    token = note.split(link, 1)[1].split()[0]
+
+    fake.never_started.discard(ANN)  # the member opens the link and presses Start
+    texts = await say(fake, fake.private(ANN), ANN, f"/start {token}")
+    assert texts == ["Your private numbers: 42"]
+    assert fake.sent()[-1].params["chat_id"] == ANN
+
+
+async def test_photo_upload(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    await say(fake, fake.chats[GROUP], ANN, "/chart")
+    [photo] = fake.calls_to("sendPhoto")
+    assert photo.files["photo"] == ("chart.png", PNG)
+    assert photo.params["caption"] == "Weekly activity"
+    assert photo.params["chat_id"] == GROUP
+
+
+async def test_export_arrives_privately_as_a_document(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    fake.message(fake.chats[GROUP], fake.user(ANN), "Anyone raising a seed round?")
+    captions = await say(fake, fake.chats[GROUP], ANN, "/export")
+    [document] = fake.calls_to("sendDocument")
+    assert document.params["chat_id"] == ANN
+    name, data = document.files["document"]
+    assert name == "convene-export.json"
+    assert "Anyone raising a seed round?" in data.decode()
+    assert captions == ["Here is everything Convene stores about you in this community."]
+
+
+async def test_long_text_is_split_at_4096(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    await say(fake, fake.chats[GROUP], ANN, "/long", replies=3)
+    await fake.wait_for(lambda: "line 00199" in fake.texts(GROUP)[-1])
+    texts = fake.texts(GROUP)
+    assert len(texts) >= 3
+    assert all(len(t) <= 4096 for t in texts)
+    lines = "\n".join(texts).split("\n")
+    assert [ln.split()[1] for ln in lines] == [f"{i:05d}" for i in range(200)]
+
+
+async def test_flood_429_is_retried_after_retry_after(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    fake.fail("sendMessage", 429, retry_after=1)
+    texts = await say(fake, fake.chats[GROUP], ANN, "/echo after the flood")
+    assert texts[0].endswith("after the flood")
+    tries = [c for c in fake.calls if c.method == "sendMessage"]
+    assert [c.status for c in tries] == [429, 200]
+    assert tries[1].at - tries[0].at >= 0.95
+
+
+async def test_digest_to_many_groups_is_paced_not_dropped(core: Core, fake: FakeBotAPI) -> None:
+    adapter = make_adapter(core, fake, pacer=Pacer(per_second=6))
+    await adapter.start()
+    try:
+        groups = [-1009000 - i for i in range(12)]
+        fake.fail("sendMessage", 429, retry_after=1, when=lambda p: p["chat_id"] == groups[3])
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(core.send(Reply("Weekly digest", to=Target("telegram", chat=str(g)))) for g in groups)
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        await adapter.stop()
+    assert all(results)
+    assert sorted(c.params["chat_id"] for c in fake.sent()) == sorted(groups)
+    assert elapsed >= 0.95
+    times = sorted(c.at for c in fake.calls if c.method == "sendMessage")
+    assert max(sum(1 for t in times if s <= t < s + 0.95) for s in times) <= 6
+
+
+async def test_proactive_dm_to_a_member_who_never_started_returns_false(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    fake.never_started.add(BOB)
+    assert not await bot.deliver(Reply("Intro for you", to=Target("telegram", user=str(BOB))))
+    assert [c.status for c in fake.calls if c.method == "sendMessage"] == [403]
+    assert fake.calls[-1].method == "sendMessage"
+
+
+# -- activity ------------------------------------------------------------------------------
+
+
+async def test_messages_joins_leaves_and_reactions_are_logged(
+    bot: TelegramAdapter, fake: FakeBotAPI, core: Core
+) -> None:
+    group = fake.chats[GROUP]
+    carol = fake.user(504, "Carol")
+    fake.message(group, fake.user(ANN), "Anyone raising a seed round?")
+    fake.new_members(group, carol)
+    fake.chat_member(group, carol, "left", "member")  # the same join, reported twice
+    fake.reaction(group, fake.user(BOB), 1001)
+    fake.chat_member(group, fake.user(BOB), "member", "left")
+    fake.message(group, fake.user(BOB), "", command=False)
+    fake.message(group, {"id": 777, "is_bot": True, "first_name": "Combot"}, "beep")
+    await fake.wait_consumed()
+
+    def logged() -> bool:
+        core.store.flush()
+        return len(activity(core, "leave")) == 1 and len(activity(core, "message")) == 2
+
+    await eventually(logged)
+    assert [r["user"] for r in activity(core, "join")] == ["504"]
+    assert [r["user"] for r in activity(core, "reaction")] == [str(BOB)]
+    assert [r["user"] for r in activity(core, "leave")] == [str(BOB)]
+    texts = sorted((r["user"], r["text"]) for r in activity(core, "message"))
+    assert texts == [(str(ANN), "Anyone raising a seed round?"), (str(BOB), None)]
+    assert fake.sent() == []  # activity is silent
+
+
+async def test_clean_shutdown_confirms_the_offset(core: Core, fake: FakeBotAPI) -> None:
+    adapter = make_adapter(core, fake)
+    await adapter.start()
+    group = fake.chats[GROUP]
+    for i in range(3):
+        fake.message(group, fake.user(ANN), f"message {i}")
+
+    def handled() -> bool:
+        core.store.flush()
+        return len(activity(core, "message")) == 3
+
+    await eventually(handled)
+    started = time.monotonic()
+    await adapter.stop()
+    assert time.monotonic() - started < 2
+    last = fake.calls_to("getUpdates")[-1]
+    assert last.params["timeout"] == 0
+    assert last.params["offset"] == 4
+    assert fake.confirmed_offset == 4
+    await adapter.stop()  # a second stop is harmless
+
+
+async def test_group_upgrade_keeps_its_community(
+    bot: TelegramAdapter, fake: FakeBotAPI, core: Core
+) -> None:
+    old = {"id": -4444, "type": "group", "title": "Small"}
+    fake.message(old, fake.user(ANN), "hi")
+    await eventually(lambda: core.store.space_community("telegram", "-4444") is not None)
+    fake.service(old, fake.user(ANN), migrate_to_chat_id=-1004444)
+    community = core.store.space_community("telegram", "-4444")
+    await eventually(lambda: core.store.space_community("telegram", "-1004444") == community)
+
+
+# -- setup problems ------------------------------------------------------------------------
+
+
+async def test_invalid_token_is_one_clear_line(core: Core, fake: FakeBotAPI) -> None:
+    adapter = TelegramAdapter(core, "999:wrong-token", base_url=fake.base_url)
+    with pytest.raises(ConfigError) as caught:
+        await adapter.start()
+    message = str(caught.value)
+    assert "rejected the bot token in TELEGRAM_TOKEN" in message
+    assert "wrong-token" not in message
+    assert "\n" not in message
+    with pytest.raises(ConfigError, match="does not hold a Telegram bot token"):
+        await TelegramAdapter(core, "not a token").start()
+
+
+async def test_privacy_mode_is_explained_to_admins_once(core: Core) -> None:
+    async with FakeBotAPI(privacy_mode=True) as fake:
+        group = fake.group(GROUP)
+        other = fake.group(-1005555, "Angels")
+        fake.bot_admin_in.add(other["id"])  # an admin bot sees everything: nothing to say
+        adapter = make_adapter(core, fake)
+        await adapter.start()
+        try:
+            notes = await say(fake, group, ANN, "/echo@convene_test_bot hi", replies=2)
+            fake.message(group, fake.user(BOB), "/echo again")
+            fake.message(other, fake.user(BOB), "/echo there")
+            await fake.wait_for(lambda: len(fake.sent()) >= 4)
+            await fake.wait_consumed()
+        finally:
+            await adapter.stop()
+    warnings = [t for t in fake.texts() if "privacy mode" in t]
+    assert len(warnings) == 1
+    assert "/setprivacy" in warnings[0]
+    assert any("privacy mode" in t for t in notes)
+    assert all(
+        c.params["chat_id"] != other["id"] for c in fake.sent() if "privacy" in c.params["text"]
+    )
+
+
+async def test_admin_check_in_private_uses_the_community_groups(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    fake.message(fake.chats[GROUP], fake.user(ADMIN), "morning")
+    fake.message(fake.chats[GROUP], fake.user(BOB), "morning")
+    assert await say(fake, fake.private(ADMIN), ADMIN, "/announce from my DM") == [
+        "Announcement: from my DM"
+    ]
+    refused = await say(fake, fake.private(BOB), BOB, "/announce from my DM")
+    assert "admins only" in refused[0]
+
+
+async def test_anonymous_admin_posting_as_the_group_is_an_admin(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    group = fake.chats[GROUP]
+    before = len(fake.sent())
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group"}  # GroupAnonymousBot
+    fake.message(group, anonymous, "/announce from the admins", sender_chat=group)
+    await fake.wait_for(lambda: len(fake.sent()) > before)
+    assert fake.texts(GROUP)[-1] == "Announcement: from the admins"
+
+
+async def test_replies_stay_in_the_forum_topic(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    before = len(fake.sent())
+    fake.message(fake.chats[GROUP], fake.user(ANN), "/echo in topic", thread=77)
+    await fake.wait_for(lambda: len(fake.sent()) > before)
+    assert fake.sent()[-1].params["message_thread_id"] == 77
+
+
+async def test_plain_start_in_private_gets_a_welcome(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    fake.message(fake.chats[GROUP], fake.user(ANN), "hello")
+    texts = await say(fake, fake.private(ANN), ANN, "/start")
+    assert texts
+    assert "/help" in texts[0]
+    assert fake.sent()[-1].params["chat_id"] == ANN
+
+
+# -- rendering and pacing, without the network ---------------------------------------------
+
+
+def test_chunks_fit_after_escaping_and_lose_nothing() -> None:
+    text = "<&>" * 3000  # escaping makes it 5x longer
+    chunks = html_chunks(Reply(text))
+    assert len(chunks) > 2
+    assert all(len(c) <= 4096 for c in chunks)
+    assert "".join(html.unescape(c) for c in chunks) == text
+
+
+def test_title_and_fields_render_as_html_lines() -> None:
+    reply = Reply("Body", title="Top <3", fields=(("Stage", "seed & pre-seed"),))
+    assert html_chunks(reply) == ["<b>Top &lt;3</b>\nBody\n<b>Stage</b>: seed &amp; pre-seed"]
+
+
+def test_callback_table_shortens_long_data_and_expires_unknown() -> None:
+    table = CallbackTable(max_entries=2)
+    assert table.encode("vote:yes") == "vote:yes"
+    tokens = [table.encode("x:" + "y" * 70 + str(i)) for i in range(3)]
+    assert all(len(t.encode()) <= 64 for t in tokens)
+    assert table.decode(tokens[2]) == "x:" + "y" * 70 + "2"
+    assert table.decode(tokens[0]) is None  # aged out of the table
+    assert table.decode("~12345") is None
+
+
+def test_pacer_keeps_group_and_overall_limits() -> None:
+    now = [0.0]
+    pacer = Pacer(per_second=25, group_per_minute=20, clock=lambda: now[0])
+    for _ in range(20):
+        assert pacer.delay(-100) == 0
+        pacer._all.append(now[0])
+        pacer._chats.setdefault(-100, deque()).append(now[0])
+    assert pacer.delay(-100) == pytest.approx(60.0)
+    assert pacer.delay(-200) == 0  # another group is not held up
+    now[0] = 1.0
+    pacer.hold(-200, 5)
+    assert pacer.delay(-200) == pytest.approx(5.0)

@@ -1,0 +1,88 @@
+"""The `convene` command line: help, and one clear line for every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "chat", "run", "import", "eval", "discord"):
+        assert command in out
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert "usage: convene" in capsys.readouterr().out
+
+
+def test_malformed_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[privacy]\ntext_retention_days = "forever"\n')
+    assert main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "text_retention_days = 'forever'" in err
+    assert "Fix:" in err
+
+
+def test_enabled_platform_without_token_names_the_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONVENE_MISSING_TOKEN", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text('[telegram]\nenabled = true\ntoken_env = "CONVENE_MISSING_TOKEN"\n')
+    assert main(["run", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "CONVENE_MISSING_TOKEN is empty" in err
+    assert "Traceback" not in err
+
+
+def test_import_of_a_corrupt_file_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "import", "telegram", str(DATA / "telegram_corrupt_export.json"),
+            "--community", "Guild", "--db", str(tmp_path / "c.db"),
+        ]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "line" in err
+    assert "Traceback" not in err
+
+
+def test_import_of_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "discord", str(tmp_path / "nope.json")]) == 2
+    assert "no file or folder" in capsys.readouterr().err
+
+
+def test_import_then_reimport_adds_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["import", "discord", str(DATA / "discord_general.json"), "--db", str(tmp_path / "c.db")]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert "Imported 0 records" not in first
+    assert "Imported 0 records" in second
+
+
+def test_eval_on_a_missing_database_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.db"
+    assert main(["eval", "matching", "--db", str(missing)]) == 2
+    assert "no database at" in capsys.readouterr().err
+    assert not missing.exists()

@@ -1,0 +1,91 @@
+"""Config loading: the example file, and errors that name the key, the value and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, PlatformConfig, load, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_example_config_loads() -> None:
+    config = load(ROOT / "config.example.toml")
+    assert config.text_retention_days == 30
+    assert config.store_message_text is True
+    assert config.weekly_request_cap == 5
+    assert config.discord.token_env == "DISCORD_TOKEN"
+    assert not config.telegram.enabled
+    assert config.database == ROOT / "convene.db"
+
+
+def test_defaults_without_a_file() -> None:
+    config = parse({})
+    assert config.timezone == "UTC"
+    assert config.model == "bundled"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"privacy": {"text_retention_days": "thirty"}},
+            r"text_retention_days = 'thirty'.*whole number.*Fix: e\.g\. text_retention_days = 30",
+        ),
+        ({"privacy": {"text_retention_days": 0}}, r"text_retention_days = 0 .*at least 1"),
+        (
+            {"bot": {"timezone": "Mars/Olympus"}},
+            r'timezone = "Mars/Olympus" is not a known timezone.*Europe/Berlin',
+        ),
+        ({"bot": {"colour": "blue"}}, r"\[bot\] has an unknown key 'colour'.*database"),
+        ({"chat": {}}, r"unknown section \[chat\]"),
+        ({"privacy": {"store_message_text": "yes"}}, r"store_message_text = 'yes'.*true or false"),
+        ({"bot": {"precision": "int8"}}, r'precision = "int8".*"auto", "fp32" or "bf16"'),
+        ({"communities": [{"discord_guilds": ["1"]}]}, r"\[\[communities\]\] #1 needs a name"),
+        (
+            {"communities": [{"name": "X", "telegram_chats": "-100"}]},
+            r"telegram_chats must be a list",
+        ),
+        ({"matching": {"weekly_request_cap": True}}, r"weekly_request_cap = True.*whole number"),
+    ],
+)
+def test_bad_values_name_the_key_and_the_fix(raw: dict, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        parse(raw)
+
+
+def test_malformed_toml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[bot\ndatabase = 1\n")
+    with pytest.raises(ConfigError, match=r"bad\.toml is not valid TOML.*line 1"):
+        load(path)
+
+
+def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"copy config\.example\.toml"):
+        load(tmp_path / "nope.toml")
+
+
+def test_tokens_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    platform = PlatformConfig(enabled=True, token_env="CONVENE_TEST_TOKEN")
+    monkeypatch.delenv("CONVENE_TEST_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="export CONVENE_TEST_TOKEN=<your bot token>"):
+        platform.token("telegram")
+    monkeypatch.setenv("CONVENE_TEST_TOKEN", " 123:abc ")
+    assert platform.token("telegram") == "123:abc"
+
+
+def test_linked_communities_are_parsed() -> None:
+    config = parse(
+        {
+            "communities": [
+                {"name": "Founders Guild", "discord_guilds": [123], "telegram_chats": ["-100"]}
+            ]
+        }
+    )
+    [c] = config.communities
+    assert c.key == "community:founders-guild"
+    assert c.discord_guilds == ("123",)
+    assert c.telegram_chats == ("-100",)

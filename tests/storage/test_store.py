@@ -1,0 +1,161 @@
+"""The SQLite store on a real file: migrations, batching, flushing, bad paths."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage.migrations import CORE_MIGRATIONS
+from bot.storage.store import Store, StoreError, migrate
+
+
+def _activity_count(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM activity").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_new_file_is_in_wal_mode_with_a_schema_version(db_path: Path) -> None:
+    store = Store(db_path)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    version = store.scalar("SELECT version FROM schema_version WHERE component = 'core'")
+    assert version == len(CORE_MIGRATIONS)
+    store.close()
+
+
+def test_migrations_bring_an_existing_file_forward_and_keep_its_data(db_path: Path) -> None:
+    store = Store(db_path)
+    community = store.community("k", "Kept")
+    store.close()
+    extra = [[*CORE_MIGRATIONS[0]], ["ALTER TABLE communities ADD COLUMN motto TEXT"]]
+    conn = sqlite3.connect(db_path)
+    migrate(conn, "core", extra[:1])  # already at 1: nothing to do
+    assert migrate(conn, "core", extra) == 2
+    conn.commit()
+    row = conn.execute("SELECT id, name, motto FROM communities").fetchone()
+    assert row == (community, "Kept", None)
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+    conn.close()
+
+
+def test_a_feature_migrates_its_own_tables_independently(db_path: Path) -> None:
+    store = Store(db_path)
+    store.migrate("notes", [["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]])
+    store.migrate("notes", [["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]])  # again
+    assert store.scalar("SELECT version FROM schema_version WHERE component = 'notes'") == 1
+    store.close()
+
+
+def test_a_database_from_a_newer_convene_is_refused_untouched(db_path: Path) -> None:
+    Store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE schema_version SET version = 99 WHERE component = 'core'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"schema version 99.*upgrade Convene"):
+        Store(db_path)
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 99
+    conn.close()
+
+
+def test_unwritable_path_is_one_clear_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="Choose a writable path"):
+        Store(blocker / "sub" / "convene.db")
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("this is not sqlite " * 200)
+    with pytest.raises(StoreError, match="Cannot open the database"):
+        Store(path)
+
+
+def test_writes_are_batched_then_flushed(db_path: Path) -> None:
+    store = Store(db_path, batch_size=100)
+    community = store.community("k", "K")
+    member = store.member(community, "fake", "u1", "Ana", 0).id
+    chat = store.chat(community, "fake", "general")
+    for i in range(99):
+        store.add_activity(community, member, chat, i, 0, 1, None)
+    assert store.pending == 99
+    assert _activity_count(db_path) == 0  # nothing committed row by row
+    store.add_activity(community, member, chat, 100, 0, 1, None)
+    assert store.pending == 0
+    assert _activity_count(db_path) == 100
+    store.close()
+
+
+def test_close_flushes_what_is_buffered(db_path: Path) -> None:
+    store = Store(db_path)
+    community = store.community("k", "K")
+    member = store.member(community, "fake", "u1", "Ana", 0).id
+    chat = store.chat(community, "fake", "general")
+    store.add_activity(community, member, chat, 5, 0, 3, "hey")
+    assert _activity_count(db_path) == 0
+    store.close()
+    assert _activity_count(db_path) == 1
+
+
+async def test_the_core_flushes_within_a_second(db_path: Path) -> None:
+    import asyncio
+
+    from adapters.fake import FakeAdapter
+    from bot.config import Config
+    from bot.core import Core
+
+    core = Core(Config(database=db_path), Store(db_path))
+    await core.start()
+    chat = FakeAdapter(core)
+    await chat.say("ana", "buffered")
+    assert _activity_count(db_path) == 0
+    await asyncio.sleep(1.3)
+    assert _activity_count(db_path) == 1
+    await core.close()
+
+
+def test_member_lookups_are_parameterized(db_path: Path) -> None:
+    store = Store(db_path)
+    community = store.community("k", "K")
+    store.member(community, "fake", "u1", "Robert'); DROP TABLE members;--", 0)
+    store.member(community, "fake", "u2", "100%_real", 0)
+    assert store.find_members(community, "Robert'); DROP TABLE members;--")
+    assert [name for _, name in store.find_members(community, "100%")] == ["100%_real"]
+    assert store.find_members(community, "_") == []  # "_" and "%" are literal, not wildcards
+    store.close()
+
+
+def test_vector_cache_round_trip(db_path: Path) -> None:
+    import numpy as np
+
+    store = Store(db_path)
+    vec = np.arange(4, dtype=np.float32)
+    store.put_many("m", {"h1": vec})
+    found = store.get_many("m", ["h1", "h2"])
+    assert list(found) == ["h1"]
+    assert np.array_equal(found["h1"], vec)
+    assert store.get_many("other-model", ["h1"]) == {}
+    store.close()
+
+
+async def test_read_runs_off_the_loop_and_sees_buffered_rows(db_path: Path) -> None:
+    import threading
+
+    store = Store(db_path)
+    community = store.community("k", "K")
+    member = store.member(community, "fake", "u1", "Ana", 0).id
+    store.add_activity(community, member, store.chat(community, "fake", "g"), 5, 0, 2, "hi")
+
+    def query(conn: sqlite3.Connection) -> tuple[int, int]:
+        return threading.get_ident(), conn.execute("SELECT count(*) FROM activity").fetchone()[0]
+
+    thread, rows = await store.read(query)
+    assert thread != threading.get_ident()
+    assert rows == 1
+    store.close()
