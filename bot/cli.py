@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--set", type=Path, help="score a labelled set (JSON) instead of a database")
     ev.add_argument("--model", help="embedding model for --set (default: the config's)")
     ev.add_argument("--details", action="store_true", help="with --set: list failing reasons")
+    ev.add_argument("--split", action="store_true", help="with --set: also by half of the set")
     _store_options(ev)
     ev.set_defaults(func=_eval)
 
@@ -215,7 +216,7 @@ def _eval_set(args: argparse.Namespace) -> int:
     config = _config_from(args)
     embedder = make_embedder(args.model or config.model, precision=config.precision)
     try:
-        print(asyncio.run(eval_set(lset, embedder, details=args.details)))
+        print(asyncio.run(eval_set(lset, embedder, details=args.details, split=args.split)))
     except _model_error() as exc:
         print(f"convene: {exc}", file=sys.stderr)
         return 2

@@ -22,10 +22,11 @@ from models.matching.types import TextEncoder, mutual
 K = 5
 _QUOTE = re.compile(r"“([^”]*)”")
 _NEGATION = re.compile(
-    r"\b(not|no|don'?t|doesn'?t|never|without|except|exclud\w*|nor|sin|nunca|excepto|ni|"
-    r"não|nao|sem|nem|не|без|нет|ни)\b|[不非无没]",
+    r"^(\S+\s+){0,2}(not|no|don'?t|doesn'?t|never|without|except|exclud\w*|sin|nunca|"
+    r"excepto|não|nao|sem|не|без|нет)\b|^.{0,4}[不非无没]",
     re.IGNORECASE,
-)
+)  # a cue among the first words: "we don't back", "no SMB", "不投", "não atendo"
+_DEBT = re.compile(r"debt|loan|lend|credit|project finance|receivable|deuda|dívida|кредит|债", re.I)
 _MONEY = re.compile(
     r"(\$|€|£|¥|r\$|us\$|\binvest\w*|\bfund(ing|ed|s)?\b|\bangels?\b|\bseed\b|\bpre-seed\b|"
     r"\bseries [a-d]\b|\bround\b|\blead\b|\bcheques?\b|\braise|\bcapital\b|"
@@ -131,7 +132,8 @@ class HonestyChecker:
                 offer, need = quotes
                 faults += filter(None, [self._clean(offer, b, [b.offers, b.headline])])
                 faults += filter(None, [self._clean(need, a, [a.seeks])])
-                if is_money_ask(need) and "investor" not in b.roles:
+                debt = bool(_DEBT.search(need) and _DEBT.search(offer))
+                if is_money_ask(need) and "investor" not in b.roles and not debt:
                     faults.append("a money ask answered by a non-investor")
                 sim = self._sim(offer.rstrip("…"), need.rstrip("…"))
                 if sim is not None and sim < self.floor:

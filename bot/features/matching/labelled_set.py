@@ -24,7 +24,7 @@ from models.matching.profile import Profile
 from models.matching.types import TextEncoder
 
 # What a set may call a field, and the /profile field it is typed into.
-ALIASES = {"region": "based_in", "invests_in": "serves", "exclusions": "excludes"}
+ALIASES = {"region": "based_in", "invests_in": "serves", "exclusions": "excludes", "checks_k": "checks"}
 
 
 class SetError(ValueError):
@@ -115,7 +115,23 @@ class MatcherRanker:
         return float("-inf") if found is None else found.score
 
 
-async def eval_set(lset: LabelledSet, encoder: TextEncoder, *, details: bool = False) -> str:
+def halves(lset: LabelledSet) -> tuple[LabelledSet, LabelledSet]:
+    """The set's pairs split by seeker: odd member ids (tuned on) and even (held out)."""
+
+    def part(odd: int) -> LabelledSet:
+        return LabelledSet(
+            lset.profiles,
+            [(a, b) for a, b in lset.good if a % 2 == odd],
+            [(a, b) for a, b in lset.bad if a % 2 == odd],
+            lset.excludes,
+        )
+
+    return part(1), part(0)
+
+
+async def eval_set(
+    lset: LabelledSet, encoder: TextEncoder, *, details: bool = False, split: bool = False
+) -> str:
     """The report `convene eval matching --set` prints."""
     matcher = Matcher(encoder)
     await matcher.sync(lset.profiles)
@@ -135,11 +151,22 @@ async def eval_set(lset: LabelledSet, encoder: TextEncoder, *, details: bool = F
         evaluate("matcher", ours, ranked_ours, lset, checker),  # type: ignore[arg-type]
         evaluate("baseline", baseline, ranked_base, lset, checker),
     ]
+    parts = []
+    if split:
+        for label, half in zip(("odd seekers", "even seekers"), halves(lset), strict=True):
+            if not half.good:
+                continue
+            mine = {a: ranked_ours[a] for a, _ in half.good}
+            base = {a: ranked_base[a] for a, _ in half.good}
+            for name, ranker, ranked in (("matcher", ours, mine), ("baseline", baseline, base)):
+                f = evaluate(f"{name}", ranker, ranked, half, checker)  # type: ignore[arg-type]
+                parts.append(f"  {label:<13}" + f.line())
     lines = [
         f"{len(lset.profiles)} profiles, {len(lset.good)} good pairs, {len(lset.bad)} bad pairs; "
         f"a reason must link clauses at cosine >= {floor:.2f} (80% of random pairings fall below)",
         *(f.line() for f in figures),
         "baseline: mutual cosine of whole seeks vs offers, role filter only",
+        *parts,
     ]
     if details:
         for f in figures:
