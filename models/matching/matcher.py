@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.matching.calibration import REFERENCE_CLAUSES
 from models.matching.profile import ROLES, Profile
 from models.matching.reading_profile import ProfileReading, read_profile
 from models.matching.rules import ATTR_COLUMNS, allowed, attributes, bonus
@@ -91,6 +92,7 @@ class Matcher:
         self._offers: VectorIndex | None = None
         self._seeks: VectorIndex | None = None
         self._floors: dict[str, float] | None = None
+        self._reference = np.zeros((0, 0), dtype=np.float32)  # calibration clauses
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -149,6 +151,8 @@ class Matcher:
             chunk = unique[start : start + ENCODE_CHUNK]
             lookup.update(zip(chunk, await self.embedder.aencode(chunk), strict=True))
         dim = self.embedder.dim
+        if not len(self._reference):
+            self._reference = await self.embedder.aencode(list(REFERENCE_CLAUSES))
         if self._offers is None:
             self._offers, self._seeks = VectorIndex(dim), VectorIndex(dim)
         assert self._seeks is not None
@@ -193,7 +197,8 @@ class Matcher:
             if not seeks or not offers:
                 self._floors = {"why": 1.0, "exclusion": 1.0, "portfolio": 1.0}
                 return self._floors
-            s, o = np.concatenate(seeks), np.concatenate(offers)
+            ref = self._reference  # halves, so no clause is ever paired with itself
+            s, o = np.concatenate([*seeks, ref[::2]]), np.concatenate([*offers, ref[1::2]])
             rng = np.random.default_rng(12)
             n = min(20_000, len(s) * len(o))
             sims = np.sum(s[rng.integers(0, len(s), n)] * o[rng.integers(0, len(o), n)], axis=1)
@@ -270,12 +275,10 @@ class Matcher:
         assert self._seeks is not None
         if not mask.any():
             return np.zeros(0, dtype=np.int64)
-        out = []
-        for index, query in ((self._offers, me.seeks_whole), (self._seeks, me.company)):
-            fit = index.scores(query).copy()
-            fit[~mask] = -np.inf
-            rows = top_rows(fit, SHORTLIST)
-            out.append(rows[np.isfinite(fit[rows])])
+        out = [
+            index.search_rows(query, SHORTLIST, mask)[0]
+            for index, query in ((self._offers, me.seeks_whole), (self._seeks, me.company))
+        ]
         return np.unique(np.concatenate(out))
 
     def _fit(self, x: _Entry, y: _Entry) -> tuple[float, tuple[int, int, float] | None] | None:
@@ -350,7 +353,7 @@ class Matcher:
         """Maximal marginal relevance over the candidates' offers vectors; indexes into rows."""
         assert self._offers is not None
         pool = top_rows(score, MMR_POOL * n)
-        vecs = self._offers.matrix[rows[pool]]
+        vecs = self._offers.matrix[rows[pool]].astype(np.float32)
         sims = vecs @ vecs.T
         chosen: list[int] = []
         max_sim = np.full(len(pool), -np.inf, dtype=np.float32)
@@ -371,7 +374,7 @@ class Matcher:
         why: list[str] = []
         if got.best_ab is not None and got.best_ab[2] >= floor:
             i, j, _ = got.best_ab
-            why.append(f"Offers {quote(eb.r.offers[j])}, for your need {quote(a.r.seeks[i], 60)}")
+            why.append(f"Offers {quote(eb.r.offers[j])}, for your need {quote(a.r.seeks[i])}")
         if got.best_ba is not None and got.best_ba[2] >= floor:
             i, _, _ = got.best_ba
             why.append(f"Looking for {quote(eb.r.seeks[i])}, which you offer")

@@ -314,6 +314,11 @@ def mentioned(text: str) -> Place:
     countries: set[str] = set()
     labels: list[str] = []
     anywhere = False
+    for abbr in _ABBREVIATIONS.findall(text):  # case matters: "the US", not "us"
+        place = g.part(abbr, set())
+        if place is not None and place.countries:
+            countries |= place.countries
+            labels.append(place.label)
     for name in g.cjk_names:
         if name in low:
             place = g.part(name, set())
@@ -340,6 +345,7 @@ def mentioned(text: str) -> Place:
     return Place(frozenset(countries), anywhere and not countries, ", ".join(dict.fromkeys(labels)))
 
 
+_ABBREVIATIONS = re.compile(r"\b(US|USA|U\.S\.|UK|EU|UAE|KSA|SEA|GCC|CEE|MENA|LatAm|LATAM|DACH)\b")
 _SKIP_WORDS = {"any", "world", "international", "online", "remote", "sea", "gulf", "us", "la",
                "sf", "dc", "sp", "bh", "hk", "eu", "america"}  # fmt: skip
 

@@ -83,6 +83,33 @@ def clauses(text: str) -> list[str]:
     return out
 
 
+_CONJUNCTION = re.compile(r",\s+(?:and\s+)?|\s+(?:and|y|e|и|as well as)\s+|[和及以及，、]")
+
+
+_ASKS_FOR_SOMEONE = re.compile(
+    r"\b(mentor|advis[eo]r|partner|engineer|co-?founder|someone|somebody|lawyer|bank|"
+    r"manufacturer|distributor|customer|pilot|intro\w*|hire|designer|expert|consultant|"
+    r"socio|asesor|abogado|socio|parceiro|sócio|mentora?|advogado|alguém|alguien|"
+    r"ментор\w*|партн[её]р\w*|советник\w*|юрист\w*)\b|导师|合伙人|合作|顾问|工厂|律师",
+    re.IGNORECASE,
+)
+
+
+def split_money(clause: str) -> list[str]:
+    """A clause that asks for money and for something else ("a seed investor and an NHS
+    procurement mentor") as its parts, so each is answered by the right member."""
+    if not is_money(clause):
+        return [clause]
+    parts = [p.strip(" ,.") for p in _CONJUNCTION.split(clause) if len(p.strip(" ,.")) >= 2]
+    if len(parts) < 2 or all(is_money(p) for p in parts):
+        return [clause]
+    if any(len(p.split()) < 2 and not _is_cjk(p) for p in parts):
+        return [clause]
+    if not all(is_money(p) or _ASKS_FOR_SOMEONE.search(p) for p in parts):
+        return [clause]  # "a fund that leads our seed and knows health": one ask
+    return parts
+
+
 def is_negative(clause: str) -> bool:
     """Whether the clause says what a member does not do or want."""
     return bool(_NEG_CUE.search(clause))
@@ -138,7 +165,12 @@ def read(text: str, *, excludes: str = "") -> Reading:
     neg: list[str] = []
     only: list[str] = []
     for c in clauses(text):
-        (neg if is_negative(c) else only if _restrictive(c) else pos).append(c)
+        if is_negative(c):
+            neg.append(c)
+        elif _restrictive(c):
+            only.append(c)
+        else:
+            pos.extend(split_money(c))
     for c in clauses(excludes):
         (only if _restrictive(c) and not is_negative(c) else neg).append(c)
     return Reading(tuple(pos), tuple(neg), tuple(only))

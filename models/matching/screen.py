@@ -45,7 +45,9 @@ def place_rule(server: ProfileReading, client: ProfileReading) -> str | None:
     if server.refused.countries and base.countries <= server.refused.countries:
         return f"does not serve {base.label}"
     if server.exclusive is not None and not (server.exclusive.countries & base.countries):
-        if not _named_in_seeks(client, server):
+        # a partner's "only" may be where it operates ("warehouses only in Germany"), which a
+        # client elsewhere may want; an investor's "only" is where its companies must be
+        if server.pays or not _named_in_seeks(client, server):
             return f"works only in {server.exclusive.label}; the other is in {base.label}"
     return None
 
