@@ -100,6 +100,10 @@ class Matcher:
     def __contains__(self, member: object) -> bool:
         return member in self._entries
 
+    def members(self) -> list[int]:
+        """Every indexed member."""
+        return list(self._entries)
+
     def profile(self, member: int) -> Profile | None:
         entry = self._entries.get(member)
         return entry.profile if entry else None

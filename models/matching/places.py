@@ -372,3 +372,22 @@ def _phrase_place(g: Gazetteer, phrase: str) -> Place | None:
         if best[0] == 1 and best[1] >= 1_000_000:
             return Place(frozenset({best[3]}), label=best[2], city=best[2])
     return None
+
+
+# Regions named when explaining a thin list, most specific first.
+_DISPLAY = ("the GCC", "the Middle East", "East Africa", "West Africa", "North Africa",
+            "Southern Africa", "Southeast Asia", "South Asia", "Greater China", "East Asia",
+            "Central Asia", "the Caucasus", "the Nordics", "Central and Eastern Europe",
+            "Europe", "North America", "Latin America", "Oceania", "Africa", "Asia")  # fmt: skip
+
+
+def region_of(place: Place) -> str:
+    """The named region a member's base lies in ("Dubai" -> "the Middle East")."""
+    if not place.countries:
+        return place.label or "your region"
+    g = gazetteer()
+    for label in _DISPLAY:
+        members = g.region(label).countries
+        if members and place.countries <= members and label != "the GCC":
+            return label
+    return g.country_name.get(next(iter(place.countries)), place.label)
