@@ -31,6 +31,7 @@ from bot.features.matching.outcomes import (
 )
 from bot.features.matching.service import close_service, service
 from bot.features.matching.thin import thin_note
+from models.matching.languages import language_note
 from bot.features.profiles.store import load_profile
 from bot.replies import Button
 from models.matching.matcher import Suggestion
@@ -126,6 +127,12 @@ async def match(ctx: Context, args: Args) -> Answer:
         )
     note = "" if mine.visible else "\n(Your profile is hidden, so others are not shown you.)"
     note += f"\n\n{thin}" if thin else ""
+    if ctx.event.is_admin:
+        warn = language_note(
+            (p for m in matcher.members() if (p := matcher.profile(m)) is not None),
+            multilingual=getattr(matcher.embedder, "model_id", "").startswith("multilingual"),
+        )
+        note += f"\n\nFor admins: {warn}" if warn else ""
     return ctx.private(
         render_matches(pairs) + "\n\nRequest an intro below: they are asked privately, and "
         "you're introduced only if they accept." + note,

@@ -19,6 +19,7 @@ from models.matching.evaluate import (
     rank_all,
     related_floor,
 )
+from models.matching.languages import language_note
 from models.matching.matcher import Matcher
 from models.matching.profile import Profile
 from models.matching.types import TextEncoder
@@ -168,7 +169,13 @@ async def eval_set(
         "baseline: mutual cosine of whole seeks vs offers, role filter only",
         *parts,
     ]
+    warn = language_note(lset.profiles, getattr(encoder, "model_id", "").startswith("multi"))
+    if warn:
+        lines.append(f"note: {warn}")
     if details:
+        lines.append("\ntempting-bad pairs: what the matcher does with them (the admin dry run)")
+        for a, b in lset.bad:
+            lines.append(f"  {a}->{b}: {matcher.why_not(a, b) or 'not removed; ranked by fit'}")
         for f in figures:
             lines.append(f"\n{f.name}: reasons that fail")
             lines.extend(f"  {x}" for x in f.failures)
