@@ -389,6 +389,8 @@ class Matcher:
             if line:
                 why.append(line)
         why.extend(facts(a.profile, eb.profile))
+        if not why:  # never a made-up reason: say there is no single clear one
+            why.append("No single clear reason; suggested on the overall fit of your profiles")
         return Suggestion(b, round(got.score, 4), got.fit_ab, got.fit_ba, why)
 
     def _structured_ok(self, a: int, b: int) -> bool:
