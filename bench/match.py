@@ -1,7 +1,7 @@
 """Matching benchmarks: index scan latency, the memory-bandwidth floor, encoding throughput.
 
-Usage: .venv/bin/python bench/match.py [--sizes 10000,100000,1000000] [--texts 1000]
-       [--suggest-size 100000] [--queries 15] [--encode-repeat 3]
+Usage: .venv/bin/python bench/match.py [--sizes 100000,1000000] [--texts 1000]
+       [--suggest-size 20000] [--queries 15] [--encode-repeat 3] [--skip index,suggest,...]
 
 Prints, in one run:
 - top-10 query latency through VectorIndex.search (float16 rows, faiss's fp16 kernel) and
@@ -297,9 +297,9 @@ def bench_multilingual(n_texts: int, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=15)
-    parser.add_argument("--suggest-size", type=int, default=100_000)
+    parser.add_argument("--suggest-size", type=int, default=20_000)
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--encode-repeat", type=int, default=3)
     parser.add_argument("--skip", default="", help="comma list of: index,suggest,encode,multi")

@@ -16,10 +16,11 @@ log = logging.getLogger("convene")
 
 
 def make_embedder(config: Config, store: Store) -> Any:
-    """The configured sentence-transformers embedder, caching vectors in the store."""
-    from models.embedder import Embedder
+    """The configured embedder (`model`: "bundled", "multilingual" or a sentence-transformers
+    model), caching vectors in the store."""
+    from models.embedder import make_embedder as embedder_for
 
-    return Embedder(config.model, precision=config.precision, cache=store)
+    return embedder_for(config.model, precision=config.precision, cache=store)
 
 
 async def open_core(config: Config, *, load_model: bool = True) -> Core:

@@ -62,6 +62,6 @@ def language_note(profiles: Iterable[Profile], multilingual: bool) -> str | None
     main, count = max(((k, v) for k, v in langs.items() if k != "en"), key=lambda kv: kv[1])
     return (
         f"{other} of {total} profiles here are not in English (mostly {NAMES[main]}, {count}), "
-        "which the current model reads badly: set model = \"multilingual\" under [bot] in the "
+        'which the current model reads badly: set model = "multilingual" under [bot] in the '
         "config to match them well."
     )

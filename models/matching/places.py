@@ -22,8 +22,7 @@ EU27 = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK 
 _REGIONS: dict[str, tuple[str, str]] = {
     # key: (names and aliases separated by |, ISO codes or @continent)
     "Europe": (
-        "europe|eu|european|europa|europeo|europeia|europeu|欧洲|欧盟|европа|европейск|"
-        "emea",
+        "europe|eu|european|europa|europeo|europeia|europeu|欧洲|欧盟|европа|европейск|emea",
         "@EU",
     ),
     "the EU": ("european union|union europea|união europeia|евросоюз", EU27),
@@ -56,8 +55,10 @@ _REGIONS: dict[str, tuple[str, str]] = {
         "AE SA QA KW BH OM IL JO LB IQ IR SY YE PS EG",
     ),
     "the GCC": ("gcc|gulf|the gulf|gulf states|海湾|залив", "AE SA QA KW BH OM"),
-    "North America": ("north america|north american|américa del norte|北美|северная америка",
-                      "US CA"),  # fmt: skip
+    "North America": (
+        "north america|north american|américa del norte|北美|северная америка",
+        "US CA",
+    ),
     "Latin America": (
         "latin america|latam|latinoamérica|latinoamerica|américa latina|america latina|"
         "拉美|拉丁美洲|латинская америка",
@@ -100,8 +101,8 @@ _METROS = {
 _DEMONYMS = {
     "american": "US", "brazilian": "BR", "brasileir": "BR", "brasileñ": "BR",
     "indian": "IN", "chinese": "CN", "中国": "CN", "german": "DE", "french": "FR",
-    "british": "GB", "mexican": "MX", "mexican": "MX", "mexicano": "MX",
-    "argentin": "AR", "chilean": "CL", "colombian": "CO", "colombian": "CO",
+    "british": "GB", "mexican": "MX", "mexicano": "MX",
+    "argentin": "AR", "chilean": "CL", "colombian": "CO",
     "spanish": "ES", "español": "ES", "portuguese": "PT", "português": "PT",
     "nigerian": "NG", "kenyan": "KE", "egyptian": "EG", "israeli": "IL",
     "turkish": "TR", "polish": "PL", "ukrainian": "UA", "russian": "RU",
@@ -177,7 +178,9 @@ class Gazetteer:
         )  # fmt: skip
         self.states = {code.lower(): code for code in gc.get_us_states()}
         self.states.update({s["name"].lower(): code for code, s in gc.get_us_states().items()})
-        self.cities: dict[str, list[tuple[int, int, str, str]]] = {}  # name -> (primary, pop, name, cc)
+        self.cities: dict[
+            str, list[tuple[int, int, str, str]]
+        ] = {}  # name -> (primary, pop, name, cc)
         for city in gc.get_cities().values():
             entry = (city["name"], city["countrycode"], int(city["population"]))
             self._add_city(city["name"], entry, primary=1)
@@ -203,7 +206,7 @@ class Gazetteer:
         self.cities.setdefault(name.lower(), []).append((primary, entry[2], entry[0], entry[1]))
 
     def region(self, label: str) -> Place:
-        for alias, (name, members) in self.regions.items():
+        for _alias, (name, members) in self.regions.items():
             if name == label:
                 return Place(members, label=name)
         return UNKNOWN
@@ -283,7 +286,9 @@ def resolve(text: str | None) -> Place:
     concrete = [x for x in found if x.countries]
     if concrete:
         best = min(concrete, key=lambda x: len(x.countries))
-        return best if not any(x.anywhere for x in found) else Place(best.countries, True, best.label)
+        return (
+            best if not any(x.anywhere for x in found) else Place(best.countries, True, best.label)
+        )
     return found[0]
 
 
@@ -355,7 +360,13 @@ def _phrase_place(g: Gazetteer, phrase: str) -> Place | None:
         return None
     if phrase in ("sea", "eu", "us"):
         return None  # too ambiguous inside a sentence ("sea", "us"); fine as a typed place
-    if phrase in g.globals and phrase in ("global", "globally", "worldwide", "mundial", "глобально"):
+    if phrase in g.globals and phrase in (
+        "global",
+        "globally",
+        "worldwide",
+        "mundial",
+        "глобально",
+    ):
         return Place(anywhere=True, label="anywhere")
     if phrase in g.regions:
         label, members = g.regions[phrase]

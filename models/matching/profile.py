@@ -75,4 +75,5 @@ class Profile:
     def matchable(self) -> bool:
         """A profile is matched only once it has a role and says what it offers."""
         return bool(self.roles) and bool(self.offers.strip())
+
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)

@@ -44,11 +44,12 @@ def place_rule(server: ProfileReading, client: ProfileReading) -> str | None:
         return None
     if server.refused.countries and base.countries <= server.refused.countries:
         return f"does not serve {base.label}"
-    if server.exclusive is not None and not (server.exclusive.countries & base.countries):
-        # a partner's "only" may be where it operates ("warehouses only in Germany"), which a
-        # client elsewhere may want; an investor's "only" is where its companies must be
-        if server.pays or not _named_in_seeks(client, server):
-            return f"works only in {server.exclusive.label}; the other is in {base.label}"
+    # a partner's "only" may be where it operates ("warehouses only in Germany"), which a
+    # client elsewhere may want; an investor's "only" is where its companies must be
+    outside = server.exclusive is not None and not server.exclusive.countries & base.countries
+    if outside and (server.pays or not _named_in_seeks(client, server)):
+        assert server.exclusive is not None
+        return f"works only in {server.exclusive.label}; the other is in {base.label}"
     return None
 
 
@@ -73,8 +74,11 @@ def place_line(server_p: Profile, server: ProfileReading, client: ProfileReading
     if not (serves.anywhere or serves.countries & base.countries):
         return None
     verb = "invest" if "investor" in server_p.roles else "work"
-    where = "globally" if serves.anywhere and not serves.countries & base.countries else (
-        "in " + _served_label(serves, base))
+    where = (
+        "globally"
+        if serves.anywhere and not serves.countries & base.countries
+        else ("in " + _served_label(serves, base))
+    )
     if server_is_you:
         return f"Based in {base.label}; you {verb} {where}"
     return f"{'Invests' if verb == 'invest' else 'Works'} {where}; you are in {base.label}"
@@ -90,7 +94,9 @@ def stage_rule(server_p: Profile, server: ProfileReading, client_p: Profile) -> 
     if "investor" not in server_p.roles or not stage:
         return None
     if server.stages_allowed and stage not in server.stages_allowed:
-        return f"invests only at {', '.join(sorted(server.stages_allowed))}; the other is at {stage}"
+        return (
+            f"invests only at {', '.join(sorted(server.stages_allowed))}; the other is at {stage}"
+        )
     if stage in server.stages_refused:
         return f"does not invest at {stage}"
     return None

@@ -94,7 +94,10 @@ async def test_suggests_complementary_roles_only(embedder: FakeEmbedder) -> None
         ({"excludes": "We do not invest in the UK."}, False),
         ({"serves": ("global",)}, True),
         ({"excludes": "Only series A and later."}, False),  # a stage rule written in words
-        ({"excludes": "We do not back scheduling software for hospital operating theatres."}, False),
+        (
+            {"excludes": "We do not back scheduling software for hospital operating theatres."},
+            False,
+        ),
         ({"portfolio": "Theatrix (scheduling software for hospital operating theatres)"}, False),
         ({"check_min": 6000, "check_max": 10000}, False),  # smallest check above a seed round
         ({"check_min": 1, "check_max": 5}, False),  # under 2% of the round's bottom

@@ -94,7 +94,10 @@ def test_profile_reading_keeps_exclusions_out_of_offers_and_reads_places() -> No
         serves=("India", "Southeast Asia", "East Africa"),
     )
     r = read_profile(p)
-    assert r.offers == ("Partner, Horizon South Fund", "Seed capital for SaaS serving small merchants")
+    assert r.offers == (
+        "Partner, Horizon South Fund",
+        "Seed capital for SaaS serving small merchants",
+    )
     assert r.exclusions == ("No crypto",)
     assert "crypto" in r.exclusion_topics
     assert r.exclusive is not None

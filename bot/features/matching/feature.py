@@ -31,9 +31,9 @@ from bot.features.matching.outcomes import (
 )
 from bot.features.matching.service import close_service, service
 from bot.features.matching.thin import thin_note
-from models.matching.languages import language_note
 from bot.features.profiles.store import load_profile
 from bot.replies import Button
+from models.matching.languages import language_note
 from models.matching.matcher import Suggestion
 from models.matching.profile import ROLES, Profile
 

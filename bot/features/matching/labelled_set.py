@@ -25,7 +25,12 @@ from models.matching.profile import Profile
 from models.matching.types import TextEncoder
 
 # What a set may call a field, and the /profile field it is typed into.
-ALIASES = {"region": "based_in", "invests_in": "serves", "exclusions": "excludes", "checks_k": "checks"}
+ALIASES = {
+    "region": "based_in",
+    "invests_in": "serves",
+    "exclusions": "excludes",
+    "checks_k": "checks",
+}
 
 
 class SetError(ValueError):
@@ -47,7 +52,10 @@ def profile_from(row: dict[str, Any], warnings: list[str]) -> tuple[Profile, str
     typed: dict[str, str] = {}
     spill: list[str] = []
     if "check_min" in row or "check_max" in row:
-        lo, hi = row.get("check_min", row.get("check_max")), row.get("check_max", row.get("check_min"))
+        lo, hi = (
+            row.get("check_min", row.get("check_max")),
+            row.get("check_max", row.get("check_min")),
+        )
         typed["checks"] = f"{lo}-{hi}"
     for key, value in row.items():
         if key in ("member", "name", "check_min", "check_max") or value in (None, "", []):
@@ -58,7 +66,9 @@ def profile_from(row: dict[str, Any], warnings: list[str]) -> tuple[Profile, str
         if name in PARSERS:
             typed[name] = _typed(value)
         else:
-            spill.append(_typed(value))  # a field this version lacks: members would write it in offers
+            spill.append(
+                _typed(value)
+            )  # a field this version lacks: members would write it in offers
     if spill:
         typed["offers"] = " ".join([typed.get("offers", ""), *spill]).strip()
     for name, raw in typed.items():

@@ -10,8 +10,14 @@ from typing import Any
 from bot.commands import CommandError
 from models.matching.profile import ROLE_HELP, ROLES, SECTORS, STAGES, Profile
 
-LIMITS = {"headline": 120, "offers": 500, "seeks": 500, "based_in": 60, "excludes": 300,
-          "portfolio": 300}
+LIMITS = {
+    "headline": 120,
+    "offers": 500,
+    "seeks": 500,
+    "based_in": 60,
+    "excludes": 300,
+    "portfolio": 300,
+}
 MAX_LINKS, LINK_CHARS = 3, 200
 MAX_TAGS, TAG_CHARS = 10, 30
 MAX_SECTORS = 5
