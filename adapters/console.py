@@ -11,9 +11,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from adapters.base import render_plain, route, target_for
+from adapters.base import render_plain
 from bot.chat_event import ChatEvent
 from bot.core import Core
+from bot.delivery import route, target_for
 from bot.replies import Button, Capabilities, Reply, Visibility
 
 SPACE = "local"
@@ -138,6 +139,9 @@ class ConsoleAdapter:
         if reply.buttons:
             self.buttons = list(reply.buttons)
             self.write(f"  (type :1 to :{len(reply.buttons)} to choose)")
+
+    def mention(self, user: str, name: str) -> str:
+        return f"{name} on {self.name} (user {user})"
 
     async def deliver(self, reply: Reply) -> bool:
         assert reply.to is not None

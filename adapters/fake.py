@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.base import route, target_for
 from bot.chat_event import ChatEvent, EventKind
 from bot.core import Core
+from bot.delivery import route, target_for
 from bot.replies import Capabilities, Reply, Target
 
 
@@ -82,6 +82,9 @@ class FakeAdapter:
 
     async def press(self, user: str, callback: str, *, direct: bool = True) -> list[Sent]:
         return await self.push(self.event(user, callback, kind="button", direct=direct))
+
+    def mention(self, user: str, name: str) -> str:
+        return f"{name} on {self.name} (user {user})"
 
     async def deliver(self, reply: Reply) -> bool:
         assert reply.to is not None

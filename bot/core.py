@@ -45,6 +45,10 @@ class Adapter(Protocol):
         """Send a reply addressed with `reply.to`; False if it could not be delivered."""
         ...
 
+    def mention(self, user: str, name: str) -> str:
+        """How a reply names one of this platform's users so others can reach them."""
+        ...
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -174,11 +178,16 @@ class Core:
         if event.is_direct or not event.space:
             found = self.store.communities_of(event.platform, event.user)
             return found[0] if found else None
-        community = self.store.space_community(event.platform, event.space)
+        return self.space_community(event.platform, event.space)
+
+    def space_community(self, platform: str, space: str, name: str = "") -> int:
+        """The community of a guild or group, created on first sight (named `name`, else
+        after its key) with the space linked to it. The one place communities are made."""
+        community = self.store.space_community(platform, space)
         if community is None:
-            key = f"{event.platform}:{event.space}"
-            community = self.store.community(key, key)
-            self.store.link_space(event.platform, event.space, community)
+            key = f"{platform}:{space}"
+            community = self.store.community(key, name or key)
+            self.store.link_space(platform, space, community)
         return community
 
     def timezone(self, community: int) -> ZoneInfo:
@@ -210,6 +219,14 @@ class Core:
             ).fetchone()
             return [(int(row[0]), row[1])] if row else []
         return self.store.find_members(community, token)
+
+    def mention(self, platform: str, user: str, name: str) -> str:
+        """A platform user named so members can reach them, rendered by that platform's
+        adapter (a Discord mention, a Telegram profile link); plain text without one."""
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            return f"{name} on {platform.title()} (user {user})"
+        return adapter.mention(user, name)
 
     def dm_target(self, member: int, prefer: str | None = None) -> Target | None:
         """Where to reach a member privately: their identity on `prefer`, else any attached."""

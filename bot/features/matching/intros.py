@@ -6,6 +6,8 @@ The handlers are registered by `bot.features.matching.feature`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.commands import Args
 from bot.context import Answer, Context
 from bot.features.matching.intro_store import (
@@ -28,25 +30,25 @@ from bot.features.matching.service import service
 from bot.features.profiles.fields import describe
 from bot.features.profiles.store import load_profile
 from bot.replies import Button, Reply
-from bot.storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.core import Core
 
 CLOSED = "They aren't taking new intro requests right now."
 
 
-def contact(store: Store, member: int, prefer: str) -> tuple[str, str | None]:
-    """How to reach a member, preferably on platform `prefer`: (text, user to mention)."""
-    ids = store.identities(member)
+def contact(core: Core, member: int, prefer: str) -> tuple[str, str | None]:
+    """How to reach a member, preferably on platform `prefer`: (text, user to mention).
+
+    The platform's adapter renders the mention (`Core.mention`)."""
+    ids = core.store.identities(member)
     ids.sort(key=lambda pu: pu[0] != prefer)
-    info = store.member_info(member)
+    info = core.store.member_info(member)
     name = info["name"] if info else "them"
     if not ids:
         return name, None
     platform, user = ids[0]
-    if platform == "discord":
-        return f"<@{user}> on Discord", user
-    if platform == "telegram":
-        return f"{name} on Telegram (tg://user?id={user})", user
-    return f"{name} on {platform} (user {user})", user
+    return core.mention(platform, user, name), user
 
 
 def _refusal(ctx: Context, other: int, name: str, now: int) -> str | None:
@@ -135,7 +137,7 @@ async def request_intro(ctx: Context, payload: str) -> Answer:
 
 def _introduction(ctx: Context, to: int, other: int) -> tuple[str, str | None, Reply]:
     p = load_profile(ctx.store, ctx.community, other)
-    how, mention = contact(ctx.store, other, ctx.event.platform)
+    how, mention = contact(ctx.core, other, ctx.event.platform)
     name = ctx.member_name(other)
     body = Reply(
         f"Meet {name}! Reach them: {how}.\n\n{p.headline if p else ''}".strip(),
