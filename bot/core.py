@@ -153,6 +153,12 @@ class Core:
                 hours = 0
                 await asyncio.to_thread(self.expire_text)
 
+    async def settle(self) -> None:
+        """Write what the hot path buffered, in a worker thread: the reads that follow (a
+        command's, a scheduled job's) then find it without writing on the loop."""
+        if self.store.pending:
+            await asyncio.to_thread(self.store.flush)
+
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
         cutoff = self.clock() - timedelta(days=self.config.text_retention_days)
@@ -264,8 +270,10 @@ class Core:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
         if event.kind == "button":
+            await self.settle()
             return await self._press(event, community, member.id)
         if event.is_command:
+            await self.settle()
             return await self._run_command(event, community, member.id)
         if event.is_direct:
             dialog = self.dialogs.get((event.platform, event.user))
