@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import Arg, ButtonHandler, Command, Handler, Where
+from bot.commands import Arg, ButtonHandler, Command, Handler, Sub, Where
 
 if TYPE_CHECKING:
     from bot.chat_event import ChatEvent
@@ -45,16 +45,50 @@ class Feature:
         self,
         name: str,
         help: str,
-        *args: Arg,
+        *args: Arg | Sub,
         admin: bool = False,
         where: Where = "any",
         slow: bool = False,
         details: str = "",
+        default: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Decorator: declare a command with its help text and typed arguments."""
+        """Decorator: declare a command with its help text and typed arguments.
+
+        Given `sub(...)` declarations instead of arguments, the command is a group: each
+        subcommand has its own arguments, help and flags, and the handler finds which one
+        ran in ``args["action"]``; `default` is the subcommand a bare ``/name`` runs.
+        """
 
         def wrap(handler: Handler) -> Handler:
-            self.commands.append(Command(name, help, handler, args, admin, where, slow, details))
+            subs = [a for a in args if isinstance(a, Sub)]
+            plain = tuple(a for a in args if isinstance(a, Arg))
+            if not subs:
+                self.commands.append(
+                    Command(name, help, handler, plain, admin, where, slow, details)
+                )
+                return handler
+            if plain:
+                raise ValueError(f"/{name}: give a group's arguments to its subcommands")
+            children = tuple(
+                Command(s.name, s.help, handler, s.args, s.admin or admin,
+                        s.where if s.where != "any" else where, s.slow or slow, s.details,
+                        parent=name)
+                for s in subs
+            )  # fmt: skip
+            wheres = {c.where for c in children}
+            self.commands.append(
+                Command(
+                    name,
+                    help,
+                    handler,
+                    admin=all(c.admin for c in children),
+                    where=wheres.pop() if len(wheres) == 1 else "any",
+                    slow=any(c.slow for c in children),
+                    details=details,
+                    subcommands=children,
+                    default=default,
+                )
+            )
             return handler
 
         return wrap

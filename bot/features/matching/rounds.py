@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.matching.intro_store import WEEK, add_history, recent_pairs
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 KIND = "rounds"
 DEFAULT_WHEN = "mon 09:00"
-ADMIN_ACTIONS = ("schedule", "now", "off")
 MIGRATIONS: list[list[str]] = [
     [
         """CREATE TABLE round_members (
@@ -151,15 +150,18 @@ def join_rounds(store: Store, community: int, member: int, at: int) -> None:
 @feature.command(
     "rounds",
     "Intro rounds: join or leave; admins schedule them (weekly/biweekly), run one now or stop.",
-    Arg("action", help="status, join, leave, schedule, now or off", default="status",
-        choices=("status", "join", "leave", *ADMIN_ACTIONS)),
-    Arg("when", "text", help="for schedule: weekly or biweekly, optionally a day and time",
-        default=None),
+    sub("status", "Whether intro rounds are scheduled and if you're in."),
+    sub("join", "Take part in the intro rounds."),
+    sub("leave", "Stop taking part in the intro rounds."),
+    sub("schedule", "Schedule intro rounds (admins).",
+        Arg("when", "text", help="weekly or biweekly, optionally a day and time",
+            default=None), admin=True),
+    sub("now", "Run an intro round now (admins).", admin=True),
+    sub("off", "Stop the scheduled intro rounds (admins).", admin=True),
+    default="status",
 )  # fmt: skip
 async def rounds(ctx: Context, args: Args) -> Answer:
-    action, when = args["action"], args["when"]
-    if action in ADMIN_ACTIONS and not ctx.is_admin:
-        return ctx.private(f"/rounds {action} is for the community's admins only.")
+    action, when = args["action"], args.get("when")
     now = int(ctx.now.timestamp())
     if action == "join":
         join_rounds(ctx.store, ctx.community, ctx.member, now)
