@@ -118,7 +118,7 @@ def _group_text(
     names = [core.store.member_info(o)["name"] for o in others]  # type: ignore[index]
     lines = [f"This round you're meeting {' and '.join(names)}. Say hello and find a time!"]
     for o, name in zip(others, names, strict=True):
-        how, _ = contact(core.store, o, platform)
+        how = contact(core.store, o, platform)
         lines.append(f"\n{name} — reach them: {how}")
         lines.extend(f"• {w}" for w in fits[member, o][3][:3])
     lines.append("\nI'll check in in a week to ask how it went.")
