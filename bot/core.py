@@ -280,7 +280,7 @@ class Core:
                 feature.on_message(community, member, event)
 
     async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
-        command, args = self.registry.parse(event.text)
+        command, args = self.registry.bind(event.call or self.registry.parse(event.text))
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
@@ -292,8 +292,8 @@ class Core:
         if not event.is_direct or event.kind not in ("message", "button"):
             return []
         if event.is_command:
-            command, _ = self.registry.parse(event.text)
-            if command.name in COMMUNITY_FREE:
+            command, _ = self.registry.bind(event.call or self.registry.parse(event.text))
+            if command.qualified in COMMUNITY_FREE:
                 return await self._run_command(event, 0, 0)
         return [
             Reply(
@@ -303,12 +303,13 @@ class Core:
         ]
 
     def _refusal(self, command: Command, event: ChatEvent) -> str | None:
+        name = command.qualified
         if command.admin and not self.is_admin(event):
-            return f"/{command.name} is for the community's admins only."
+            return f"/{name} is for the community's admins only."
         if command.where == "group" and event.is_direct:
-            return f"/{command.name} works in the community's group, not in a private chat."
+            return f"/{name} works in the community's group, not in a private chat."
         if command.where == "dm" and not event.is_direct:
-            return f"/{command.name} works in a private chat with me; message me directly."
+            return f"/{name} works in a private chat with me; message me directly."
         return None
 
     async def _press(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
