@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.core import Adapter as CoreAdapter
-from bot.replies import Reply
+from bot.replies import Reply, render_mentions
 from bot.text import defuse_mentions
 
 
@@ -22,7 +22,10 @@ class Adapter(CoreAdapter, Protocol):
 
 
 def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
-    """Render a reply as plain text: title, text, fields, then buttons as numbered choices."""
+    """Render a reply as plain text: title, text, fields, then buttons as numbered choices.
+
+    A `Mention` becomes the member's name (plain text cannot notify anyone).
+    """
     parts: list[str] = []
     if reply.title:
         parts.append(f"== {reply.title} ==")
@@ -34,4 +37,4 @@ def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
         parts.append(f"[file: {reply.attachment.filename}]")
     if reply.buttons and numbered_buttons:
         parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
-    return defuse_mentions("\n".join(parts))
+    return render_mentions(defuse_mentions("\n".join(parts)))

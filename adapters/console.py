@@ -140,9 +140,6 @@ class ConsoleAdapter:
             self.buttons = list(reply.buttons)
             self.write(f"  (type :1 to :{len(reply.buttons)} to choose)")
 
-    def mention(self, user: str, name: str) -> str:
-        return f"{name} on {self.name} (user {user})"
-
     async def deliver(self, reply: Reply) -> bool:
         assert reply.to is not None
         self.show(reply, reply.to.user)

@@ -45,10 +45,6 @@ class Adapter(Protocol):
         """Send a reply addressed with `reply.to`; False if it could not be delivered."""
         ...
 
-    def mention(self, user: str, name: str) -> str:
-        """How a reply names one of this platform's users so others can reach them."""
-        ...
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -226,14 +222,6 @@ class Core:
             return [(int(row[0]), row[1])] if row else []
         return self.store.find_members(community, token)
 
-    def mention(self, platform: str, user: str, name: str) -> str:
-        """A platform user named so members can reach them, rendered by that platform's
-        adapter (a Discord mention, a Telegram profile link); plain text without one."""
-        adapter = self.adapters.get(platform)
-        if adapter is None:
-            return f"{name} on {platform.title()} (user {user})"
-        return adapter.mention(user, name)
-
     def dm_target(self, member: int, prefer: str | None = None) -> Target | None:
         """Where to reach a member privately: their identity on `prefer`, else any attached."""
         identities = self.store.identities(member)
@@ -305,7 +293,7 @@ class Core:
                 feature.on_message(community, member, event)
 
     async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
-        command, args = self.registry.parse(event.text)
+        command, args = self.registry.bind(event.call or self.registry.parse(event.text))
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
@@ -317,8 +305,8 @@ class Core:
         if not event.is_direct or event.kind not in ("message", "button"):
             return []
         if event.is_command:
-            command, _ = self.registry.parse(event.text)
-            if command.name in COMMUNITY_FREE:
+            command, _ = self.registry.bind(event.call or self.registry.parse(event.text))
+            if command.qualified in COMMUNITY_FREE:
                 return await self._run_command(event, 0, 0)
         return [
             Reply(
@@ -328,12 +316,13 @@ class Core:
         ]
 
     def _refusal(self, command: Command, event: ChatEvent) -> str | None:
+        name = command.qualified
         if command.admin and not self.is_admin(event):
-            return f"/{command.name} is for the community's admins only."
+            return f"/{name} is for the community's admins only."
         if command.where == "group" and event.is_direct:
-            return f"/{command.name} works in the community's group, not in a private chat."
+            return f"/{name} works in the community's group, not in a private chat."
         if command.where == "dm" and not event.is_direct:
-            return f"/{command.name} works in a private chat with me; message me directly."
+            return f"/{name} works in a private chat with me; message me directly."
         return None
 
     async def _press(self, event: ChatEvent, community: int, member: int) -> list[Reply]:

@@ -385,10 +385,6 @@ class TelegramAdapter:
 
     # -- outgoing --------------------------------------------------------------------------
 
-    def mention(self, user: str, name: str) -> str:
-        """A Telegram profile link, as text."""
-        return f"{name} on Telegram (tg://user?id={user})"
-
     async def deliver(self, reply: Reply) -> bool:
         """Send a reply addressed with `reply.to` (digests, intros); paced, never dropped."""
         if reply.to is None:

@@ -101,9 +101,3 @@ async def test_admins_are_told_once_at_the_first_target_that_accepts(core: Core)
     assert await tell_admins_once(core, community, "notice", "And this.", targets, value=2)
     assert not await tell_admins_once(core, community, "other", "x", [dm("owner")])
     assert core.store.setting(community, "other") is None
-
-
-def test_mentions_are_rendered_by_the_platforms_adapter(core: Core) -> None:
-    FakeAdapter(core)
-    assert core.mention("fake", "u1", "Ana") == "Ana on fake (user u1)"
-    assert core.mention("discord", "42", "Bo") == "Bo on Discord (user 42)"  # not attached
