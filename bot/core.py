@@ -158,8 +158,8 @@ class Core:
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
         cutoff = self.clock() - timedelta(days=self.config.text_retention_days)
-        for row in self.store.rows("SELECT id FROM communities"):
-            self.store.expire_text(row["id"], int(cutoff.timestamp()))
+        for community in self.store.community_ids():
+            self.store.expire_text(community, int(cutoff.timestamp()))
 
     # -- communities -----------------------------------------------------------------------
 
