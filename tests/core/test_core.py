@@ -264,6 +264,10 @@ async def test_match_without_a_model_says_matching_is_unavailable(
     [rounds] = await chat.say("admin", "/rounds now")
     assert "Matching is unavailable" in rounds.text
     assert core.store.scalar("SELECT count(*) FROM rounds") == 0
+    bo = core.store.scalar("SELECT member FROM identities WHERE user = 'bo'")
+    [intro] = await chat.press("ana", f"intro:{bo}", direct=False)
+    assert "Matching is unavailable" in intro.text
+    assert core.store.scalar("SELECT count(*) FROM intro_requests") == 0
 
 
 def test_production_code_uses_no_test_double_and_no_service_dict() -> None:
