@@ -20,6 +20,7 @@ from markupsafe import Markup
 from bot.dashboard import queries as q
 from bot.dashboard.charts import bar_chart, line_chart
 from bot.dashboard.rollup import DAY, community_offset
+from bot.text import plural
 
 EPOCH = date(1970, 1, 1)
 DEFAULT_DAYS = 56
@@ -296,7 +297,9 @@ def engagement(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         sorted(quiet_founders, key=lambda r: (r[2] - r[1], r[0])),
     )
     if hidden:
-        page.notes.append(f"{hidden} more founders went quiet who prefer not to be named.")
+        page.notes.append(
+            f"{plural(hidden, 'more founder')} went quiet (not named, by their choice)."
+        )
     received = q.requests_received(conn, c, rng.t0, rng.t1)
     by_id = {m.id: m for m in members}
     mentor_rows, hidden_mentors = [], 0
@@ -321,7 +324,7 @@ def engagement(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     )
     if hidden_mentors:
         page.notes.append(
-            f"{hidden_mentors} more mentors received requests but prefer not to be named."
+            f"{plural(hidden_mentors, 'more mentor')} received requests (not named, by their choice)."
         )
     page.notes.append(
         "Levels by active days in four weeks: core 12 or more, active 4–11, occasional 1–3, quiet 0."
@@ -469,7 +472,7 @@ def topic(conn: sqlite3.Connection, c: int, rng: Range, word: str) -> Page:
     page.tables = [Table("quotes", "What members said", ("day", "member", "message"), quotes)]
     if unquoted:
         page.notes.append(
-            f"{len(unquoted)} more members wrote about it and prefer not to be quoted."
+            f"{plural(len(unquoted), 'more member')} wrote about it (not quoted, by their choice)."
         )
     page.links.append(("All topics", "../topics"))
     return page
@@ -645,7 +648,9 @@ def event_detail(conn: sqlite3.Connection, c: int, rng: Range, event_id: str) ->
         f"Starts {_when(e['starts_at'], rng)}{' at ' + e['place'] if e['place'] else ''}."
     )
     if hidden:
-        page.notes.append(f"{hidden} more members prefer not to be named.")
+        page.notes.append(
+            f"{plural(hidden, 'more member')} took part (not named, by their choice)."
+        )
     page.links.append(("All events", "../events"))
     return page
 
