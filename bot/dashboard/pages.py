@@ -7,12 +7,13 @@ that lists people leaves them out and says how many it left out.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -662,15 +663,15 @@ def digests(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     page = Page("digests", "Digests", rng)
     runs = q.digest_runs(conn, c, rng.t0, rng.t1)
     rows = [
-        (period, status, target.split(":", 1)[0] if target else "", _when(claimed, rng),
+        (_when(int(_iso(period).timestamp()), rng), status, _where(target), _when(claimed, rng),
          _when(finished, rng) if finished else "")
         for period, status, target, claimed, finished in runs
     ]  # fmt: skip
     page.tables = [
         Table(
             "archive",
-            "Posted digests",
-            ("period", "status", "platform", "started", "finished"),
+            "Scheduled digests (the period ending)",
+            ("period ending", "status", "posted to", "started", "finished"),
             rows,
         )
     ]
@@ -684,6 +685,27 @@ def digests(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
             "No scheduled digest ran in this range. Schedule one with /digest schedule."
         )
     return page
+
+
+def _iso(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+
+
+def _where(target: str) -> str:
+    """'telegram #-100123' from a stored target (JSON)."""
+    try:
+        found = json.loads(target)
+    except ValueError:
+        return ""
+    place = found.get("chat") or ("a private chat" if found.get("user") else "")
+    return (
+        f"{found.get('platform', '')} #{place}"
+        if found.get("chat")
+        else f"{found.get('platform', '')} {place}".strip()
+    )
 
 
 Builder = Callable[[sqlite3.Connection, int, Range, str], Page]

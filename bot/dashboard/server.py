@@ -254,7 +254,13 @@ async def _digest_next(request: web.Request) -> web.Response:
     community, session = _session(request)
     core = request.app[CORE_KEY]
     name = (q.community(core.store.conn, community) or ("", ""))[0]
-    digest = await latest_digest(core, community)
+    try:
+        digest = await latest_digest(core, community)
+    except Exception:
+        log.exception("dashboard: the digest dry run failed for community %s", community)
+        return _message(
+            500, "Dry run failed", "The next digest could not be built; the error is logged."
+        )
     reply = digest.reply
     chart = base64.b64encode(digest.chart).decode() if digest.chart else ""
     return _html(

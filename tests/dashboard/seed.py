@@ -72,3 +72,25 @@ def event(
     for m in came:
         events.check_in(core.store, e, m, starts + 600)
     return e.id
+
+
+def posted_digest(core: Core, community: int, due: int, status: str = "sent") -> None:
+    """A weekly digest run as the scheduler records it (claimed, then finished)."""
+    from dataclasses import replace
+
+    from bot.replies import Target
+    from bot.scheduling.store import claim, finish, save_schedule
+
+    row = save_schedule(
+        core.store,
+        community,
+        "digest",
+        "weekly mon 09:00",
+        "UTC",
+        Target("fake", chat="general"),
+        None,
+        due,
+    )
+    when = datetime.fromtimestamp(due, UTC)
+    assert claim(core.store, row, when, due)
+    finish(core.store, replace(row, due=when), status, due + 30)

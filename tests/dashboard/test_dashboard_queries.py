@@ -12,7 +12,7 @@ from bot.core import Core
 from bot.dashboard import pages
 from bot.dashboard.rollup import refresh
 from bot.features.privacy import forget_member
-from tests.dashboard.seed import DAY, event, intro, member, say, ts
+from tests.dashboard.seed import DAY, event, intro, member, posted_digest, say, ts
 
 NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
@@ -235,15 +235,12 @@ def test_topics_rise_and_quote_only_members_who_allow_it(
 
 def test_digest_archive_lists_scheduled_runs(core: Core, conn: sqlite3.Connection) -> None:
     c = core.store.community("c:a", "A")
-    with core.store.transaction() as tx:
-        tx.execute(
-            "INSERT INTO scheduled_runs (community, kind, target, period, status, claimed_at, "
-            "finished_at) VALUES (?, 'digest', 'fake:general', '2026-W46', 'sent', ?, ?)",
-            (c, ts("2026-11-16", 9), ts("2026-11-16", 9) + 30),
-        )
+    posted_digest(core, c, ts("2026-11-16", 9))
+    posted_digest(core, c, ts("2026-11-23", 9), "failed")
     page = build(core, conn, "digests", c)
     assert rows(page, "archive") == [
-        ("2026-W46", "sent", "fake", "2026-11-16 09:00", "2026-11-16 09:00")
+        ("2026-11-23 09:00", "failed", "fake #general", "2026-11-23 09:00", "2026-11-23 09:00"),
+        ("2026-11-16 09:00", "sent", "fake #general", "2026-11-16 09:00", "2026-11-16 09:00"),
     ]
 
 
