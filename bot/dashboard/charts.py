@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 COLORS = ("#2563eb", "#16a34a", "#f59e0b", "#db2777", "#7c3aed", "#0891b2")
 WIDTH, HEIGHT = 720, 240
-_PAD_L, _PAD_R, _PAD_T, _PAD_B = 48, 12, 14, 40
+_PAD_L, _PAD_R, _PAD_T, _PAD_B = 48, 24, 14, 44
 
 
 def _nice_max(value: float) -> float:

@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from bot.dashboard import queries as q
 from bot.dashboard.charts import bar_chart, line_chart
-from bot.dashboard.rollup import DAY, community_offset
+from bot.dashboard.rollup import DAY, backlog, community_offset, refresh
 from bot.text import plural
 
 EPOCH = date(1970, 1, 1)
@@ -43,6 +43,7 @@ class Range:
     first: date
     last: date
     offset: int
+    text_from: int = 0  # no message text is kept before this time (the retention)
 
     @property
     def d0(self) -> int:
@@ -117,8 +118,10 @@ class Page:
     charts: list[Markup] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stats: list[tuple[str, str]] = field(default_factory=list)  # headline figures
     report: str = ""  # preformatted text (the re-ranker's report)
     links: list[tuple[str, str]] = field(default_factory=list)
+    behind: int = 0  # activity rows not folded into the rollups yet
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -159,18 +162,21 @@ def activity(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         [(day_label(d), msgs.get(d, 0), active.get(d, 0), new.get(d, 0)) for d in days],
     )
     weeks = []
-    for w, start in enumerate(range(rng.d0, rng.d1 + 1, 7)):
-        span = range(start, min(start + 7, rng.d1 + 1))
+    for w in range(q.week_of(rng.d0), q.week_of(rng.d1) + 1):
+        span = range(max(rng.d0, q.week_start(w)), min(q.week_start(w) + 7, rng.d1 + 1))
         weeks.append(
             (
-                day_label(start),
+                day_label(q.week_start(w)),
                 sum(msgs.get(d, 0) for d in span),
                 weekly_active.get(w, 0),
                 sum(new.get(d, 0) for d in span),
             )
         )
     weekly = Table(
-        "weekly", "Per week", ("week from", "messages", "active members", "new members"), weeks
+        "weekly",
+        "Per week (Monday to Sunday; messages and newcomers within the range)",
+        ("week of", "messages", "active members", "new members"),
+        weeks,
     )
     page.charts.append(
         line_chart(
@@ -191,9 +197,18 @@ def activity(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         _cohort_table(conn, c, rng),
     ]
     total = sum(msgs.values())
+    this_week = sum(msgs.get(d, 0) for d in range(rng.d1 - 6, rng.d1 + 1))
+    last_week = sum(msgs.get(d, 0) for d in range(rng.d1 - 13, rng.d1 - 6))
+    change = f"{(this_week - last_week) / last_week:+.0%}" if last_week else "–"
+    page.stats = [
+        ("messages", f"{total:,}"),
+        ("a day", f"{total / rng.days:,.1f}"),
+        ("active members", f"{q.active_members(conn, c, rng.d0, rng.d1):,}"),
+        ("new members", f"{sum(new.values()):,}"),
+        ("last 7 days vs the 7 before", change),
+    ]
     page.notes.append(
-        f"{total:,} messages from {q.active_members(conn, c, rng.d0, rng.d1):,} active members "
-        f"between {rng.first.isoformat()} and {rng.last.isoformat()} (community time)."
+        f"From {rng.first.isoformat()} to {rng.last.isoformat()}, in the community's time zone."
     )
     return page
 
@@ -350,7 +365,10 @@ def _topic_stats(conn: sqlite3.Connection, c: int, rng: Range) -> TopicStats:
     from models.topics.words import content_tokens, tokens
 
     hide = {w for name in q.member_words(conn, c) for w in tokens(name)}
-    sample = q.text_sample(conn, c, rng.t0, rng.t1, TOPIC_SAMPLE)
+    t0 = max(rng.t0, rng.text_from)
+    first_day = (t0 + rng.offset) // DAY
+    expected = sum(q.messages_by_day(conn, c, first_day, rng.d1).values())
+    sample = q.text_sample(conn, c, t0, rng.t1, TOPIC_SAMPLE, expected)
     weeks = -(-rng.days // 7)
     per_week = [0] * weeks
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
@@ -461,7 +479,7 @@ def topic(conn: sqlite3.Connection, c: int, rng: Range, word: str) -> Page:
         if member not in shown:
             unquoted.add(member)
         elif len(quotes) < 12:
-            when = datetime.fromtimestamp(at + rng.offset).strftime("%Y-%m-%d")
+            when = datetime.fromtimestamp(at + rng.offset, UTC).strftime("%Y-%m-%d")
             quotes.append((when, shown[member].name, " ".join(text.split())[:300]))
     page.charts.append(
         line_chart(
@@ -543,6 +561,13 @@ def matching(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         "Suggested counts the pairs proposed by rounds or shown and then asked for; met and "
         "useful count accepted intros whose follow-up said so."
     )
+    page.stats = [
+        ("pairs suggested", f"{len(suggested):,}"),
+        ("intros requested", f"{len(requested):,}"),
+        ("acceptance rate", pct(len(accepted), answered)),
+        ("met and found it useful", f"{len(useful):,}"),
+        ("rounds held", f"{len(held):,}"),
+    ]
     page.tables = [
         Table("funnel", "Funnel", ("stage", "pairs", "of previous stage"), funnel_rows),
         Table(
@@ -556,7 +581,7 @@ def matching(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
             "Intro rounds",
             ("held", "participants", "groups"),
             [
-                (datetime.fromtimestamp(a + rng.offset).strftime("%Y-%m-%d"), p, g)
+                (datetime.fromtimestamp(a + rng.offset, UTC).strftime("%Y-%m-%d"), p, g)
                 for a, p, g in held
             ],
         ),
@@ -584,7 +609,7 @@ def _cv_report(conn: sqlite3.Connection, c: int) -> str:
 
 
 def _when(at: int, rng: Range) -> str:
-    return datetime.fromtimestamp(at + rng.offset).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromtimestamp(at + rng.offset, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def events(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
@@ -592,10 +617,11 @@ def events(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     found = q.events(conn, c, rng.t0, rng.t1)
     now_day = rng.last
     rows, links = [], {}
+    pairs = q.pairs_made(conn, c, min((e["starts_at"] for e in found), default=0))
     for i, e in enumerate(found):
         _rsvps, came = q.event_people(conn, e["id"])
-        pairs = q.pairs_since(conn, c, e["starts_at"])
-        intros = sum(1 for a, b in pairs if a in came and b in came)
+        made = {(a, b) for a, b, at in pairs if at >= e["starts_at"] and a in came and b in came}
+        intros = len(made)
         past = e["starts_at"] < (now_day - EPOCH).days * DAY
         state = "cancelled" if e["cancelled_at"] else ("held" if past else "upcoming")
         rows.append(
@@ -720,6 +746,9 @@ PAGES: dict[str, tuple[str, Builder]] = {
 DETAILS: dict[str, Builder] = {"topics": topic, "events": event_detail}
 
 
+FOLD_PER_PAGE = 40_000  # activity rows a page view folds into the rollups at most
+
+
 def build(
     conn: sqlite3.Connection,
     c: int,
@@ -728,15 +757,28 @@ def build(
     now: datetime,
     default_tz: str,
     item: str = "",
+    *,
+    text_days: int = 30,
 ) -> Page:
-    """Refresh the rollups, read the range from `args`, and build one page."""
-    from bot.dashboard.rollup import refresh
+    """Bring the rollups forward, read the range from `args`, and build one page.
 
-    refresh(conn, default_tz)
+    A page view folds at most `FOLD_PER_PAGE` new rows; a bigger backlog (the first start
+    on a big store) is folded in the background and the page says so.
+    """
+    refresh(conn, default_tz, max_rows=FOLD_PER_PAGE)
+    behind = backlog(conn)
     offset = community_offset(conn, c, default_tz)
     today = EPOCH + timedelta(days=(int(now.timestamp()) + offset) // DAY)
     rng, problem = parse_range(args, today, offset)
+    rng = replace(rng, text_from=int(now.timestamp()) - text_days * DAY)
     page = builder(conn, c, rng, item)
+    page.behind = behind
     if problem:
         page.notes.insert(0, problem)
+    if behind:
+        page.notes.insert(
+            0,
+            f"Still counting about {behind:,} earlier messages into these figures; "
+            "reload in a minute for the full picture.",
+        )
     return page

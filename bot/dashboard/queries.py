@@ -66,12 +66,22 @@ def active_by_day(conn: sqlite3.Connection, c: int, d0: int, d1: int) -> dict[in
     return {int(d): int(n) for d, n in rows}
 
 
+def week_of(day: int) -> int:
+    """The Monday-to-Sunday week a local day number falls in."""
+    return (day + 3) // 7
+
+
+def week_start(week: int) -> int:
+    """The local day number of a week's Monday."""
+    return week * 7 - 3
+
+
 def active_by_week(conn: sqlite3.Connection, c: int, d0: int, d1: int) -> dict[int, int]:
-    """Distinct active members per week number (weeks counted from `d0`)."""
+    """Distinct active members per week (Monday to Sunday) of the weeks touching [d0, d1]."""
     rows = conn.execute(
-        "SELECT (day - ?) / 7 AS w, count(DISTINCT member) FROM dash_day_member "
-        "WHERE community = ? AND day BETWEEN ? AND ? GROUP BY w",
-        (d0, c, d0, d1),
+        "SELECT week, count(*) FROM dash_member_week WHERE community = ? AND week BETWEEN ? AND ? "
+        "GROUP BY week",
+        (c, week_of(d0), week_of(d1)),
     )
     return {int(w): int(n) for w, n in rows}
 
@@ -119,10 +129,9 @@ def cohorts(
     for month, n in sizes:
         result[month]["size"] = int(n)
     active = conn.execute(
-        "SELECT strftime('%Y-%m', m.joined_at + ?, 'unixepoch') AS cohort, "
-        "strftime('%Y-%m', r.day * 86400, 'unixepoch') AS month, count(DISTINCT r.member) "
-        "FROM members m JOIN dash_day_member r ON r.member = m.id AND r.community = m.community "
-        "WHERE m.community = ? AND m.joined_at >= ? AND m.joined_at < ? GROUP BY cohort, month",
+        "SELECT strftime('%Y-%m', m.joined_at + ?, 'unixepoch') AS cohort, r.month, count(*) "
+        "FROM members m JOIN dash_member_month r ON r.member = m.id AND r.community = m.community "
+        "WHERE m.community = ? AND m.joined_at >= ? AND m.joined_at < ? GROUP BY cohort, r.month",
         (offset, c, start, end),
     )
     for cohort, month, n in active:
@@ -242,17 +251,15 @@ def rounds(conn: sqlite3.Connection, c: int, t0: int, t1: int) -> list[tuple[int
 
 
 def text_sample(
-    conn: sqlite3.Connection, c: int, t0: int, t1: int, cap: int
+    conn: sqlite3.Connection, c: int, t0: int, t1: int, cap: int, expected: int
 ) -> list[tuple[int, int, str]]:
     """(at, member, text) of at most about `cap` stored messages spread evenly over [t0, t1).
 
-    The insight issue's period summaries replace this; until then topics are read from a
-    bounded sample (every k-th message id), so the page costs the same on any community.
+    `expected` is how many messages the range holds (from the rollups). The insight issue's
+    period summaries replace this; until then topics are read from a bounded sample (every
+    k-th message id), so the page costs about the same on any community.
     """
-    total = conn.execute(
-        "SELECT count(*) FROM activity WHERE community = ? AND at >= ? AND at < ?", (c, t0, t1)
-    ).fetchone()[0]
-    step = max(1, -(-int(total) // cap))
+    step = max(1, -(-expected // cap))
     rows = conn.execute(
         "SELECT at, member, text FROM activity WHERE community = ? AND at >= ? AND at < ? "
         "AND id % ? = 0 AND kind = 0 AND text IS NOT NULL",
@@ -308,14 +315,22 @@ def event_people(conn: sqlite3.Connection, event_id: int) -> tuple[set[int], set
     return rsvps, came
 
 
-def pairs_since(conn: sqlite3.Connection, c: int, since: int) -> set[tuple[int, int]]:
-    """Pairs (low, high) introduced (accepted intro) or paired by a round since `since`."""
-    found: set[tuple[int, int]] = set()
-    for a, b, status in intro_requests(conn, c, since, 2**62):
-        if status == "accepted":
-            found.add((min(a, b), max(a, b)))
-    for a, b, _ in proposed_pairs(conn, c, since, 2**62):
-        found.add((min(a, b), max(a, b)))
+def pairs_made(conn: sqlite3.Connection, c: int, since: int) -> list[tuple[int, int, int]]:
+    """(low, high, when) of pairs introduced (accepted intro) or paired by a round since `since`."""
+    found: list[tuple[int, int, int]] = []
+    if has_table(conn, "intro_requests"):
+        for a, b, at in conn.execute(
+            "SELECT from_member, to_member, coalesce(decided_at, created_at) FROM intro_requests "
+            "WHERE community = ? AND status = 'accepted' AND coalesce(decided_at, created_at) >= ?",
+            (c, since),
+        ):
+            found.append((min(a, b), max(a, b), int(at)))
+    if has_table(conn, "match_history"):
+        for a, b, at in conn.execute(
+            "SELECT member_a, member_b, at FROM match_history WHERE community = ? AND at >= ?",
+            (c, since),
+        ):
+            found.append((min(a, b), max(a, b), int(at)))
     return found
 
 

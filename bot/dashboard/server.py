@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from aiohttp import web
 
-from bot.dashboard import auth, pages
+from bot.dashboard import auth, pages, rollup
 from bot.dashboard import queries as q
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ _CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 CORE_KEY: web.AppKey[Core] = web.AppKey("core")
+SERVER_KEY: web.AppKey[DashboardServer] = web.AppKey("server")
 SITE_KEY: web.AppKey[Site] = web.AppKey("site")
 
 
@@ -198,13 +199,24 @@ async def _build(
 
     def run(conn: Any) -> tuple[pages.Page, str]:
         info = q.community(conn, community)
-        page = pages.build(conn, community, builder, args, core.clock(), core.config.timezone, item)
+        page = pages.build(
+            conn,
+            community,
+            builder,
+            args,
+            core.clock(),
+            core.config.timezone,
+            item,
+            text_days=core.config.text_retention_days,
+        )
         return page, info[0] if info else ""
 
     try:
         page, name = await core.store.read(run)
     except pages.NotFound:
         raise web.HTTPNotFound() from None
+    if page.behind:
+        request.app[SERVER_KEY].catch_up()
     return community, session, page, name
 
 
@@ -362,6 +374,8 @@ class DashboardServer:
         self.site = site
         self._runner: web.AppRunner | None = None
         self.port = site.port
+        self._folding: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def base(self) -> str:
@@ -374,8 +388,11 @@ class DashboardServer:
         return login_link(self.core, self.base, community, member)
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.core, self.site), access_log=None)
+        app = make_app(self.core, self.site)
+        app[SERVER_KEY] = self
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
+        self.catch_up()  # the first start on a big store folds its history now
         tcp = web.TCPSite(self._runner, self.site.host, self.site.port)
         await tcp.start()
         server = getattr(tcp, "_server", None)
@@ -384,7 +401,26 @@ class DashboardServer:
             self.port = int(sockets[0].getsockname()[1])
         log.info("dashboard on %s:%s", self.site.host, self.port)
 
+    def catch_up(self) -> None:
+        """Fold the activity backlog into the rollups in the background, a step at a time."""
+        if self._folding is None or self._folding.done():
+            self._folding = asyncio.get_running_loop().create_task(
+                self._fold(), name="convene-dashboard-rollup"
+            )
+
+    async def _fold(self) -> None:
+        tz = self.core.config.timezone
+        try:
+            while not self._stopping:
+                if not await self.core.store.read(rollup.refresh, tz, 10 * rollup.CHUNK):
+                    return
+        except Exception:
+            log.exception("dashboard: folding the activity backlog failed")
+
     async def stop(self) -> None:
+        self._stopping = True
+        if self._folding is not None:
+            await self._folding
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

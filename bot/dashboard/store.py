@@ -33,6 +33,13 @@ MIGRATIONS: list[list[str]] = [
             community INTEGER NOT NULL, day INTEGER NOT NULL, member INTEGER NOT NULL,
             messages INTEGER NOT NULL, PRIMARY KEY (community, day, member)) WITHOUT ROWID""",
         "CREATE INDEX dash_day_member_member ON dash_day_member (member, day)",
+        # Weeks run Monday to Sunday: week = (day + 3) // 7 (day 0, 1970-01-01, a Thursday).
+        """CREATE TABLE dash_member_week (
+            community INTEGER NOT NULL, week INTEGER NOT NULL, member INTEGER NOT NULL,
+            PRIMARY KEY (community, week, member)) WITHOUT ROWID""",
+        """CREATE TABLE dash_member_month (
+            community INTEGER NOT NULL, month TEXT NOT NULL, member INTEGER NOT NULL,
+            PRIMARY KEY (community, month, member)) WITHOUT ROWID""",
         """CREATE TABLE dash_rollup_state (
             id INTEGER PRIMARY KEY CHECK (id = 1), last_id INTEGER NOT NULL)""",
     ]
@@ -42,6 +49,8 @@ MEMBER_COLUMNS = [
     ("dashboard_sessions", "member"),
     ("dashboard_admins", "member"),
     ("dash_day_member", "member"),
+    ("dash_member_week", "member"),
+    ("dash_member_month", "member"),
 ]
 
 

@@ -7,6 +7,7 @@ Set CONVENE_SCREENSHOTS=docs to refresh the README's screenshots in docs/.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -141,7 +142,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     other.admins.add("boss")
     await other.say("boss", "hello")
     theirs = core.store.space_community("other", "elsewhere")
-    assert theirs is not None and theirs != community
+    assert theirs not in (None, community)
     other_event = event(
         core,
         theirs,
@@ -174,6 +175,13 @@ def _not_blank(png: bytes) -> bool:
     return ImageStat.Stat(image).stddev[0] > 8 and len(image.getcolors(2**16) or []) > 16
 
 
+async def status(page: Page, url: str) -> int:
+    """Open a URL in the page; the HTTP status it answered with."""
+    response = await page.goto(url)
+    assert response is not None
+    return response.status
+
+
 async def _table(page: Page, name: str) -> list[list[str]]:
     return await page.eval_on_selector_all(
         f'table[data-table="{name}"] tbody tr',
@@ -185,8 +193,7 @@ async def test_every_page_renders_its_charts_and_tables(site: Site) -> None:
     page = await site.signed_in()
     shots = Path("docs") if os.environ.get("CONVENE_SCREENSHOTS") == "docs" else None
     for slug in PAGES:
-        response = await page.goto(f"{site.base}/c/{site.community}/{slug}")
-        assert response is not None and response.status == 200, slug
+        assert await status(page, f"{site.base}/c/{site.community}/{slug}") == 200, slug
         assert await page.locator("svg.chart").count() >= 1, slug
         assert await page.locator("section.table").count() >= 1, slug
         first = await page.locator("table[data-table]").first.get_attribute("data-table")
@@ -226,12 +233,14 @@ async def test_a_csv_download_matches_the_page(site: Site) -> None:
             await page.locator(f"section#{table} a.csv").click()
         download = await info.value
         path = await download.path()
-        rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+        rows = list(csv.reader(io.StringIO(text)))
         header = await page.eval_on_selector_all(
             f'table[data-table="{table}"] thead th', "cells => cells.map(c => c.innerText.trim())"
         )
         assert rows[0] == header
-        assert rows[1:] == shown and shown, table
+        assert shown, table
+        assert rows[1:] == shown, table
         assert download.suggested_filename == f"{slug}-{table}-2026-11-01-2026-11-30.csv"
     assert site.errors == []
 
@@ -242,31 +251,27 @@ async def test_expired_reused_forged_and_foreign_access_is_refused(site: Site) -
     await page.goto(used)
     await page.wait_for_url(f"**/c/{site.community}/activity")
     await site.browser.clear_cookies()
-    response = await page.goto(used)
-    assert response is not None and response.status == 403  # a link opens once
+    assert await status(page, used) == 403  # a link opens once
     assert "no longer works" in await page.inner_text("main")
     late = await site.link()
     site.clock.advance(minutes=11)
     try:
-        response = await page.goto(late)
+        assert await status(page, late) == 403  # ten minutes have passed
     finally:
         site.clock.advance(minutes=-11)
-    assert response is not None and response.status == 403  # ten minutes have passed
-    response = await page.goto(f"{site.base}/c/{site.community}/activity")
-    assert response is not None and response.status == 403  # no session was opened
+    assert (
+        await status(page, f"{site.base}/c/{site.community}/activity") == 403
+    )  # no session was opened
     # An admin of the other community signs in; their cookie is refused here.
     await page.goto(await site.link(site.other, "boss"))
     await page.wait_for_url("**/activity")
-    theirs = [c for c in await site.browser.cookies() if c["name"] == "convene_session"][0]
+    theirs = next(c for c in await site.browser.cookies() if c["name"] == "convene_session")
     cookie: Any = {**theirs, "path": f"/c/{site.community}/"}
     await site.browser.add_cookies([cookie])
-    response = await page.goto(f"{site.base}/c/{site.community}/activity")
-    assert response is not None and response.status == 404
+    assert await status(page, f"{site.base}/c/{site.community}/activity") == 404
     # Our admin's session: another community's event id is not found.
     page = await site.signed_in()
-    response = await page.goto(f"{site.base}/c/{site.community}/events/{site.other_event}")
-    assert response is not None and response.status == 404
-    response = await page.goto(f"{site.base}/c/{site.community}/events")
-    assert response is not None and response.status == 200
+    assert await status(page, f"{site.base}/c/{site.community}/events/{site.other_event}") == 404
+    assert await status(page, f"{site.base}/c/{site.community}/events") == 200
     assert [e for e in site.errors if "403" not in e and "404" not in e] == []
     site.errors.clear()

@@ -271,3 +271,31 @@ def test_date_range(args: dict[str, str], first: str, last: str, problem: str) -
     assert (rng.first.isoformat(), rng.last.isoformat()) == (first, last)
     assert problem in said
     assert (said == "") == (problem == "")
+
+
+def test_a_backlog_is_folded_in_steps_by_several_readers_without_double_counting(
+    core: Core, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.dashboard import rollup
+
+    monkeypatch.setattr(rollup, "CHUNK", 7)
+    monkeypatch.setattr(pages, "FOLD_PER_PAGE", 10)
+    c = core.store.community("c:a", "A")
+    ann = member(core, c, "Ann", ts("2026-10-01"))
+    for i in range(50):
+        say(core, c, ann, ts("2026-11-02") + i * 60)
+    page = build(core, conn, "activity", c, **{"from": "2026-11-02", "to": "2026-11-02"})
+    assert rows(page, "daily")[0][1] == 10  # one page view folds at most FOLD_PER_PAGE rows
+    assert page.behind == 40
+    assert "Still counting about 40 earlier messages" in page.notes[0]
+    other = sqlite3.connect(core.store.path)
+    try:
+        while rollup.backlog(conn):
+            rollup.refresh(other, max_rows=7)
+            rollup.refresh(conn, max_rows=3)
+    finally:
+        other.close()
+    page = build(core, conn, "activity", c, **{"from": "2026-11-02", "to": "2026-11-02"})
+    assert rows(page, "daily")[0][1] == 50
+    assert page.behind == 0
+    assert not any("Still counting" in n for n in page.notes)
