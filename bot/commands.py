@@ -222,6 +222,7 @@ class Command:
     def usage(self) -> str:
         if self.is_group:
             names = "|".join(s.name for s in self.subcommands)
+            names = names if len(self.subcommands) <= 4 else ACTION
             label = f"[{names}]" if self.default else f"<{names}>"
             return f"/{self.name} {label} …"
         return " ".join([f"/{self.qualified}", *(a.shown for a in self.args)])

@@ -195,6 +195,7 @@ def test_usage_marks_required_and_optional(registry: Registry) -> None:
     assert registry.commands["ratio"].usage == "/ratio <x>"
     event = registry.commands["event"]
     assert event.usage == "/event <rsvp|create|where> …"
+    assert Command("g", "g", _noop, subcommands=event.subcommands * 2).usage == "/g <action> …"
     assert event.subcommand("create").usage == "/event create <when> <title>"
     assert registry.commands["digest"].usage == "/digest [status|now] …"
 
