@@ -8,10 +8,12 @@ from bot.commands import Arg, Args, Command
 from bot.context import Answer, Context
 from bot.feature import Feature
 
-feature = Feature("help")
+
+class Help(Feature, name="help"):
+    """/help, /cancel and /start: no state of its own."""
 
 
-@feature.command(
+@Help.command(
     "help",
     "List the commands, or explain one.",
     Arg("command", "text", help="a command to explain, e.g. event or event rsvp", default=None),
@@ -58,13 +60,13 @@ def _explain(command: Command, admin: bool) -> dict[str, Any]:
     return {"text": text, "title": f"/{command.qualified}", "fields": fields}
 
 
-@feature.command("cancel", "Stop a step-by-step dialog (such as profile setup).")
+@Help.command("cancel", "Stop a step-by-step dialog (such as profile setup).")
 async def cancel(ctx: Context, args: Args) -> Answer:
     dialog = ctx.core.dialogs.pop((ctx.event.platform, ctx.event.user), None)
     return ctx.private("Stopped. Nothing more will be asked." if dialog else "Nothing to cancel.")
 
 
-@feature.command("start", "Say hello and see what Convene can do.", Arg("code", default=None))
+@Help.command("start", "Say hello and see what Convene can do.", Arg("code", default=None))
 async def start(ctx: Context, args: Args) -> Answer:
     """Telegram sends /start when a member opens the bot (from a deep link too)."""
     return ctx.reply(

@@ -33,7 +33,7 @@ async def _noop(ctx: object, args: object) -> None:
 
 
 def _group() -> Command:
-    feature = Feature("t")
+    feature = Feature.define("t")
     feature.command(
         "event",
         "One event.",
