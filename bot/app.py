@@ -6,18 +6,25 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.core import Core
 from bot.storage.store import Store
 
+if TYPE_CHECKING:
+    from models.vector_cache import CachedEncoder
+
 log = logging.getLogger("convene")
 
 
-def make_embedder(config: Config, store: Store) -> Any:
+def make_embedder(config: Config, store: Store) -> CachedEncoder:
     """The configured embedder (`model`: "bundled", "multilingual" or a sentence-transformers
-    model), caching vectors in the store."""
+    model), caching vectors in the store.
+
+    Production always runs the real model (loaded on first use unless `open_core` loads
+    it first); the FakeEmbedder is a test double and never a fallback.
+    """
     from models.embedder import make_embedder as embedder_for
 
     return embedder_for(config.model, precision=config.precision, cache=store)
