@@ -4,6 +4,7 @@ and `convene eval matching --set FILE`: the matcher beside a plain cosine baseli
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,28 @@ class SetError(ValueError):
     """A labelled set that cannot be read; the message names the file and the place."""
 
 
-def _typed(value: Any) -> str:
+def _typed(value: Any, name: str = "") -> str:
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        sep = "; " if name in ("excludes", "portfolio", "offers", "seeks") else ", "
+        return sep.join(str(v) for v in value)
     return str(value)
+
+
+def _known(name: str, raw: str, warnings: list[str], member: int) -> str:
+    """For list fields, keep the values the field knows and warn about the rest, as a member
+    fixing a typo would; other fields are typed as they are."""
+    if name not in ("roles", "sectors"):
+        return raw
+    kept = []
+    for word in re.split(r"[,\s]+", raw.strip()):
+        if not word:
+            continue
+        try:
+            PARSERS[name](word)
+            kept.append(word)
+        except CommandError:
+            warnings.append(f"member {member}, {name}: {word!r} is not a known value; left out")
+    return ", ".join(kept)
 
 
 def profile_from(row: dict[str, Any], warnings: list[str]) -> tuple[Profile, str]:
@@ -64,14 +83,14 @@ def profile_from(row: dict[str, Any], warnings: list[str]) -> tuple[Profile, str
         if name not in PARSERS and name == "based_in" and "region" in PARSERS:
             name = "region"
         if name in PARSERS:
-            typed[name] = _typed(value)
-        else:
-            spill.append(
-                _typed(value)
-            )  # a field this version lacks: members would write it in offers
+            typed[name] = _known(name, _typed(value, name), warnings, p.member)
+        else:  # a field this version lacks: members would write it in their offers
+            spill.append(_typed(value))
     if spill:
         typed["offers"] = " ".join([typed.get("offers", ""), *spill]).strip()
     for name, raw in typed.items():
+        if not raw:
+            continue
         try:
             p = set_field(p, name, raw)
         except CommandError as exc:

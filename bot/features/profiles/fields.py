@@ -54,8 +54,18 @@ def _words(value: str) -> list[str]:
     return [w for w in _LIST_SPLIT.split(value.strip().lower()) if w]
 
 
+# Words members use for a role ("/profile set roles angel" means investor).
+ROLE_WORDS = {
+    "investors": "investor", "angel": "investor", "vc": "investor", "fund": "investor",
+    "founders": "founder", "ceo": "founder", "cofounder": "founder",
+    "advisor": "mentor", "adviser": "mentor", "mentors": "mentor", "expert": "mentor",
+    "partners": "partner", "corporate": "partner", "service": "partner",
+    "engineer": "talent", "developer": "talent", "designer": "talent", "hire": "talent",
+}  # fmt: skip
+
+
 def parse_roles(value: str) -> frozenset[str]:
-    roles = _words(value)
+    roles = [ROLE_WORDS.get(r, r) for r in _words(value)]
     bad = [r for r in roles if r not in ROLES]
     if bad:
         valid = "; ".join(f"{r} ({ROLE_HELP[r]})" for r in ROLES)
