@@ -64,9 +64,10 @@ class Figures:
     failures: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        auc_text = "n/a (no bad pairs)" if np.isnan(self.auc) else f"{self.auc:.3f}"
         return (
             f"{self.name:<10} recall@5 {self.recall_at_5:.3f}  hit@1 {self.hit_at_1:.3f}  "
-            f"AUC {self.auc:.3f}  honesty failures {self.honesty_failures:.1%} of {self.whys}"
+            f"AUC {auc_text}  honesty failures {self.honesty_failures:.1%} of {self.whys}"
         )
 
 

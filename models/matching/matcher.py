@@ -50,6 +50,7 @@ MMR_POOL = 3  # MMR picks n out of MMR_POOL * n best candidates
 WHY_QUANTILE = 0.95  # a quoted reason beats 95% of random clause pairings
 EXCLUSION_QUANTILE = 0.995  # "falls under their exclusion" by meaning
 PORTFOLIO_QUANTILE = 0.998  # "a direct competitor" of a portfolio company
+NOT_RAISING = 0.1  # an investor for a founder who asks for no money (or the other way round)
 ENCODE_CHUNK = 1024  # texts per worker-thread job while syncing
 
 
@@ -342,6 +343,8 @@ class Matcher:
         if side is not None:
             server, client = (a, b) if side[0] == 0 else (b, a)
             score += place_term(server.r, client.r)
+            if server.r.pays and len(client.money) and not client.money.any():
+                score -= NOT_RAISING
         elif a.r.base.city and a.r.base.city == b.r.base.city:
             score += SAME_CITY_BONUS
         return _Assessment(
