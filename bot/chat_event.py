@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from bot.text import valid_text
+
 EventKind = Literal["message", "join", "leave", "reaction", "button"]
 
 
@@ -45,6 +47,14 @@ class ChatEvent:
     length: int | None = None
     commands: bool = True
     raw: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Text is made valid at the edge: a lone surrogate never reaches a feature or SQLite.
+        for name in ("text", "name"):
+            value = getattr(self, name)
+            fixed = valid_text(value)
+            if fixed is not value:
+                object.__setattr__(self, name, fixed)
 
     @property
     def is_command(self) -> bool:

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from bot.context import Answer, Context
 from bot.dialog import Dialog
 from bot.feature import Feature
 from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.storage.store import ACTIVITY_KINDS, Store
+from bot.storage.store import ACTIVITY_KINDS, Store, StoreBusy
 from bot.text import MAX_INPUT, clean
 
 if TYPE_CHECKING:
@@ -82,47 +83,101 @@ class Core:
         self.services: dict[str, Any] = {}  # long-lived helpers features share (index, scheduler)
         self._text_policy: dict[int, bool] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._ready: dict[str, asyncio.Event] = {}
+        self._retry: list[ChatEvent] = []  # group events that met a locked database
         self._link_configured_communities()
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def attach(self, adapter: Adapter) -> None:
-        """Make an adapter reachable for replies addressed to its platform."""
+    def attach(self, adapter: Adapter, *, ready: bool = True) -> None:
+        """Make an adapter reachable for replies addressed to its platform.
+
+        An adapter that connects later attaches with ``ready=False`` and calls
+        `mark_ready` once it can deliver; `wait_ready` lets scheduled posts wait for that.
+        """
         self.adapters[adapter.name] = adapter
+        if ready:
+            self.mark_ready(adapter.name)
+        else:
+            self._ready_event(adapter.name).clear()
+
+    def mark_ready(self, platform: str) -> None:
+        """Called by an adapter once connected: replies to `platform` can be delivered."""
+        self._ready_event(platform).set()
+
+    def is_ready(self, platform: str) -> bool:
+        """Whether the adapter of `platform` is attached and connected."""
+        found = self._ready.get(platform)
+        return platform in self.adapters and found is not None and found.is_set()
+
+    async def wait_ready(self, platform: str) -> None:
+        """Wait until the adapter of `platform` has connected."""
+        await self._ready_event(platform).wait()
+
+    def _ready_event(self, platform: str) -> asyncio.Event:
+        found = self._ready.get(platform)
+        if found is None:
+            found = self._ready[platform] = asyncio.Event()
+        return found
 
     async def start(self) -> None:
         """Start background work: the flush loop, retention, and every feature's start hook."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="convene-flush"))
-        self.expire_text()
+        self._expire_quietly()
         for feature in self.features:
             for hook in feature.starts:
                 await hook(self)
 
     async def close(self) -> None:
-        """Stop features and background work, then flush and close the store."""
+        """Stop features and background work, then flush and close the store.
+
+        Every step runs even if an earlier one fails; the store's last flush always happens.
+        """
         for feature in reversed(self.features):
             for hook in feature.stops:
-                with contextlib.suppress(Exception):
+                try:
                     await hook(self)
+                except Exception:
+                    log.exception("stop hook of %s failed", feature.name)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self.embedder is not None:
-            self.embedder.close()
-        self.store.close()
+        try:
+            if self.embedder is not None:
+                self.embedder.close()
+        except Exception:
+            log.exception("closing the embedder failed")
+        finally:
+            self.store.close()
 
     async def _flush_loop(self) -> None:
-        hours = 0.0
+        """Once a second: hand the buffer to the store's writer; hourly: text retention.
+
+        Never dies: a failure is logged and the next tick tries again.
+        """
+        ticks = 0
         while True:
             await asyncio.sleep(1.0)
-            self.store.flush()
-            hours += 1 / 3600
-            if hours >= 1:
-                hours = 0
-                self.expire_text()
+            ticks += 1
+            try:
+                self.store.submit()
+                if self._retry:
+                    events, self._retry = self._retry, []
+                    for event in events:
+                        await self.handle(event)
+                if ticks % 3600 == 0:
+                    self._expire_quietly()
+            except Exception:
+                log.exception("background flush failed; retrying in a second")
+
+    def _expire_quietly(self) -> None:
+        try:
+            self.expire_text()
+        except StoreBusy:
+            log.warning("text retention skipped: the database is busy; next hour")
 
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
@@ -203,6 +258,11 @@ class Core:
             return await self._handle(event)
         except CommandError as exc:
             return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]
+        except StoreBusy as exc:
+            if event.is_command or event.kind == "button" or event.is_direct:
+                return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]
+            self._retry.append(event)  # group activity is recorded once the lock is free
+            return []
         except Exception:
             log.exception("failed to handle %s event from %s", event.kind, event.platform)
             if event.is_command or event.kind == "button":
@@ -229,9 +289,11 @@ class Core:
             dialog = self.dialogs.get((event.platform, event.user))
             if dialog is not None and event.kind == "message":
                 ctx = Context(self, event, community, member.id)
-                answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
-                if dialog.done:
-                    self.dialogs.pop((event.platform, event.user), None)
+                try:
+                    answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
+                finally:  # a failing last step must not leave the dialog in the way
+                    if dialog.done:
+                        self.dialogs.pop((event.platform, event.user), None)
                 return as_replies(answer)
             if event.kind == "message":
                 return [Reply("I answer commands here: /help lists them.")]
@@ -304,7 +366,28 @@ class Core:
         if adapter is None:
             log.warning("no %s adapter attached; dropped a reply", reply.to.platform)
             return False
+        attempts = _attempts.get()
+        if attempts is not None:
+            attempts.append(reply.to)
         return await adapter.deliver(reply)
+
+
+_attempts: ContextVar[list[Target] | None] = ContextVar("convene_send_attempts", default=None)
+
+
+@contextlib.contextmanager
+def send_attempts() -> Iterator[list[Target]]:
+    """Collect the targets `Core.send` tried to reach inside this block (in this task).
+
+    The scheduler uses it to tell a run that failed before anything went out (safe to
+    retry) from one that may have posted something (never retried: at most once).
+    """
+    attempts: list[Target] = []
+    token = _attempts.set(attempts)
+    try:
+        yield attempts
+    finally:
+        _attempts.reset(token)
 
 
 def as_replies(answer: Answer, *, slow: bool = False) -> list[Reply]:

@@ -141,7 +141,7 @@ class TelegramAdapter:
         self._recent_joins: dict[tuple[str, str, str], float] = {}
         self._privacy_checked: set[str] = set()
         self._command_names = Commands("", {})
-        core.attach(self)
+        core.attach(self, ready=False)  # ready once polling (see start)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -190,6 +190,7 @@ class TelegramAdapter:
             error_callback=self._on_poll_error,
         )
         await app.start()
+        self.core.mark_ready(self.name)
         log.info("Telegram: polling as @%s", self.username)
 
     async def stop(self) -> None:

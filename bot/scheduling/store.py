@@ -1,7 +1,8 @@
 """The scheduler's tables: `schedules` (the source of truth) and `scheduled_runs` (the ledger).
 
 `scheduled_runs` has one row per (community, kind, target, period) ever started: 'sending'
-when claimed (before anything is posted), then 'sent' or 'failed'. For digests it is the
+when claimed (before anything is posted), then 'sent' or 'failed' — or 'interrupted' once
+the admins were told that a crash cut it short. For digests it is the
 record of every digest posted, so none goes out twice.
 """
 
@@ -134,9 +135,46 @@ def finish(store: Store, row: ScheduleRow, status: str | None, now: int) -> None
             )
 
 
-def interrupted(store: Store) -> int:
-    """Runs left 'sending' by a process that died mid-run."""
-    return int(store.scalar("SELECT count(*) FROM scheduled_runs WHERE status = 'sending'") or 0)
+@dataclass(frozen=True, slots=True)
+class InterruptedRun:
+    """A run left 'sending' by a process that died mid-run, and whom to tell."""
+
+    community: int
+    kind: str
+    target: str  # as stored (target_json)
+    period: str
+    report_to: Target  # the schedule's creator in a DM, else the schedule's own target
+
+
+def interrupted(store: Store) -> list[InterruptedRun]:
+    """Runs left 'sending' by a process that died mid-run (call before running any)."""
+    rows = store.rows(
+        "SELECT r.community, r.kind, r.target, r.period, s.created_by FROM scheduled_runs r "
+        "LEFT JOIN schedules s ON s.community = r.community AND s.kind = r.kind "
+        "WHERE r.status = 'sending' ORDER BY r.period"
+    )
+    found = []
+    for r in rows:
+        target = Target(**json.loads(r["target"]))
+        report_to = target
+        if r["created_by"] is not None:
+            identities = sorted(
+                store.identities(int(r["created_by"])), key=lambda pu: pu[0] != target.platform
+            )
+            if identities:
+                report_to = Target(identities[0][0], user=identities[0][1])
+        found.append(InterruptedRun(r["community"], r["kind"], r["target"], r["period"], report_to))
+    return found
+
+
+def mark_reported(store: Store, run: InterruptedRun) -> None:
+    """Record that the admins were told about an interrupted run (so they are told once)."""
+    with store.transaction() as c:
+        c.execute(
+            "UPDATE scheduled_runs SET status = 'interrupted' WHERE community = ? AND kind = ? "
+            "AND target = ? AND period = ? AND status = 'sending'",
+            (run.community, run.kind, run.target, run.period),
+        )
 
 
 def export_schedules(store: Store, community: int, member: int) -> dict[str, Any]:

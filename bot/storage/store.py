@@ -1,7 +1,11 @@
 """The embedded store: one SQLite file through sqlite-utils, WAL, forward migrations.
 
-The hot path (activity rows) is buffered in memory and written with one ``executemany``
-per batch, flushed when the buffer fills, at least once a second, and on close.
+The hot path (activity rows) is buffered in memory and committed in batches by one writer
+thread (`bot.storage.writer`): when the buffer fills, at least once a second, before reads
+and on close. Rows leave memory only when their transaction commits; a database locked by
+another process is retried with backoff and never blocks the event loop. The loop's own
+connection waits at most `LOOP_BUSY_TIMEOUT` for a lock; a feature write that cannot get it
+raises `StoreBusy`, which the core turns into one sentence ("try again in a moment").
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -21,14 +26,16 @@ import numpy as np
 import sqlite_utils
 
 from bot.storage.migrations import CORE_MIGRATIONS
+from bot.storage.writer import DEAD_LETTER_MIGRATIONS, Batch, Queue, StoreBusy, Writer, immediate
+
+__all__ = ["ACTIVITY_KINDS", "KIND_NAMES", "MemberRow", "Store", "StoreBusy", "StoreError"]
 
 T = TypeVar("T")
+log = logging.getLogger("convene.store")
 ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
 KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
-_INSERT_ACTIVITY = (
-    "INSERT INTO activity (community, member, chat, at, kind, length, text) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+LOOP_BUSY_TIMEOUT = 0.05  # seconds a write on the loop's connection waits for another process
+PATIENT_TIMEOUT = 30.0  # opening, migrating, command-line tools and the last flush on close
 
 
 class StoreError(Exception):
@@ -47,60 +54,141 @@ class MemberRow:
 class Store:
     """Repository over one SQLite file. All SQL is parameterized."""
 
-    def __init__(self, path: str | Path, *, batch_size: int = 5000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        batch_size: int = 5000,
+        busy_timeout: float = LOOP_BUSY_TIMEOUT,
+    ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
+        self.busy_timeout = busy_timeout
         self._buffer: list[tuple[Any, ...]] = []
-        self._lock = threading.RLock()
+        self._seen: dict[int, int] = {}
+        self._queue = Queue()
+        self._lock = threading.RLock()  # one writer at a time in this process
         self.conn = _connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn, "core", CORE_MIGRATIONS)
+        migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
+        _set_busy_timeout(self.conn, busy_timeout)
+        self._writer: Writer | None = None
         self._spaces: dict[tuple[str, str], int] = {}
         self._chats: dict[tuple[int, str, str], int] = {}
         self._members: dict[tuple[int, str, str], MemberRow] = {}
-        self._seen: dict[int, int] = {}
         self.last_flush = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush what is buffered and close the file."""
-        self.flush()
+        """Stop the writer, make a last patient attempt to write what is buffered, close.
+
+        Never raises: rows that still cannot be written are counted in the log.
+        """
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        with contextlib.suppress(sqlite3.Error):
+            _set_busy_timeout(self.conn, PATIENT_TIMEOUT)
+        try:
+            self.flush()
+        except Exception as exc:
+            log.error(
+                "closing %s: %s activity row(s) could not be written (%s)",
+                self.path, self.pending, exc,
+            )  # fmt: skip
         self.conn.close()
 
+    def submit(self) -> None:
+        """Hand what is buffered to the writer thread; returns at once (the hot path)."""
+        self._seal()
+        if self._queue.batches:
+            self._start_writer().wake()
+
     def flush(self) -> int:
-        """Write buffered activity in one transaction; returns how many rows were written."""
-        with self._lock:
-            rows, self._buffer = self._buffer, []
-            seen, self._seen = self._seen, {}
+        """Commit everything buffered now, on this thread; returns rows written.
+
+        Raises:
+            StoreBusy: another process holds the lock (the rows stay queued for the writer).
+        """
+        self._seal()
+        try:
+            return self._queue.commit_all(self.conn, self._lock)
+        except Exception:
+            if self._queue.batches:
+                self._start_writer().wake()
+            raise
+        finally:
             self.last_flush = time.monotonic()
-            if rows or seen:
-                with self.conn:
-                    self.conn.executemany(_INSERT_ACTIVITY, rows)
-                    self.conn.executemany(
-                        "UPDATE members SET last_seen = max(coalesce(last_seen, 0), ?) "
-                        "WHERE id = ?",
-                        [(at, member) for member, at in seen.items()],
-                    )
-            return len(rows)
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Hand the buffer to the writer and wait until it is committed (tests, tools)."""
+        self.submit()
+        return self._queue.wait_empty(timeout)
+
+    def _refresh(self) -> None:
+        """Before a read: write what is buffered if the lock is free; never wait for it."""
+        if not self._buffer and not self._queue.batches:
+            return
+        if self._writer is not None and self._writer.blocked:
+            self.submit()
+            return
+        with contextlib.suppress(StoreBusy):
+            self.flush()
+
+    def _seal(self) -> None:
+        if self._buffer or self._seen:
+            self._queue.put(Batch(self._buffer, self._seen))
+            self._buffer, self._seen = [], {}
+
+    def _start_writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = Writer(self._queue, self._writer_connection, self._lock)
+            self._writer.start()
+        return self._writer
+
+    def _writer_connection(self) -> sqlite3.Connection:
+        conn = _connect(self.path)
+        _set_busy_timeout(conn, self.busy_timeout)
+        return conn
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Activity rows not yet committed (buffered or queued for the writer)."""
+        return len(self._buffer) + self._queue.rows()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside commits together or not at all."""
-        with self._lock, self.conn:
-            yield self.conn
+        """One atomic write: everything inside commits together or not at all.
+
+        Raises:
+            StoreBusy: another process holds the write lock longer than the loop may wait.
+        """
+        with self._lock:
+            if self.conn.in_transaction:  # nested: part of the outer transaction
+                yield self.conn
+                return
+            try:
+                with immediate(self.conn):
+                    yield self.conn
+            except BaseException:
+                self._forget_caches()  # ids created in a rolled-back transaction are gone
+                raise
+
+    def _forget_caches(self) -> None:
+        self._spaces.clear()
+        self._chats.clear()
+        self._members.clear()
 
     async def read(self, query: Callable[..., T], *args: Any) -> T:
         """Run `query(conn, *args)` in a worker thread on a connection of its own.
 
         For reads that may scan many rows (stats over a busy community): WAL lets them run
-        beside the loop's writes, and the buffer is flushed first so they see everything.
+        beside the loop's writes, and the buffer is written first (if the lock is free) so
+        they see everything.
         """
-        self.flush()
+        self._refresh()
 
         def run() -> T:
             conn = sqlite3.connect(self.path, check_same_thread=False)
@@ -113,7 +201,7 @@ class Store:
 
     def reader(self) -> sqlite3.Connection:
         """A separate connection for heavy reads in a worker thread (WAL lets it run alongside)."""
-        self.flush()
+        self._refresh()
         conn = sqlite3.connect(self.path, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         return conn
@@ -121,7 +209,11 @@ class Store:
     def migrate(self, component: str, migrations: list[list[str]]) -> int:
         """Create or bring forward a feature's own tables (see `migrate`)."""
         with self._lock:
-            return migrate(self.conn, component, migrations)
+            _set_busy_timeout(self.conn, PATIENT_TIMEOUT)
+            try:
+                return migrate(self.conn, component, migrations)
+            finally:
+                _set_busy_timeout(self.conn, self.busy_timeout)
 
     # -- communities, chats, members -------------------------------------------------------
 
@@ -286,16 +378,16 @@ class Store:
         length: int,
         text: str | None,
     ) -> None:
-        """Buffer one activity row; flushes when the buffer is full."""
+        """Buffer one activity row; a full buffer goes to the writer thread."""
         self._buffer.append((community, member, chat, at, kind, length, text))
         if at > self._seen.get(member, 0):
             self._seen[member] = at
         if len(self._buffer) >= self.batch_size:
-            self.flush()
+            self.submit()
 
     def expire_text(self, community: int, before: int) -> int:
         """Delete stored message text older than `before`; counts stay."""
-        self.flush()
+        self._refresh()
         with self.transaction() as c:
             cur = c.execute(
                 "UPDATE activity SET text = NULL WHERE community = ? AND at < ? AND text IS NOT NULL",
@@ -354,17 +446,30 @@ class Store:
         with self.transaction() as c:
             c.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
 
+    # -- dead letters -----------------------------------------------------------------------
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Rows that could not be written, newest first, with the error SQLite gave."""
+        return self.rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,))
+
+    def forget_dead_letters(self, community: int, member: int) -> None:
+        """Drop a member's set-aside rows (part of /forget)."""
+        with self.transaction() as c:
+            c.execute(
+                "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)
+            )
+
     # -- generic member data (privacy contract helpers) ------------------------------------
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Run a parameterized query and return dict rows."""
-        self.flush()
+        self._refresh()
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        self.flush()
+        self._refresh()
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
@@ -379,7 +484,9 @@ def _connect(path: Path) -> sqlite3.Connection:
                 "Choose a writable path (--db or [bot] database)."
             ) from None
     try:
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(
+            path, check_same_thread=False, timeout=PATIENT_TIMEOUT, isolation_level=None
+        )
         conn.isolation_level = ""  # "with conn:" opens and commits transactions
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -393,8 +500,17 @@ def _connect(path: Path) -> sqlite3.Connection:
                 f"Cannot write the database {path}: {reason}. "
                 "Choose a writable path (--db or [bot] database)."
             ) from None
+        if "locked" in reason:
+            raise StoreError(
+                f"The database {path} stayed locked by another program for "
+                f"{PATIENT_TIMEOUT:.0f} s; stop it or try again."
+            ) from None
         raise StoreError(f"Cannot open the database {path}: {reason}.") from None
     return conn
+
+
+def _set_busy_timeout(conn: sqlite3.Connection, seconds: float) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
 def migrate(conn: sqlite3.Connection, component: str, migrations: list[list[str]]) -> int:
