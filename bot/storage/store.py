@@ -26,7 +26,15 @@ import numpy as np
 import sqlite_utils
 
 from bot.storage.migrations import CORE_MIGRATIONS
-from bot.storage.writer import DEAD_LETTER_MIGRATIONS, Batch, Queue, StoreBusy, Writer, immediate
+from bot.storage.writer import (
+    DEAD_LETTER_MIGRATIONS,
+    INSERT_ACTIVITY,
+    Batch,
+    Queue,
+    StoreBusy,
+    Writer,
+    immediate,
+)
 
 __all__ = ["ACTIVITY_KINDS", "KIND_NAMES", "MemberRow", "Store", "StoreBusy", "StoreError"]
 
@@ -149,7 +157,7 @@ class Store:
         return self._writer
 
     def _writer_connection(self) -> sqlite3.Connection:
-        conn = _connect(self.path)
+        conn = _connect(self.path, probe=False)
         _set_busy_timeout(conn, self.busy_timeout)
         return conn
 
@@ -385,6 +393,12 @@ class Store:
         if len(self._buffer) >= self.batch_size:
             self.submit()
 
+    def write_activity(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write activity rows now, inside the caller's `transaction()` (imports: the rows
+        and their markers commit together); same columns as `add_activity`."""
+        assert self.conn.in_transaction, "write_activity belongs inside store.transaction()"
+        self.conn.executemany(INSERT_ACTIVITY, rows)
+
     def expire_text(self, community: int, before: int) -> int:
         """Delete stored message text older than `before`; counts stay."""
         self._refresh()
@@ -474,7 +488,8 @@ class Store:
         return None if row is None else row[0]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, *, probe: bool = True) -> sqlite3.Connection:
+    """Open `path` in WAL mode; `probe` checks it is writable (waits for a held lock)."""
     if str(path) != ":memory:":
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -491,8 +506,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
+        if probe:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         reason = str(exc)
         if "readonly" in reason or "unable to open" in reason or "read-only" in reason:
