@@ -251,7 +251,8 @@ async def test_crash_between_posting_and_recording_never_posts_twice(
     assert len(delivered) == 1
     # Not posted again; instead the chat is told once that the digest may be incomplete.
     (report,) = again.sent
-    assert "interrupted" in report.text and "not posted again" in report.text
+    assert "interrupted" in report.text
+    assert "not posted again" in report.text
     assert [r["status"] for r in scheduler.runs(1, "digest")] == ["interrupted"]
     await restarted.close()
 

@@ -28,7 +28,8 @@ def write_lock_held(path: Path) -> Iterator[subprocess.Popen[str]]:
         text=True,
     )
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "locked"
         yield proc
     finally:
         if proc.stdin is not None:

@@ -40,7 +40,7 @@ def _setup(store: Store) -> tuple[int, int, int]:
     return community, member, store.chat(community, "fake", "general")
 
 
-async def test_a_locked_database_keeps_the_rows_and_the_writer_retries(
+def test_a_locked_database_keeps_the_rows_and_the_writer_retries(
     db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="convene.store")
@@ -102,7 +102,7 @@ async def test_commands_answer_while_another_process_holds_the_write_lock(
     await core.close()
 
 
-async def test_a_poisoned_row_is_set_aside_and_the_rest_of_its_batch_is_written(
+def test_a_poisoned_row_is_set_aside_and_the_rest_of_its_batch_is_written(
     db_path: Path,
 ) -> None:
     store = Store(db_path)
@@ -129,7 +129,8 @@ async def test_a_poisoned_row_is_set_aside_and_the_rest_of_its_batch_is_written(
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "2 rows set aside" in shown.stdout
-    assert "UnicodeEncodeError" in shown.stdout and "OverflowError" in shown.stdout
+    assert "UnicodeEncodeError" in shown.stdout
+    assert "OverflowError" in shown.stdout
 
 
 async def test_a_lone_surrogate_in_a_message_is_made_valid_at_the_edge(core: Core) -> None:
