@@ -8,6 +8,7 @@ read the same on Discord, Telegram and the console.
 from __future__ import annotations
 
 import difflib
+import math
 import shlex
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,21 @@ Where = Literal["any", "group", "dm"]
 Args = dict[str, Any]
 Handler = Callable[["Context", Args], Awaitable["Answer"]]
 ButtonHandler = Callable[["Context", str], Awaitable["Answer"]]
+
+
+SQLITE_INT_MAX = 2**63 - 1
+
+
+def parse_id(text: str | None) -> int | None:
+    """The number in `text` if it is plain ASCII digits that SQLite can hold, else None.
+
+    ``str.isdigit`` accepts "²" and digits of other scripts that `int` refuses, and a
+    number past 64 bits makes SQLite raise: ids from commands and buttons go through here.
+    """
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= SQLITE_INT_MAX else None
 
 
 class _Required:
@@ -78,17 +94,22 @@ class Arg:
     def convert(self, raw: str, command: Command) -> Any:
         """Turn one raw token into this argument's value, or explain why not."""
         if self.kind == "int":
-            try:
-                value: Any = int(raw)
-            except ValueError:
+            digits = raw.removeprefix("-")
+            value: Any = parse_id(digits)
+            if value is None:
+                problem = "too large" if digits.isascii() and digits.isdigit() else "not valid"
+                shown = raw if len(raw) <= 24 else raw[:20] + "…"
                 raise UsageError(
-                    f"{self.name} must be a whole number, not {raw!r}.", command
-                ) from None
+                    f"{self.name} must be a whole number, not {shown!r} ({problem}).", command
+                )
+            value = -value if raw.startswith("-") else value
         elif self.kind == "float":
             try:
                 value = float(raw)
             except ValueError:
                 raise UsageError(f"{self.name} must be a number, not {raw!r}.", command) from None
+            if not math.isfinite(value):
+                raise UsageError(f"{self.name} must be a finite number.", command)
         else:
             value = raw
         if self.choices:

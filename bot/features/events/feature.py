@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, parse_id
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.digests.build import add_section, snippet
@@ -113,7 +113,8 @@ def rsvp(ctx: Context, event: Event, on: bool) -> Reply:
 async def pressed(ctx: Context, payload: str) -> Answer:
     """Buttons ``ev:rsvp:<id>`` and ``ev:unrsvp:<id>``."""
     action, _, raw = payload.partition(":")
-    event = es.get_event(ctx.store, ctx.community, int(raw)) if raw.isdigit() else None
+    number = parse_id(raw)
+    event = es.get_event(ctx.store, ctx.community, number) if number is not None else None
     if event is None or action not in ("rsvp", "unrsvp"):
         return ctx.private("That button has expired. /events lists the upcoming events.")
     return rsvp(ctx, event, action == "rsvp")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.commands import parse_id
 from bot.features.matching.intro_store import DAY, WEEK, outcomes
 from bot.features.profiles.store import load_profile
 from bot.replies import Button, Reply, Visibility
@@ -127,9 +128,10 @@ async def send_due_followups(core: Core) -> int:
 async def followup_pressed(ctx: Context, payload: str) -> Answer:
     """Record a follow-up answer as outcomes; a second press changes nothing."""
     ident, _, answer = payload.partition(":")
-    if not ident.isdigit() or answer not in ANSWERS:
+    number = parse_id(ident)
+    if number is None or answer not in ANSWERS:
         return ctx.private("That button has expired.")
-    rows = ctx.store.rows("SELECT * FROM match_followups WHERE id = ?", (int(ident),))
+    rows = ctx.store.rows("SELECT * FROM match_followups WHERE id = ?", (number,))
     if not rows or rows[0]["member"] != ctx.member:
         return ctx.private("That button belongs to someone else.")
     row = rows[0]
