@@ -29,6 +29,7 @@ from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.writer import (
     DEAD_LETTER_MIGRATIONS,
     INSERT_ACTIVITY,
+    WRITER_BUSY_TIMEOUT,
     Batch,
     Queue,
     StoreBusy,
@@ -139,7 +140,7 @@ class Store:
         """Before a read: write what is buffered if the lock is free; never wait for it."""
         if not self._buffer and not self._queue.batches:
             return
-        if self._writer is not None and self._writer.blocked:
+        if self._queue.blocked:  # another process holds the lock: the writer retries
             self.submit()
             return
         with contextlib.suppress(StoreBusy):
@@ -158,7 +159,7 @@ class Store:
 
     def _writer_connection(self) -> sqlite3.Connection:
         conn = _connect(self.path, probe=False)
-        _set_busy_timeout(conn, self.busy_timeout)
+        _set_busy_timeout(conn, min(self.busy_timeout, WRITER_BUSY_TIMEOUT))
         return conn
 
     @property
@@ -177,12 +178,19 @@ class Store:
             if self.conn.in_transaction:  # nested: part of the outer transaction
                 yield self.conn
                 return
+            known_busy = self._queue.blocked  # then fail at once instead of waiting again
+            if known_busy:
+                _set_busy_timeout(self.conn, 0)
             try:
                 with immediate(self.conn):
                     yield self.conn
+                self._queue.blocked = False  # the lock was free after all
             except BaseException:
                 self._forget_caches()  # ids created in a rolled-back transaction are gone
                 raise
+            finally:
+                if known_busy:
+                    _set_busy_timeout(self.conn, self.busy_timeout)
 
     def _forget_caches(self) -> None:
         self._spaces.clear()

@@ -49,6 +49,7 @@ DEAD_LETTER_MIGRATIONS: list[list[str]] = [
             community INTEGER, member INTEGER, data TEXT NOT NULL, error TEXT NOT NULL)""",
     ]
 ]
+WRITER_BUSY_TIMEOUT = 0.01  # the writer holds the in-process write lock while it waits
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
 
@@ -159,6 +160,7 @@ class Queue:
         self.batches: deque[Batch] = deque()
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
+        self.blocked = False  # the last write attempt found the lock held by another process
 
     def put(self, batch: Batch) -> None:
         with self.lock:
@@ -178,7 +180,12 @@ class Queue:
                         self.idle.notify_all()
                         return written
                     batch = self.batches[0]
-                written += write_batch(conn, batch)
+                try:
+                    written += write_batch(conn, batch)
+                except StoreBusy:
+                    self.blocked = True
+                    raise
+                self.blocked = False
                 with self.lock:
                     self.batches.popleft()
 
@@ -197,7 +204,6 @@ class Writer(threading.Thread):
         self.queue = queue
         self.connect = connect
         self.write = write
-        self.blocked = False  # the last attempt found the lock held elsewhere
         self.failures = 0
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -228,15 +234,12 @@ class Writer(threading.Thread):
         try:
             self.queue.commit_all(conn, self.write)
         except StoreBusy:
-            self.blocked = True
             reason = "the database is locked by another process"
         except Exception as exc:  # the loop never dies: log, keep the rows, try again
-            self.blocked = False
             reason = f"{type(exc).__name__}: {exc}"
         else:
             if self.failures:
                 log.warning("activity writes recovered after %s failed attempt(s)", self.failures)
-            self.blocked = False
             self.failures = 0
             return 0.0
         self.failures += 1
