@@ -268,14 +268,12 @@ def test_convene_chat_exits_without_waiting_for_background_model_work(tmp_path: 
     for line in proc.stdout:  # wait until the backfill's model call is running
         if "model work started" in line:
             break
-    proc.stdin.write(":quit\n")
-    proc.stdin.close()
-    try:
-        out = proc.stdout.read()
-        code = proc.wait(timeout=60)  # a process that waited for the call would never end
+    try:  # a process that waited for the stuck call would never end
+        out, _ = proc.communicate(":quit\n", timeout=60)
     finally:
         proc.kill()
-        proc.stdout.close()
+        proc.wait()
+    code = proc.returncode
     assert code == 0
     assert "Bye." in out
     assert "exited" in out

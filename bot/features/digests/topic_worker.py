@@ -182,8 +182,11 @@ class TopicWorker:
     async def run(self) -> None:
         """The background loop: wake on a full batch or after `idle` seconds."""
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # arrives as its timeout fires, and stop() then waits forever (seen on exit).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle)
+                async with asyncio.timeout(self.idle):
+                    await self._wake.wait()
             self._wake.clear()
             await self.drain()
 
