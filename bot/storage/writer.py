@@ -71,9 +71,13 @@ def is_busy(exc: BaseException) -> bool:
 
 @contextlib.contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction taken up front (BEGIN IMMEDIATE): lock errors come first."""
+    """One write transaction taken up front (BEGIN IMMEDIATE): lock errors come first.
+
+    A transaction a stray statement already opened on `conn` is joined and committed.
+    """
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         if is_busy(exc):
             raise StoreBusy() from None

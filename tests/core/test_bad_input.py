@@ -27,7 +27,7 @@ async def said(chat: FakeAdapter, user: str, text: str, **kwargs: Any) -> str:
     [
         ("/event rsvp 99999999999999999999", "Give its number from /events"),
         ("/event rsvp ²", "Give its number from /events"),
-        ("/match ²", "n must be a whole number from 1 to 10."),
+        ("/match ²", "n must be between 1 and 10."),
         ("/match founder 99999999999999999999", "n must be a whole number"),
         ("/leaderboard 99999999999999999999", "days must be a whole number"),
         ("/profile set checks 1-" + "9" * 400, "larger than any round"),

@@ -103,7 +103,7 @@ async def match(ctx: Context, args: Args) -> Answer:
     if role is not None and role.isdigit():
         role, n = None, parse_id(role)
         if n is None or not 1 <= n <= 10:
-            raise CommandError("n must be a whole number from 1 to 10.")
+            raise CommandError("n must be between 1 and 10.")
     if role is not None:
         role = role.lower()
         role = role[:-1] if role.endswith("s") and role[:-1] in ROLES else role
