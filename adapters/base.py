@@ -8,7 +8,7 @@ from bot.chat_event import ChatEvent
 from bot.core import Adapter as CoreAdapter
 from bot.core import Core
 from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.text import defuse_mentions
+from bot.text import defuse_mentions, plain_mentions
 
 
 class Adapter(CoreAdapter, Protocol):
@@ -55,4 +55,4 @@ def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
         parts.append(f"[file: {reply.attachment.filename}]")
     if reply.buttons and numbered_buttons:
         parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
-    return defuse_mentions("\n".join(parts))
+    return defuse_mentions(plain_mentions("\n".join(parts)))

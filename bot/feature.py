@@ -22,6 +22,8 @@ Deleter = Callable[["Store", int, int], None]
 Hook = Callable[["Core"], Awaitable[None]]
 # Called after a message was recorded: (core, community, member, event). Must stay cheap.
 Listener = Callable[["Core", int, int, "ChatEvent"], None]
+# Called when a platform chat got a new id (store, platform, old id, new id).
+ChatMove = Callable[["Store", str, str, str], None]
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Feature:
     starts: list[Hook] = field(default_factory=list)
     stops: list[Hook] = field(default_factory=list)
     listeners: list[Listener] = field(default_factory=list)
+    chat_moves: list[ChatMove] = field(default_factory=list)
 
     def command(
         self,
@@ -86,4 +89,9 @@ class Feature:
 
     def on_message(self, fn: Listener) -> Listener:
         self.listeners.append(fn)
+        return fn
+
+    def on_chat_moved(self, fn: ChatMove) -> ChatMove:
+        """Decorator: move this feature's stored chat targets when a chat gets a new id."""
+        self.chat_moves.append(fn)
         return fn

@@ -7,6 +7,7 @@ from bot.feature import Feature
 
 def default_features() -> list[Feature]:
     """Every built-in feature (a fresh list; the Feature objects are module singletons)."""
+    from bot import outbox
     from bot.features import activity, backfill, help, linking, privacy
     from bot.features.digests import feature as digests
     from bot.features.events import feature as events
@@ -26,5 +27,6 @@ def default_features() -> list[Feature]:
         digests.feature,
         backfill.feature,
         linking.feature,
+        outbox.feature,
         privacy.feature,
     ]

@@ -40,6 +40,7 @@ from bot.scheduling.store import (
     interrupted,
     load_schedule,
     load_schedules,
+    move_chat,
     save_schedule,
 )
 
@@ -54,6 +55,7 @@ SWEEP_SECONDS = 300.0
 feature = Feature("scheduler", MIGRATIONS, member_columns=[("schedules", "created_by")])
 feature.exporter(export_schedules)
 feature.deleter(forget_creator)
+feature.on_chat_moved(move_chat)
 Runner = Callable[["Core", ScheduleRow], Awaitable[None]]
 Periodic = Callable[["Core"], Awaitable[None]]
 

@@ -29,6 +29,7 @@ from bot.features.profiles.fields import describe
 from bot.features.profiles.store import load_profile
 from bot.replies import Button, Reply
 from bot.storage.store import Store
+from bot.text import mention
 
 CLOSED = "They aren't taking new intro requests right now."
 
@@ -45,7 +46,7 @@ def contact(store: Store, member: int, prefer: str) -> tuple[str, str | None]:
     if platform == "discord":
         return f"<@{user}> on Discord", user
     if platform == "telegram":
-        return f"{name} on Telegram (tg://user?id={user})", user
+        return f"{mention(platform, user, name)} on Telegram", user
     return f"{name} on {platform} (user {user})", user
 
 
