@@ -27,9 +27,15 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX held_for ON held_deliveries (platform, user)",
     ]
 ]
-feature = Feature(
-    "outbox", migrations=MIGRATIONS, member_columns=[("held_deliveries", "from_member")]
-)
+
+
+class Outbox(
+    Feature,
+    name="outbox",
+    migrations=MIGRATIONS,
+    member_columns=[("held_deliveries", "from_member")],
+):
+    """The held-deliveries table and its part of the privacy contract (no commands)."""
 
 
 def reply_json(reply: Reply) -> str:
@@ -40,7 +46,6 @@ def reply_json(reply: Reply) -> str:
         "fields": [list(f) for f in reply.fields],
         "buttons": [[b.label, b.callback, b.style] for b in reply.buttons],
         "visibility": reply.visibility.value,
-        "mention_user": reply.mention_user,
     }
     if reply.to is not None:
         to = reply.to
@@ -79,7 +84,6 @@ def reply_from_json(text: str) -> Reply:
         else None,
         visibility=Visibility(data["visibility"]),
         to=Target(**data["to"]) if data.get("to") else None,
-        mention_user=data["mention_user"],
     )
 
 
@@ -118,7 +122,7 @@ def delivered(store: Store, held_id: int) -> None:
         c.execute("DELETE FROM held_deliveries WHERE id = ?", (held_id,))
 
 
-@feature.exporter
+@Outbox.exporter
 def _export(store: Store, community: int, member: int) -> dict[str, Any]:
     waiting = []
     for platform, user in store.identities(member):
@@ -130,7 +134,7 @@ def _export(store: Store, community: int, member: int) -> dict[str, Any]:
     return {"held_messages": waiting}
 
 
-@feature.deleter
+@Outbox.deleter
 def _delete(store: Store, community: int, member: int) -> None:
     with store.transaction() as c:
         for platform, user in store.identities(member):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 MAX_INPUT = 4000
 
@@ -14,26 +13,6 @@ _MASS_MENTION = re.compile(r"@(everyone|here|channel|all)\b", re.IGNORECASE)
 def clean(text: str) -> str:
     """Drop control characters (keep newlines and tabs) and bidi overrides."""
     return _CONTROL.sub("", text)
-
-
-# A member mention inside reply text, rendered by each adapter its own way (a link, <@id>, a
-# name). clean() strips these control characters from every input, so no user text forges one.
-_MENTION = re.compile("\x1a([a-z]+):([^\x1a\x1b]+)\x1b([^\x1a]*)\x1a")
-
-
-def mention(platform: str, user: str, name: str) -> str:
-    """A mention of platform user `user` (shown as `name` where the platform cannot link)."""
-    return f"\x1a{platform}:{clean(user)}\x1b{clean(name)}\x1a"
-
-
-def render_mentions(text: str, render: Callable[[str, str, str], str]) -> str:
-    """Replace every `mention` in text with ``render(platform, user, name)``."""
-    return _MENTION.sub(lambda m: render(m[1], m[2], m[3]), text)
-
-
-def plain_mentions(text: str) -> str:
-    """Mentions as bare names (for platforms and logs that cannot link to a member)."""
-    return render_mentions(text, lambda platform, user, name: name)
 
 
 def defuse_mentions(text: str) -> str:

@@ -45,7 +45,6 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.base import route, target_for
 from adapters.telegram.rate_limit import ChatRateLimiter
 from adapters.telegram.render import MAX_TEXT
 from adapters.telegram.send import Outcome, Sender
@@ -62,8 +61,8 @@ from bot import outbox
 from bot.chat_event import ChatEvent
 from bot.config import ConfigError
 from bot.core import Core
-from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.text import mention
+from bot.delivery import Fallback, after_dm, already_told, group_note, plan, route, tell_admins_once
+from bot.replies import Capabilities, Mention, Reply, Target, Visibility
 
 log = logging.getLogger("convene.telegram")
 ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member", "message_reaction"]
@@ -390,18 +389,18 @@ class TelegramAdapter:
         if event.is_admin:
             return event
         user = int(event.user) if event.user.lstrip("-").isdigit() else 0
-        chats = self._member_groups(event.user) if event.is_direct else [int(event.chat)]
+        chats = self._member_groups(event) if event.is_direct else [int(event.chat)]
         for chat in chats:
             if user in await self._admin_ids(chat):
                 return replace(event, is_admin=True)
         return event
 
-    def _member_groups(self, user: str) -> list[int]:
+    def _member_groups(self, event: ChatEvent) -> list[int]:
         """The Telegram groups of the community a private chat belongs to."""
-        found = self.core.store.communities_of(PLATFORM, user)
-        if not found:
+        community = self.core.community_for(event)
+        if community is None:
             return []
-        spaces = self.core.store.spaces(found[0])
+        spaces = self.core.store.spaces(community)
         return [int(space) for platform, space in spaces if platform == PLATFORM]
 
     async def _admin_ids(self, chat_id: int) -> frozenset[int]:
@@ -433,7 +432,7 @@ class TelegramAdapter:
         self._privacy_checked.add(chat)
         community = self.core.store.space_community(PLATFORM, chat)
         key = f"telegram.privacy_warned.{chat}"
-        if community is not None and self.core.store.setting(community, key, False):
+        if already_told(self.core, community, key):
             return
         try:
             me = await self.app.bot.get_chat_member(int(chat), self.bot_id)
@@ -442,10 +441,8 @@ class TelegramAdapter:
             return
         if me.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
             return
-        note = Reply(PRIVACY_NOTE.format(bot=self.username))
-        sent = await self._send(Target(PLATFORM, chat=chat), note) == "sent"
-        if sent and community is not None:
-            self.core.store.set_setting(community, key, True)
+        note = PRIVACY_NOTE.format(bot=self.username)
+        await tell_admins_once(self.core, community, key, note, [Target(PLATFORM, chat=chat)])
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Telegram: an update could not be handled", exc_info=context.error)
@@ -479,20 +476,24 @@ class TelegramAdapter:
         return await self.sender.send(target, reply)
 
     async def _render(self, replies: list[Reply], event: ChatEvent) -> None:
-        """Send the replies to an event. A private message that Telegram refuses because its
-        member never pressed Start is held for them, and whoever caused it is told how to
-        pass on the link that opens the chat."""
+        """Send the replies to an event, where the core's delivery policy says.
+
+        A private message Telegram refuses because its member never pressed Start is held
+        for them (`bot.outbox`): the member who asked gets the group note of the policy; a
+        message to another member (an intro request) is reported to its sender with the
+        link to pass on. The policy has no such case, because only Telegram makes a refused
+        DM deliverable later."""
         queue = list(replies)
         own_held = False
         while queue:
             reply = queue.pop(0)
-            target = target_for(reply, event, self.capabilities)
+            target = plan(reply, event, self.capabilities).target
             if await self._send(target, reply) != "not_started" or target.user is None:
                 continue
             self._hold(target.user, reply, event)
-            if target.user == event.user:
-                own_held = own_held or not event.is_direct
-            else:
+            if after_dm(target, event, self.capabilities) is Fallback.GROUP_NOTE:
+                own_held = True
+            elif target.user != event.user:
                 queue.append(Reply(self._not_started(target.user), visibility=Visibility.DM))
         if own_held:
             await self._leave_link(event)
@@ -515,7 +516,7 @@ class TelegramAdapter:
 
     def _not_started(self, user: str) -> str:
         found = self._member(user)
-        who = mention(PLATFORM, user, found[1]) if found else "That member"
+        who = str(Mention(PLATFORM, user, found[1])) if found else "That member"
         return (
             f"{who} has not started a chat with me yet, and Telegram does not let me write "
             "first, so your message waits for them. Send them this link: "
@@ -523,11 +524,7 @@ class TelegramAdapter:
         )
 
     async def _leave_link(self, event: ChatEvent) -> None:
-        who = mention(PLATFORM, event.user, event.name)
-        note = (
-            f"{who}, I answer that privately, but you have not started a chat with me "
-            f"yet. Open {self.start_link} and press Start, and I will send it there."
-        )
+        note = group_note(str(Mention(PLATFORM, event.user, event.name)), self.start_link)
         await self._send(Target(PLATFORM, chat=event.chat, thread=event.thread), Reply(note))
 
     def _member(self, user: str) -> tuple[int, str] | None:

@@ -1,4 +1,4 @@
-"""Turning a core `Reply` into Telegram messages: HTML text, mentions, chunks, keyboards.
+"""Turning a core `Reply` into Telegram messages: HTML text, chunks, inline keyboards.
 
 Pure functions; nothing here talks to the network, so it stays testable without the Bot API.
 """
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import html
 
-from bot.replies import Button, Reply
-from bot.text import render_mentions, split_message
+from bot.replies import Button, Mention, Reply, render_mentions
+from bot.text import split_message
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -16,9 +16,8 @@ BUTTONS_PER_ROW = 2
 
 
 def esc(text: str) -> str:
-    """Escape text for Telegram's HTML parse mode (``<b>`` and ``_`` stay literal); member
-    mentions in it become links."""
-    return render_mentions(html.escape(text, quote=False), tg_mention)
+    """Escape user text for Telegram's HTML parse mode (``<b>`` and ``_`` stay literal)."""
+    return html.escape(text, quote=False)
 
 
 def _escaped_pieces(text: str, limit: int) -> list[str]:
@@ -50,7 +49,14 @@ def html_blocks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
         else:
             blocks.append(f"<b>{esc(name[: limit // 4])}</b>:")
             blocks.extend(_escaped_pieces(value, limit))
-    return blocks
+    return [render_mentions(block, mention) for block in blocks]
+
+
+def mention(m: Mention) -> str:
+    """A Telegram member as a link that notifies them; anyone else by (escaped) name."""
+    if m.platform == "telegram" and m.user.lstrip("-").isdigit():
+        return f'<a href="tg://user?id={m.user}">{m.name}</a>'
+    return m.name
 
 
 def html_chunks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
@@ -67,13 +73,6 @@ def html_chunks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
-
-
-def tg_mention(platform: str, user: str, name: str) -> str:
-    """A Telegram member mention as an HTML link (other platforms' members: their name)."""
-    if platform == "telegram" and user.lstrip("-").isdigit():
-        return f'<a href="tg://user?id={user}">{name}</a>'
-    return name
 
 
 def keyboard_rows(buttons: tuple[Button, ...]) -> list[list[tuple[str, str]]]:

@@ -33,7 +33,7 @@ from bot.feature import Feature
 from bot.features import default_features
 from bot.features.digests.feature import run_scheduled
 from bot.replies import Attachment, Button, Reply, Target
-from bot.scheduling.scheduler import get_scheduler
+from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.store import load_schedule
 from bot.storage.store import ACTIVITY_KINDS, Store
 from tests.fake_embedder import FakeEmbedder
@@ -45,7 +45,7 @@ ANN, BOB, ADMIN = 501, 502, 503
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 LONG_CALLBACK = "vote:" + "x" * 80
 
-probe = Feature("probe")
+probe = Feature.define("probe")
 
 
 @probe.command("echo", "Say the text back.", Arg("text", "text", "what to say"))
@@ -675,7 +675,7 @@ async def test_a_group_upgraded_on_send_moves_every_target_and_the_digest_follow
     assert row is not None
     assert row.target == Target("telegram", chat=str(new_id))
 
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     scheduler.register_kind("digest", run_scheduled)
     before = len(fake.sent(new_id))
     ran = await scheduler.run_due(core.clock() + timedelta(hours=2), kind="digest")
