@@ -59,6 +59,7 @@ from adapters.telegram.translate import (
 )
 from bot import outbox
 from bot.chat_event import ChatEvent
+from bot.commands import Command
 from bot.config import ConfigError
 from bot.core import Core
 from bot.delivery import Fallback, after_dm, already_told, group_note, plan, route, tell_admins_once
@@ -251,17 +252,16 @@ class TelegramAdapter:
         )
 
     async def _publish_commands(self) -> None:
-        """setMyCommands from the core registry: members' group list, admins', private."""
+        """setMyCommands from the core registry, per scope: the members' list in groups, the
+        admins' list (admin commands, and every subcommand of a group), the private list."""
         group, admin, private = [], [], []
         for command in self.core.registry:
-            summary = command.help.split("\n", 1)[0][:256] or command.name
-            entry = BotCommand(telegram_name(command.name), summary)
             if command.where in ("any", "group"):
-                admin.append(entry)
+                admin.append(_menu_entry(command, admins=True))
                 if not command.admin:
-                    group.append(entry)
+                    group.append(_menu_entry(command, admins=False))
             if command.where in ("any", "dm"):
-                private.append(entry)
+                private.append(_menu_entry(command, admins=command.admin))
         assert self.app is not None
         for commands, scope in (
             (group, BotCommandScopeAllGroupChats()),
@@ -542,6 +542,16 @@ class TelegramAdapter:
 
     def _now(self) -> int:
         return int(self.core.clock().timestamp())
+
+
+def _menu_entry(command: Command, *, admins: bool) -> BotCommand:
+    """A command as one line of Telegram's command menu; a group names the subcommands
+    the menu's readers may run (members never see the admins' ones)."""
+    summary = command.help.split("\n", 1)[0]
+    subs = [s.name for s in command.subcommands if admins or not s.admin]
+    if subs:
+        summary = f"{summary} ({', '.join(subs)})"
+    return BotCommand(telegram_name(command.name), summary[:256] or command.name)
 
 
 def _fits_alert(reply: Reply) -> bool:

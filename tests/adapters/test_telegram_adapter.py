@@ -25,7 +25,7 @@ from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.rate_limit import ChatRateLimiter
 from adapters.telegram.render import html_chunks
 from bot import outbox
-from bot.commands import Arg, Args
+from bot.commands import Arg, Args, sub
 from bot.config import Config, ConfigError
 from bot.context import Answer, Context
 from bot.core import Core
@@ -56,6 +56,17 @@ async def _echo(ctx: Context, args: Args) -> Answer:
 @probe.command("announce", "Post an announcement.", Arg("text", "text"), admin=True)
 async def _announce(ctx: Context, args: Args) -> Answer:
     return ctx.reply(f"Announcement: {args['text']}")
+
+
+@probe.command(
+    "poll",
+    "Polls in this group.",
+    sub("show", "Show the open poll."),
+    sub("close", "Close the poll.", admin=True),
+    default="show",
+)
+async def _poll(ctx: Context, args: Args) -> Answer:
+    return ctx.reply(f"poll {args['action']}")
 
 
 @probe.command("vote", "Ask a question with buttons.")
@@ -241,6 +252,12 @@ async def test_start_publishes_commands_per_scope(bot: TelegramAdapter, fake: Fa
     assert "echo" in group
     assert "announce" not in group
     assert "announce" in admins
+    menus = {
+        scope: {c["command"]: c["description"] for c in commands}
+        for scope, commands in scopes.items()
+    }
+    assert menus["all_group_chats"]["poll"] == "Polls in this group. (show)"
+    assert menus["all_chat_administrators"]["poll"] == "Polls in this group. (show, close)"
     assert all(c["description"] for cmds in scopes.values() for c in cmds)
     await fake.wait_for(lambda: any(c.method == "getUpdates" for c in fake.calls))
     polls = [c for c in fake.calls if c.method == "getUpdates"]
