@@ -328,8 +328,9 @@ class TelegramAdapter:
         if update.message is None:
             return
         for event in message_events(update.message, self._command_names):
-            if await self._hand_over(event.user):
-                continue
+            payload = event.text.partition(" ")[2].strip()
+            if await self._hand_over(event.user) and payload in ("", START_PAYLOAD):
+                continue  # they came for what was waiting; a deep link's own code still runs
             if "start" not in self.core.registry.commands:
                 event = replace(event, text="/help")
             await self._handle(event)
