@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import time
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +71,10 @@ ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member",
 BUTTONS_KEPT = 5000  # keyboards whose buttons stay valid (PTB's cache, least recently used go)
 START_PAYLOAD = "hello"  # https://t.me/<bot>?start=hello opens the chat; any /start hands over
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+# The event being handled in this task: a message the core sends meanwhile through
+# `deliver` (a round pairing from /rounds now) was caused by it, and its member is told
+# when Telegram holds that message back.
+_CAUSE: ContextVar[ChatEvent | None] = ContextVar("telegram_cause", default=None)
 PRIVACY_NOTE = (
     "For the admins of this group: Telegram's privacy mode is on for me, so I only see "
     "commands here and cannot count the group's activity. To fix it, either make me an "
@@ -344,7 +349,11 @@ class TelegramAdapter:
             await self._answer(query.id, "That button has expired.")
             return
         event = await self._with_admin(event)
-        replies = await route(self.core, self, await self.core.handle(event))
+        cause = _CAUSE.set(event)
+        try:
+            replies = await route(self.core, self, await self.core.handle(event))
+        finally:
+            _CAUSE.reset(cause)
         alert = next(
             (r for r in replies if r.visibility is Visibility.ONLY_YOU and _fits_alert(r)), None
         )
@@ -363,7 +372,11 @@ class TelegramAdapter:
         if event.is_command:
             event = await self._with_admin(event)
             await self._typing_if_slow(event)
-        replies = await route(self.core, self, await self.core.handle(event))
+        cause = _CAUSE.set(event)
+        try:
+            replies = await route(self.core, self, await self.core.handle(event))
+        finally:
+            _CAUSE.reset(cause)
         await self._render(replies, event)
         if not event.is_direct:
             await self._check_privacy(event.chat)
@@ -463,8 +476,12 @@ class TelegramAdapter:
             return False
         try:
             outcome = await self._send(reply.to, reply)
-            if outcome == "not_started" and reply.to.user is not None:
-                self._hold(reply.to.user, reply, None)
+            user = reply.to.user
+            if outcome == "not_started" and user is not None:
+                cause = _CAUSE.get()
+                self._hold(user, reply, cause)
+                if cause is not None and cause.user != user:
+                    await self._tell_cause(cause, user)
         except Exception:
             log.exception("Telegram: delivering a reply to %s failed", reply.to)
             return False
@@ -499,9 +516,17 @@ class TelegramAdapter:
         if own_held:
             await self._leave_link(event)
 
+    async def _tell_cause(self, cause: ChatEvent, user: str) -> None:
+        """Tell the member whose command made us write to `user` that it waits for Start."""
+        note = Reply(self._not_started(user), visibility=Visibility.DM)
+        if cause.platform == PLATFORM:
+            await self._send(Target(PLATFORM, user=cause.user), note)
+        else:
+            await self.core.send(note.with_target(Target(cause.platform, user=cause.user)))
+
     def _hold(self, user: str, reply: Reply, event: ChatEvent | None) -> None:
         store = self.core.store
-        sender = self._member(event.user) if event is not None else None
+        sender = self._member(event.user) if event and event.platform == PLATFORM else None
         from_member = sender[0] if sender else None
         outbox.hold(store, PLATFORM, user, reply, self._now(), from_member=from_member)
         log.info("Telegram: holding a private message for %s until they press Start", user)
@@ -520,7 +545,7 @@ class TelegramAdapter:
         who = str(Mention(PLATFORM, user, found[1])) if found else "That member"
         return (
             f"{who} has not started a chat with me yet, and Telegram does not let me write "
-            "first, so your message waits for them. Send them this link: "
+            "first, so my message to them waits. Send them this link: "
             f"{self.start_link} — when they open it and press Start, I deliver it."
         )
 

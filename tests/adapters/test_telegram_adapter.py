@@ -778,6 +778,40 @@ async def test_an_intro_request_waits_for_a_member_who_never_pressed_start(
     assert request["status"] == "accepted"
 
 
+async def test_a_round_pairing_waits_and_the_admin_who_ran_it_is_told(
+    matching_core: Core, fake: FakeBotAPI
+) -> None:
+    core = matching_core
+    adapter = make_adapter(core, fake)
+    await adapter.start()
+    try:
+        for user, fields in ((ANN, FOUNDER), (BOB, INVESTOR)):
+            await set_profile(fake, user, fields)
+            await say(fake, fake.chats[GROUP], user, "/rounds join")
+        fake.never_started.add(BOB)
+        fake.message(fake.chats[GROUP], fake.user(ADMIN), "/rounds now")
+
+        def notes() -> list[str]:
+            return [t for t in fake.texts(ADMIN) if "has not started a chat" in t]
+
+        await fake.wait_for(lambda: bool(notes()), what="the note to the admin")
+        [note] = notes()
+        assert f'<a href="tg://user?id={BOB}">Bob</a> has not started a chat with me yet' in note
+        assert f"https://t.me/{fake.username}?start=" in note
+        await fake.wait_for(lambda: any("Intro round:" in t for t in fake.texts(ADMIN)))
+        assert any("Your intro round match" in t for t in fake.texts(ANN))
+
+        fake.never_started.discard(BOB)
+        before = len(fake.sent(BOB))
+        fake.message(fake.private(BOB), fake.user(BOB), "/start")
+        await fake.wait_for(lambda: len(fake.sent(BOB)) > before, what="Bob's pairing")
+    finally:
+        await adapter.stop()
+    pairing = fake.texts(BOB)[-1]
+    assert pairing.startswith("<b>Your intro round match</b>")
+    assert f'<a href="tg://user?id={ANN}">Ann &lt;Dev&gt;</a> on Telegram' in pairing
+
+
 async def test_a_proactive_message_is_held_until_start_or_expiry(
     bot: TelegramAdapter, fake: FakeBotAPI, core: Core
 ) -> None:
