@@ -418,6 +418,8 @@ class TelegramAdapter:
         return [int(space) for platform, space in spaces if platform == PLATFORM]
 
     async def _admin_ids(self, chat_id: int) -> frozenset[int]:
+        """A group's admins. Kept here: PTB has no cache for getChatAdministrators, and
+        asking on every command would meet Telegram's flood limits in a busy group."""
         cached = self._admins.get(chat_id)
         if cached and time.monotonic() - cached[0] < self.admin_ttl:
             return cached[1]

@@ -100,7 +100,10 @@ def _event(
 def command_text(message: Message, commands: Commands) -> str | None:
     """The core's command line for a message, "" to ignore it, or None if it is no command.
 
-    ``/cmd@OtherBot`` is ignored; ``/cmd@OurBot args`` becomes ``/cmd args``.
+    ``/cmd@OtherBot`` is ignored; ``/cmd@OurBot args`` becomes ``/cmd args``. PTB's
+    `CommandHandler` already routes our own commands to the adapter; this still runs for
+    the fallback handler, which must tell a typo of ours (answered) from another bot's
+    command (counted as activity), and it gives the core the line it parses.
     """
     text = message.text or ""
     entity = next(
