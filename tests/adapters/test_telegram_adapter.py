@@ -24,7 +24,6 @@ from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.rate_limit import ChatRateLimiter
 from adapters.telegram.render import html_chunks
-from bot import outbox
 from bot.commands import Arg, Args, sub
 from bot.config import Config, ConfigError
 from bot.context import Answer, Context
@@ -826,18 +825,6 @@ async def test_a_proactive_message_is_held_until_start_or_expiry(
     assert texts == ["<b>Event reminder</b>\nDemo night starts in an hour"]
     texts = await say(fake, fake.private(BOB), BOB, "/start")  # handed over once
     assert "/help" in texts[0]
-
-
-def test_held_messages_expire(tmp_path: Path) -> None:
-    store = Store(tmp_path / "h.db")
-    store.migrate("outbox", outbox.MIGRATIONS)
-    reply = Reply("x", buttons=(Button("Accept", "introans:1:yes"),))
-    outbox.hold(store, "telegram", "7", reply, 1000, days=1)
-    [(held_id, back)] = outbox.held(store, "telegram", "7", 1000 + 3600)
-    assert back == reply
-    assert outbox.held(store, "telegram", "7", 1000 + 2 * 24 * 3600) == []
-    outbox.delivered(store, held_id)
-    store.close()
 
 
 # -- free text and restarts ----------------------------------------------------------------
