@@ -103,12 +103,13 @@ class Sender:
                     message_thread_id=thread,
                 ),
             )
-        if outcome == "failed":
+        if outcome == "failed":  # the title names the message; member text stays out of logs
+            what = repr(reply.title) if reply.title else f"{len(reply.text)} characters of text"
             log.warning(
-                "Telegram: a reply to chat %s (thread %s) was not delivered: %r",
+                "Telegram: a reply to chat %s (thread %s) was not delivered: %s",
                 chat_id,
                 thread,
-                (reply.title or reply.text)[:80],
+                what,
             )
         return outcome
 

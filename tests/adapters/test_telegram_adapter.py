@@ -636,18 +636,21 @@ async def test_a_reply_that_still_fails_is_logged_with_its_target(
     await adapter.start()
     caplog.set_level(logging.INFO, logger="convene.telegram")
     try:
-        to_group = Target("telegram", chat=str(GROUP))
+        digest = Reply(
+            "Top topics: hiring", title="Weekly digest", to=Target("telegram", chat=str(GROUP))
+        )
         fake.fail("sendMessage", 500, times=2)
-        assert not await adapter.deliver(Reply("Weekly digest", to=to_group))
+        assert not await adapter.deliver(digest)
         fake.fail("sendMessage", 429, retry_after=30)  # past the 2 s deadline: no wait
-        assert not await adapter.deliver(Reply("Weekly digest", to=to_group))
-        assert await adapter.deliver(Reply("Weekly digest", to=to_group))
+        assert not await adapter.deliver(digest)
+        assert await adapter.deliver(digest)
     finally:
         await adapter.stop()
     assert [c.status for c in fake.calls if c.method == "sendMessage"] == [500, 500, 429, 200]
     lost = [r.getMessage() for r in caplog.records if "was not delivered" in r.getMessage()]
     assert len(lost) == 2
-    assert all(str(GROUP) in line and "Weekly digest" in line for line in lost)
+    assert all(str(GROUP) in line and "'Weekly digest'" in line for line in lost)
+    assert not any("hiring" in r.getMessage() for r in caplog.records)  # no member text
 
 
 async def test_deliver_never_raises(core: Core, fake: FakeBotAPI) -> None:
