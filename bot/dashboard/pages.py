@@ -26,7 +26,7 @@ from bot.text import plural
 EPOCH = date(1970, 1, 1)
 DEFAULT_DAYS = 56
 MAX_DAYS = 3 * 366
-WINDOW = 28  # engagement levels are measured over four-week windows
+WEEKS = 4  # engagement levels are measured over windows of four weeks (Monday to Sunday)
 LEVELS = ("core", "active", "occasional", "quiet")
 TOPIC_SAMPLE = 4000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -246,12 +246,13 @@ def level(days: int) -> str:
 
 def engagement(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     page = Page("engagement", "Engagement levels", rng)
-    windows = min(13, max(2, -(-rng.days // WINDOW)))
-    base = rng.d1 - WINDOW * windows + 1
-    days = q.member_days(conn, c, base, rng.d1, WINDOW)
+    last_week = q.week_of(rng.d1)
+    windows = min(13, max(2, -(-(last_week - q.week_of(rng.d0) + 1) // WEEKS)))
+    first_week = last_week - WEEKS * windows + 1
+    days = q.member_weeks(conn, c, first_week, last_week, WEEKS)
     roles = q.roles(conn, c)
     members = q.members(conn, c)
-    ends = [base + WINDOW * (w + 1) - 1 for w in range(windows)]
+    ends = [q.week_start(first_week + WEEKS * (w + 1) - 1) + 6 for w in range(windows)]
     levels_rows = []
     series: dict[str, list[int]] = {name: [] for name in LEVELS}
     for w, end in enumerate(ends):
@@ -279,7 +280,7 @@ def engagement(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     )
     levels = Table(
         "levels",
-        "Members per level and role, four-week windows ending",
+        "Members per level and role, four-week windows (Monday to Sunday) ending",
         ("window ending", "role", *LEVELS, "not tracked"),
         levels_rows,
     )

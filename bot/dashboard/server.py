@@ -366,6 +366,12 @@ async def _logout(request: web.Request) -> web.Response:
 # -- running ---------------------------------------------------------------------------------
 
 
+def _warm_up() -> None:
+    """Import what the topic and matching pages need before the first visitor waits for it."""
+    import models.matching.rerank
+    import models.topics.words  # noqa: F401
+
+
 class DashboardServer:
     """The app bound to its address; started and stopped on the running loop."""
 
@@ -411,6 +417,7 @@ class DashboardServer:
     async def _fold(self) -> None:
         tz = self.core.config.timezone
         try:
+            await asyncio.to_thread(_warm_up)
             while not self._stopping:
                 if not await self.core.store.read(rollup.refresh, tz, 10 * rollup.CHUNK):
                     return
