@@ -7,6 +7,7 @@ that lists people leaves them out and says how many it left out.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sqlite3
@@ -15,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -28,7 +30,7 @@ DEFAULT_DAYS = 56
 MAX_DAYS = 3 * 366
 WEEKS = 4  # engagement levels are measured over windows of four weeks (Monday to Sunday)
 LEVELS = ("core", "active", "occasional", "quiet")
-TOPIC_SAMPLE = 4000
+TOPIC_SAMPLE = 3000
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -376,9 +378,8 @@ def _topic_stats(conn: sqlite3.Connection, c: int, rng: Range) -> TopicStats:
     texts = []
     for at, member, text in sample:
         w = min(weeks - 1, ((at + rng.offset) // DAY - rng.d0) // 7)
-        words = {
-            t for t in content_tokens(text) if len(t) > 2 and not t.isdigit() and t not in hide
-        }
+        kept = [t for t in content_tokens(text) if len(t) > 2 and not t.isdigit() and t not in hide]
+        words = set(kept) | {f"{a} {b}" for a, b in itertools.pairwise(kept) if a != b}
         per_week[w] += 1
         for word in words:
             counts[word][w] += 1
@@ -401,11 +402,23 @@ def _trend(weekly: list[int], per_week: list[int]) -> tuple[float, float, str]:
     return recent, early, "steady"
 
 
+def _ranked(counts: dict[str, list[int]]) -> list[str]:
+    """Terms seen at least 3 times, two-word phrases first; a word that mostly (70%) appears
+    in one phrase is left to it ("product roadmap" rather than "product" and "roadmap")."""
+    total = {t: sum(v) for t, v in counts.items() if sum(v) >= 3}
+    phrases = sorted((t for t in total if " " in t), key=lambda t: (-total[t], t))
+    covered = {w for p in phrases for w in p.split() if total[p] >= 0.7 * total.get(w, 0)}
+    return sorted(
+        (t for t in total if t not in covered),
+        key=lambda t: (-total[t] * (2.0 if " " in t else 1.0), t),
+    )
+
+
 def topics(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     page = Page("topics", "Topics over time", rng)
     stats = _topic_stats(conn, c, rng)
-    ranked = sorted(stats.counts.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
-    top = [(w, v) for w, v in ranked if sum(v) >= 3][:25]
+    ranked = _ranked(stats.counts)[:200]
+    top = [(t, stats.counts[t]) for t in ranked[:25]]
     rows, links = [], {}
     for i, (word, weekly) in enumerate(top):
         recent, early, trend = _trend(weekly, stats.per_week)
@@ -419,7 +432,7 @@ def topics(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
                 trend,
             )
         )
-        links[i] = f"topics/{word}"
+        links[i] = f"topics/{quote(word)}"
     table = Table(
         "topics",
         "Topics (share of sampled messages: last two weeks vs before)",
@@ -427,22 +440,32 @@ def topics(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         rows,
         links,
     )
+    # Weeks before the text retention began have no text to read: the timeline starts after.
+    horizon = (max(rng.t0, rng.text_from) + rng.offset) // DAY
+    first = min(max(0, (horizon - rng.d0) // 7), stats.weeks - 1)
+    shown = range(first, stats.weeks)
     timeline = []
-    for w in range(stats.weeks):
-        best = sorted(stats.counts.items(), key=lambda kv: (-kv[1][w], kv[0]))[:5]
-        words = ", ".join(word for word, v in best if v[w] >= 2)
+    for w in shown:
+        best = sorted(ranked, key=lambda t: (-stats.counts[t][w], t))[:5]
+        words = ", ".join(t for t in best if stats.counts[t][w] >= 2)
         timeline.append((day_label(rng.d0 + 7 * w), stats.per_week[w], words))
-    labels = [row[0][5:] for row in timeline]
     page.charts.append(
         line_chart(
             "Share of messages per week, top topics (%)",
-            labels,
+            [row[0][5:] for row in timeline],
             {
-                word: [100 * n / t if t else 0 for n, t in zip(weekly, stats.per_week, strict=True)]
+                word: [
+                    100 * weekly[w] / stats.per_week[w] if stats.per_week[w] else 0 for w in shown
+                ]
                 for word, weekly in top[:5]
             },
         )
     )
+    if first:
+        page.notes.append(
+            f"Message text is kept for the retention period only, so topics start on "
+            f"{day_label(horizon)}; the insight work's period summaries will reach further back."
+        )
     page.tables = [
         table,
         Table(
@@ -591,8 +614,12 @@ def matching(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
     return page
 
 
+_CV_CACHE: dict[tuple[str, int], tuple[int, str]] = {}  # (db, community) → (key, report)
+
+
 def _cv_report(conn: sqlite3.Connection, c: int) -> str:
-    """The re-ranker's cross-validation report over this community's answered outcomes."""
+    """The re-ranker's cross-validation report over this community's answered outcomes,
+    recomputed only when they change (k-fold fitting costs more than the rest of the page)."""
     from models.matching.rerank import Outcome, eval_report
 
     if not q.has_table(conn, "match_outcomes"):
@@ -603,7 +630,13 @@ def _cv_report(conn: sqlite3.Connection, c: int) -> str:
         "ORDER BY answered_at, id",
         (c,),
     ).fetchall()
-    return eval_report([Outcome(*map(float, r[:5]), useful=bool(r[5])) for r in rows])
+    where = (conn.execute("PRAGMA database_list").fetchone()[2], c)
+    key = hash(tuple(rows))
+    found = _CV_CACHE.get(where)
+    if found is None or found[0] != key:
+        report = eval_report([Outcome(*map(float, r[:5]), useful=bool(r[5])) for r in rows])
+        found = _CV_CACHE[where] = (key, report)
+    return found[1]
 
 
 # -- events ----------------------------------------------------------------------------------
