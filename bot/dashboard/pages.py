@@ -364,10 +364,25 @@ class TopicStats:
     texts: list[tuple[int, int, str, set[str]]]
 
 
+_NAMES: dict[tuple[str, int], tuple[int, frozenset[str]]] = {}
+
+
+def _name_words(
+    conn: sqlite3.Connection, c: int, tokens: Callable[[str], list[str]]
+) -> frozenset[str]:
+    """Words of members' names (they never name a topic), kept while the names stay the same."""
+    names = q.member_words(conn, c)
+    where, key = (conn.execute("PRAGMA database_list").fetchone()[2], c), hash(tuple(names))
+    found = _NAMES.get(where)
+    if found is None or found[0] != key:
+        found = _NAMES[where] = (key, frozenset(w for name in names for w in tokens(name)))
+    return found[1]
+
+
 def _topic_stats(conn: sqlite3.Connection, c: int, rng: Range) -> TopicStats:
     from models.topics.words import content_tokens, tokens
 
-    hide = {w for name in q.member_words(conn, c) for w in tokens(name)}
+    hide = _name_words(conn, c, tokens)
     t0 = max(rng.t0, rng.text_from)
     first_day = (t0 + rng.offset) // DAY
     expected = sum(q.messages_by_day(conn, c, first_day, rng.d1).values())
