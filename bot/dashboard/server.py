@@ -280,7 +280,6 @@ async def _digest_next(request: web.Request) -> web.Response:
         nav=_nav(community, name, "digests", session),
         reply=reply,
         chart=chart,
-        notes=digest.notes,
     )
 
 
