@@ -1,10 +1,11 @@
 """The Discord adapter: discord.py's `Client.start()` on the shared loop.
 
 Callbacks translate (a slash command into a typed `CommandCall`, a message, join, leave,
-reaction or button press into a `ChatEvent`), call the core, and render the replies (embeds,
-ephemeral answers, DMs with a fallback, persistent buttons with ``convene:<callback>`` ids,
-matched by discord.py's `DynamicItem` so they survive restarts). Slash commands are synced per guild on
-join (and at start only when the command set changed), globally by ``sync_global``.
+reaction or button press into a `ChatEvent`), call the core, and render the replies
+(embeds, ephemeral answers, DMs with a fallback, persistent buttons with
+``convene:<callback>`` ids, matched by discord.py's `DynamicItem` so they survive
+restarts). Slash commands are synced per guild on join (and at start only when the command
+set changed), globally by ``sync_global``.
 """
 
 from __future__ import annotations

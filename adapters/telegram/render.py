@@ -11,13 +11,14 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from bot.replies import Button, Mention, Reply, render_mentions
+from bot.replies import Button, Mention, Reply, mentions_in, render_mentions
 from bot.text import split_message
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 BUTTONS_PER_ROW = 2
+MENTION_ROOM = 48  # a tg://user link is longer than the mention it replaces
 _LONG_PREFIX = "~"
 
 
@@ -46,8 +47,9 @@ def html_blocks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
     blocks: list[str] = []
     if reply.title:
         blocks.append(f"<b>{esc(reply.title[: limit // 2])}</b>")
-    if reply.text:
-        blocks.extend(_escaped_pieces(reply.text, limit))
+    if reply.text:  # room for each mention to grow into a link
+        room = limit - MENTION_ROOM * len(mentions_in(reply.text))
+        blocks.extend(_escaped_pieces(reply.text, max(room, limit // 2)))
     for name, value in reply.fields:
         line = f"<b>{esc(name)}</b>: {esc(value)}"
         if len(line) <= limit:

@@ -604,3 +604,30 @@ def test_pacer_keeps_group_and_overall_limits() -> None:
     now[0] = 1.0
     pacer.hold(-200, 5)
     assert pacer.delay(-200) == pytest.approx(5.0)
+
+
+# -- free text and mentions (typed commands, issue 9) ------------------------------------------
+
+
+async def test_free_text_reaches_the_store_unchanged(
+    core: Core, fake: FakeBotAPI, bot: TelegramAdapter
+) -> None:
+    from bot.features.profiles.store import load_profile
+
+    text = 'We\'re hiring: intros to "top" VCs, path C:\\new\\deal'
+    group = fake.chats[GROUP]
+    await say(fake, group, ANN, f"/profile set headline {text}")
+    community = core.store.space_community("telegram", str(GROUP))
+    member = core.store.scalar("SELECT member FROM identities WHERE user = ?", (str(ANN),))
+    profile = load_profile(core.store, community, member)
+    assert profile is not None
+    assert profile.headline == text
+
+
+def test_a_mention_renders_as_a_telegram_link() -> None:
+    from bot.replies import Mention
+
+    reply = Reply(
+        f"Meet {Mention('telegram', '501', 'Ann <Dev>')} and {Mention('discord', '9', 'Dee')}"
+    )
+    assert html_chunks(reply) == ['Meet <a href="tg://user?id=501">Ann &lt;Dev&gt;</a> and Dee']
