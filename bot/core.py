@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.chat_event import ChatEvent
@@ -21,7 +21,7 @@ from bot.commands import Command, CommandError, Registry
 from bot.config import Config
 from bot.context import Answer, Context
 from bot.dialog import Dialog
-from bot.feature import Feature
+from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
 from bot.storage.store import ACTIVITY_KINDS, Store, StoreBusy
 from bot.text import MAX_INPUT, clean
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("convene")
 Clock = Callable[[], datetime]
 _MENTION = re.compile(r"^<@!?(\d+)>$")
+SETTLE_SECONDS = 5.0  # longest a command waits for the writer before reading what is there
 COMMUNITY_FREE = frozenset({"help", "start"})  # commands a stranger may use in a DM
+F = TypeVar("F", bound=Feature)
 
 
 class Adapter(Protocol):
@@ -51,13 +53,21 @@ def utcnow() -> datetime:
 
 
 class Core:
-    """Dispatches events to features; owns the store, the clock and the adapters."""
+    """Dispatches events to features; owns the store, the clock and the adapters.
+
+    `features` are feature classes (default: `bot.features.default_features()`); the core
+    makes one instance of each, so every piece of running state belongs to one feature of
+    one core. `feature(Cls)` returns an installed feature, `has(Cls)` asks whether it is.
+
+    Raises:
+        FeatureError: a feature's `requires` names a feature that is not in the list.
+    """
 
     def __init__(
         self,
         config: Config,
         store: Store,
-        features: Iterable[Feature] | None = None,
+        features: Iterable[type[Feature]] | None = None,
         *,
         clock: Clock = utcnow,
         embedder: Embedder | None = None,
@@ -70,17 +80,17 @@ class Core:
         self.store = store
         self.clock = clock
         self.embedder = embedder
-        self.features = list(features)
+        self.adapters: dict[str, Adapter] = {}
+        self.dialogs: dict[tuple[str, str], Dialog] = {}
+        self.features: list[Feature] = [kind(self) for kind in features]
+        check_features(self.features)
         self.registry = Registry()
         for feature in self.features:
             store.migrate(feature.name, feature.migrations)
             for command in feature.commands:
                 self.registry.add(command)
             self.registry.buttons.update(feature.buttons)
-        self._listeners = [fn for f in self.features for fn in f.listeners]
-        self.adapters: dict[str, Adapter] = {}
-        self.dialogs: dict[tuple[str, str], Dialog] = {}
-        self.services: dict[str, Any] = {}  # long-lived helpers features share (index, scheduler)
+        self._listeners = [f for f in self.features if f.listens]
         self._text_policy: dict[int, bool] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._ready: dict[str, asyncio.Event] = {}
@@ -120,13 +130,27 @@ class Core:
             found = self._ready[platform] = asyncio.Event()
         return found
 
+    def feature(self, kind: type[F]) -> F:
+        """The running instance of a feature class (or of a subclass of it).
+
+        Raises:
+            FeatureError: the feature is not installed (`has` asks first).
+        """
+        for found in self.features:
+            if isinstance(found, kind):
+                return found
+        raise FeatureError(f"The {kind.name!r} feature is not installed in this bot.")
+
+    def has(self, kind: type[Feature]) -> bool:
+        """Whether a feature is installed: the one way to ask."""
+        return any(isinstance(found, kind) for found in self.features)
+
     async def start(self) -> None:
-        """Start background work: the flush loop, retention, and every feature's start hook."""
+        """Start background work: the flush loop, retention, and every feature's `start`."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="convene-flush"))
-        self._expire_quietly()
+        await asyncio.to_thread(self._expire_quietly)
         for feature in self.features:
-            for hook in feature.starts:
-                await hook(self)
+            await feature.start()
 
     async def close(self) -> None:
         """Stop features and background work, then flush and close the store.
@@ -134,11 +158,10 @@ class Core:
         Every step runs even if an earlier one fails; the store's last flush always happens.
         """
         for feature in reversed(self.features):
-            for hook in feature.stops:
-                try:
-                    await hook(self)
-                except Exception:
-                    log.exception("stop hook of %s failed", feature.name)
+            try:
+                await feature.stop()
+            except Exception:
+                log.exception("the %s feature failed to stop cleanly", feature.name)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -169,7 +192,7 @@ class Core:
                     for event in events:
                         await self.handle(event)
                 if ticks % 3600 == 0:
-                    self._expire_quietly()
+                    await asyncio.to_thread(self._expire_quietly)
             except Exception:
                 log.exception("background flush failed; retrying in a second")
 
@@ -179,11 +202,19 @@ class Core:
         except StoreBusy:
             log.warning("text retention skipped: the database is busy; next hour")
 
+    async def settle(self) -> None:
+        """Let the store's writer commit what the hot path buffered, waiting off the loop, so
+        the reads that follow (a command's, a scheduled job's) find it. Never waits for
+        another process's lock: the reads then see what is committed."""
+        if self.store.pending:
+            self.store.submit()
+            await asyncio.to_thread(self.store.wait_written, SETTLE_SECONDS)
+
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
         cutoff = self.clock() - timedelta(days=self.config.text_retention_days)
-        for row in self.store.rows("SELECT id FROM communities"):
-            self.store.expire_text(row["id"], int(cutoff.timestamp()))
+        for community in self.store.community_ids():
+            self.store.expire_text(community, int(cutoff.timestamp()))
 
     # -- communities -----------------------------------------------------------------------
 
@@ -204,12 +235,25 @@ class Core:
         if event.is_direct or not event.space:
             found = self.store.communities_of(event.platform, event.user)
             return found[0] if found else None
-        community = self.store.space_community(event.platform, event.space)
+        return self.space_community(event.platform, event.space)
+
+    def space_community(self, platform: str, space: str, name: str = "") -> int:
+        """The community of a guild or group, created on first sight (named `name`, else
+        after its key) with the space linked to it. The one place communities are made."""
+        community = self.store.space_community(platform, space)
         if community is None:
-            key = f"{event.platform}:{event.space}"
-            community = self.store.community(key, key)
-            self.store.link_space(event.platform, event.space, community)
+            key = f"{platform}:{space}"
+            community = self.store.community(key, name or key)
+            self.store.link_space(platform, space, community)
         return community
+
+    def chat_moved(self, platform: str, old: str, new: str) -> None:
+        """A chat got a new id (a Telegram group upgraded to a supergroup): every stored
+        target follows it (the community link, chat history, each feature's targets)."""
+        self.store.move_chat(platform, old, new)
+        for feature in self.features:
+            feature.chat_moved(platform, old, new)
+        log.info("%s chat %s is now %s; stored targets moved", platform, old, new)
 
     def timezone(self, community: int) -> ZoneInfo:
         return ZoneInfo(self.store.setting(community, "timezone", self.config.timezone))
@@ -282,8 +326,10 @@ class Core:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
         if event.kind == "button":
+            await self.settle()
             return await self._press(event, community, member.id)
         if event.is_command:
+            await self.settle()
             return await self._run_command(event, community, member.id)
         if event.is_direct:
             dialog = self.dialogs.get((event.platform, event.user))
@@ -313,11 +359,11 @@ class Core:
             community, member, chat, at, ACTIVITY_KINDS[event.kind], length, stored
         )
         if stored:
-            for listener in self._listeners:
-                listener(self, community, member, event)
+            for feature in self._listeners:
+                feature.on_message(community, member, event)
 
     async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
-        command, args = self.registry.parse(event.text)
+        command, args = self.registry.bind(event.call or self.registry.parse(event.text))
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
@@ -329,8 +375,8 @@ class Core:
         if not event.is_direct or event.kind not in ("message", "button"):
             return []
         if event.is_command:
-            command, _ = self.registry.parse(event.text)
-            if command.name in COMMUNITY_FREE:
+            command, _ = self.registry.bind(event.call or self.registry.parse(event.text))
+            if command.qualified in COMMUNITY_FREE:
                 return await self._run_command(event, 0, 0)
         return [
             Reply(
@@ -340,12 +386,13 @@ class Core:
         ]
 
     def _refusal(self, command: Command, event: ChatEvent) -> str | None:
+        name = command.qualified
         if command.admin and not self.is_admin(event):
-            return f"/{command.name} is for the community's admins only."
+            return f"/{name} is for the community's admins only."
         if command.where == "group" and event.is_direct:
-            return f"/{command.name} works in the community's group, not in a private chat."
+            return f"/{name} works in the community's group, not in a private chat."
         if command.where == "dm" and not event.is_direct:
-            return f"/{command.name} works in a private chat with me; message me directly."
+            return f"/{name} works in a private chat with me; message me directly."
         return None
 
     async def _press(self, event: ChatEvent, community: int, member: int) -> list[Reply]:

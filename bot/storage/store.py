@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file through sqlite-utils, WAL, forward migrations.
 
 The hot path (activity rows) is buffered in memory and committed in batches by one writer
-thread (`bot.storage.writer`): when the buffer fills, at least once a second, before reads
+thread (`bot.storage.writer`), the only place activity is written: when the buffer fills, at
+least once a second, before reads (which wait for it unless another process holds the lock)
 and on close. Rows leave memory only when their transaction commits; a database locked by
 another process is retried with backoff and never blocks the event loop. The loop's own
 connection waits at most `LOOP_BUSY_TIMEOUT` for a lock; a feature write that cannot get it
@@ -29,6 +30,7 @@ from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.writer import (
     DEAD_LETTER_MIGRATIONS,
     INSERT_ACTIVITY,
+    PATIENT_TIMEOUT,
     WRITER_BUSY_TIMEOUT,
     Batch,
     Queue,
@@ -44,7 +46,6 @@ log = logging.getLogger("convene.store")
 ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
 KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
 LOOP_BUSY_TIMEOUT = 0.05  # seconds a write on the loop's connection waits for another process
-PATIENT_TIMEOUT = 30.0  # opening, migrating, command-line tools and the last flush on close
 
 
 class StoreError(Exception):
@@ -77,6 +78,7 @@ class Store:
         self._seen: dict[int, int] = {}
         self._queue = Queue()
         self._lock = threading.RLock()  # one writer at a time in this process
+        self._buffer_lock = threading.Lock()  # appending to or sealing the buffer
         self.conn = _connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn, "core", CORE_MIGRATIONS)
@@ -91,22 +93,18 @@ class Store:
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the writer, make a last patient attempt to write what is buffered, close.
+        """Let the writer make a last patient attempt to write what is buffered, then close.
 
         Never raises: rows that still cannot be written are counted in the log.
         """
+        self.submit()
         if self._writer is not None:
-            self._writer.stop()
+            self._writer.stop()  # drains the queue, waiting up to PATIENT_TIMEOUT for a lock
             self._writer = None
-        with contextlib.suppress(sqlite3.Error):
-            _set_busy_timeout(self.conn, PATIENT_TIMEOUT)
-        try:
-            self.flush()
-        except Exception as exc:
+        if self.pending:
             log.error(
-                "closing %s: %s activity row(s) could not be written (%s)",
-                self.path, self.pending, exc,
-            )  # fmt: skip
+                "closing %s: %s activity row(s) could not be written", self.path, self.pending
+            )
         self.conn.close()
 
     def submit(self) -> None:
@@ -115,41 +113,42 @@ class Store:
         if self._queue.batches:
             self._start_writer().wake()
 
-    def flush(self) -> int:
-        """Commit everything buffered now, on this thread; returns rows written.
+    def flush(self, timeout: float = PATIENT_TIMEOUT) -> None:
+        """Make everything buffered durable now: the writer commits it while this waits.
 
         Raises:
             StoreBusy: another process holds the lock (the rows stay queued for the writer).
         """
-        self._seal()
-        try:
-            return self._queue.commit_all(self.conn, self._lock)
-        except Exception:
-            if self._queue.batches:
-                self._start_writer().wake()
-            raise
-        finally:
-            self.last_flush = time.monotonic()
+        self.last_flush = time.monotonic()
+        if not self.settle(timeout):
+            raise StoreBusy()
 
-    def settle(self, timeout: float = 30.0) -> bool:
-        """Hand the buffer to the writer and wait until it is committed (tests, tools)."""
+    def settle(self, timeout: float = PATIENT_TIMEOUT) -> bool:
+        """Hand the buffer to the writer and wait until it is committed, or until a lock held
+        by another process stops it. True if nothing is left to write."""
         self.submit()
-        return self._queue.wait_empty(timeout)
+        return self.wait_written(timeout)
+
+    def wait_written(self, timeout: float) -> bool:
+        """Wait (any thread) until submitted rows are committed; returns at once when another
+        process holds the lock. True if nothing is left to write."""
+        return self._queue.wait_settled(timeout)
 
     def _refresh(self) -> None:
-        """Before a read: write what is buffered if the lock is free; never wait for it."""
-        if not self._buffer and not self._queue.batches:
-            return
-        if self._queue.blocked:  # another process holds the lock: the writer retries
-            self.submit()
-            return
-        with contextlib.suppress(StoreBusy):
-            self.flush()
+        """Before a read: let the writer commit what is buffered; never wait for a lock."""
+        if self._buffer or self._queue.batches:
+            if self._queue.blocked:  # another process holds the lock: the writer retries
+                self.submit()
+            else:
+                self.settle()
 
     def _seal(self) -> None:
-        if self._buffer or self._seen:
-            self._queue.put(Batch(self._buffer, self._seen))
+        with self._buffer_lock:
+            if not self._buffer and not self._seen:
+                return
+            batch = Batch(self._buffer, self._seen)
             self._buffer, self._seen = [], {}
+        self._queue.put(batch)
 
     def _start_writer(self) -> Writer:
         if self._writer is None:
@@ -274,6 +273,28 @@ class Store:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def move_chat(self, platform: str, old: str, new: str) -> None:
+        """A chat got a new id: its community link and its activity history follow it."""
+        community = self.space_community(platform, old)
+        with self.transaction() as c:
+            if community is not None:
+                c.execute(
+                    "INSERT INTO spaces (platform, space, community) VALUES (?, ?, ?) "
+                    "ON CONFLICT (platform, space) DO UPDATE SET community = excluded.community",
+                    (platform, new, community),
+                )
+                c.execute("DELETE FROM spaces WHERE platform = ? AND space = ?", (platform, old))
+            c.execute(
+                "UPDATE OR IGNORE chats SET ref = ? WHERE platform = ? AND ref = ?",
+                (new, platform, old),
+            )
+        self._spaces = {
+            k: v for k, v in self._spaces.items() if k[0] != platform or k[1] not in (old, new)
+        }
+        self._chats = {
+            k: v for k, v in self._chats.items() if k[1] != platform or k[2] not in (old, new)
+        }
+
     def chat(self, community: int, platform: str, ref: str, title: str = "") -> int:
         """The id of a chat, created on first use."""
         key = (community, platform, ref)
@@ -373,6 +394,19 @@ class Store:
             ).fetchall()
         return [(int(r[0]), r[1]) for r in rows]
 
+    def member_names(self, community: int) -> list[str]:
+        """Every member name of a community (to keep them out of topic words)."""
+        rows = self.conn.execute("SELECT name FROM members WHERE community = ?", (community,))
+        return [r[0] for r in rows]
+
+    def community_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.conn.execute("SELECT id FROM communities ORDER BY id")]
+
+    def community_name(self, community: int) -> str:
+        row = self.conn.execute("SELECT name FROM communities WHERE id = ?", (community,))
+        found = row.fetchone()
+        return found[0] if found else ""
+
     def set_member(self, member: int, **values: Any) -> None:
         """Update columns of a member row (names are checked against the table)."""
         columns = self.db["members"].columns_dict
@@ -395,10 +429,12 @@ class Store:
         text: str | None,
     ) -> None:
         """Buffer one activity row; a full buffer goes to the writer thread."""
-        self._buffer.append((community, member, chat, at, kind, length, text))
-        if at > self._seen.get(member, 0):
-            self._seen[member] = at
-        if len(self._buffer) >= self.batch_size:
+        with self._buffer_lock:
+            self._buffer.append((community, member, chat, at, kind, length, text))
+            if at > self._seen.get(member, 0):
+                self._seen[member] = at
+            full = len(self._buffer) >= self.batch_size
+        if full:
             self.submit()
 
     def write_activity(self, rows: list[tuple[Any, ...]]) -> None:
@@ -408,14 +444,26 @@ class Store:
         self.conn.executemany(INSERT_ACTIVITY, rows)
 
     def expire_text(self, community: int, before: int) -> int:
-        """Delete stored message text older than `before`; counts stay."""
-        self._refresh()
-        with self.transaction() as c:
-            cur = c.execute(
-                "UPDATE activity SET text = NULL WHERE community = ? AND at < ? AND text IS NOT NULL",
-                (community, before),
-            )
-        return cur.rowcount
+        """Delete stored message text older than `before`; counts stay.
+
+        Runs on a connection of its own, so it may run in a worker thread (it can scan much).
+
+        Raises:
+            StoreBusy: another process holds the write lock.
+        """
+        self.settle()  # buffered rows first, so their text is expired too
+        conn = _connect(self.path, probe=False)
+        _set_busy_timeout(conn, self.busy_timeout)
+        try:
+            with self._lock, immediate(conn):
+                cur = conn.execute(
+                    "UPDATE activity SET text = NULL "
+                    "WHERE community = ? AND at < ? AND text IS NOT NULL",
+                    (community, before),
+                )
+            return cur.rowcount
+        finally:
+            conn.close()
 
     # -- settings --------------------------------------------------------------------------
 

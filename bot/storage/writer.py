@@ -49,6 +49,7 @@ DEAD_LETTER_MIGRATIONS: list[list[str]] = [
             community INTEGER, member INTEGER, data TEXT NOT NULL, error TEXT NOT NULL)""",
     ]
 ]
+PATIENT_TIMEOUT = 30.0  # the last write on close, opening, command-line tools
 WRITER_BUSY_TIMEOUT = 0.01  # the writer holds the in-process write lock while it waits
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
@@ -187,15 +188,24 @@ class Queue:
                 try:
                     written += write_batch(conn, batch)
                 except StoreBusy:
-                    self.blocked = True
+                    with self.lock:
+                        self.blocked = True
+                        self.idle.notify_all()  # waiters stop waiting for a held lock
                     raise
                 self.blocked = False
                 with self.lock:
                     self.batches.popleft()
 
     def wait_empty(self, timeout: float) -> bool:
+        """Wait until every batch is committed; False on timeout."""
         with self.lock:
             return self.idle.wait_for(lambda: not self.batches, timeout)
+
+    def wait_settled(self, timeout: float) -> bool:
+        """Wait until every batch is committed or a lock held elsewhere stops the writer."""
+        with self.lock:
+            self.idle.wait_for(lambda: not self.batches or self.blocked, timeout)
+            return not self.batches
 
 
 class Writer(threading.Thread):
@@ -230,8 +240,19 @@ class Writer(threading.Thread):
                 if self._stopping.is_set():
                     break
                 backoff = self._attempt(conn, backoff)
+            self._last_attempt(conn)
         finally:
             conn.close()
+
+    def _last_attempt(self, conn: sqlite3.Connection) -> None:
+        """On stop: one patient try (waiting up to `PATIENT_TIMEOUT` for a lock)."""
+        if not self.queue.batches:
+            return
+        conn.execute(f"PRAGMA busy_timeout = {int(PATIENT_TIMEOUT * 1000)}")
+        try:
+            self.queue.commit_all(conn, self.write)
+        except Exception as exc:
+            log.error("the last write before closing failed: %s", exc)
 
     def _attempt(self, conn: sqlite3.Connection, backoff: float) -> float:
         """One try at committing everything queued; returns the wait before the next."""

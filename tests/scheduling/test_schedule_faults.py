@@ -14,7 +14,7 @@ from bot.commands import CommandError
 from bot.config import Config
 from bot.core import Core
 from bot.replies import Reply, Target
-from bot.scheduling.scheduler import Scheduler, ScheduleRow, get_scheduler
+from bot.scheduling.scheduler import Scheduler, ScheduleRow
 from bot.scheduling.spec import next_fire, parse_spec
 from bot.scheduling.store import claim
 from bot.storage.store import Store
@@ -30,9 +30,7 @@ def utc(*parts: int) -> datetime:
 @pytest.fixture
 def open_core(db_path: Path, clock: Clock) -> Callable[[], Core]:
     def make() -> Core:
-        core = Core(Config(database=db_path), Store(db_path), clock=clock)
-        core.services["scheduler"] = Scheduler(core)
-        return core
+        return Core(Config(database=db_path), Store(db_path), clock=clock)
 
     return make
 
@@ -70,7 +68,7 @@ async def test_catch_up_waits_until_the_adapter_is_ready(
     core = open_core()
     adapter = Connecting(core)
     await core.start()
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     await scheduler.drain()
     await scheduler.run_due(clock.now)  # a sweep while connecting claims nothing
     assert scheduler.runs(1, "digest") == []
@@ -88,7 +86,7 @@ async def test_a_run_that_failed_before_sending_is_retried_within_the_grace(
     core: Core, clock: Clock
 ) -> None:
     chat = FakeAdapter(core)
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     calls: list[datetime | None] = []
 
     async def flaky(core: Core, row: ScheduleRow) -> None:
@@ -113,7 +111,7 @@ async def test_a_run_that_failed_after_sending_is_never_posted_twice(
     core: Core, clock: Clock
 ) -> None:
     chat = FakeAdapter(core)
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
 
     async def half(core: Core, row: ScheduleRow) -> None:
         await core.send(Reply("part one", to=row.target))
@@ -136,7 +134,7 @@ async def test_an_interrupted_run_is_reported_to_its_creator_once(
     chat = FakeAdapter(first)
     chat.admins.add("admin")
     await chat.say("admin", "/digest schedule daily 09:00 UTC")
-    row = get_scheduler(first).schedule(1, "digest")
+    row = first.feature(Scheduler).schedule(1, "digest")
     assert row is not None
     claim(first.store, row, utc(2026, 11, 2, 9), 0)  # the process died mid-send
     await first.close()
@@ -147,9 +145,9 @@ async def test_an_interrupted_run_is_reported_to_its_creator_once(
         core = open_core()
         adapter = FakeAdapter(core)
         await core.start()
-        await get_scheduler(core).drain()
+        await core.feature(Scheduler).drain()
         reports += [s for s in adapter.sent if "interrupted" in s.text]
-        statuses = [r["status"] for r in get_scheduler(core).runs(1, "digest")]
+        statuses = [r["status"] for r in core.feature(Scheduler).runs(1, "digest")]
         await core.close()
     (report,) = reports
     assert report.target == Target("fake", user="admin")  # a private message to the creator

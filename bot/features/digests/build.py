@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +19,7 @@ import numpy as np
 from bot.chart import ChartData, render_chart
 from bot.features.digests.data import Change, DigestData, collect, window_for
 from bot.features.digests.topic_worker import priority
+from bot.features.profiles.feature import Profiles
 from bot.features.profiles.store import load_profile
 from bot.replies import Attachment, Reply
 from bot.text import defuse_mentions, plural, shorten
@@ -35,18 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("convene.digest")
 ENCODE_BUDGET = 1500  # texts a digest may encode itself when the background work lags
 SHOWN_TOPICS = 3
-# A section another feature adds (upcoming events, suggested intros): a field or None.
-Section = Callable[["Core", int, datetime, datetime], Awaitable[tuple[str, str] | None]]
-SECTIONS: list[Section] = []
 _PLATFORM_MENTION = re.compile(r"<@[!&]?\d+>")
 _AT_WORD = re.compile(r"@(\w)")
 _WORDS = re.compile(r"\W+")
-
-
-def add_section(section: Section) -> Section:
-    """Register a digest section (decorator); it gets (core, community, start, end)."""
-    SECTIONS.append(section)
-    return section
 
 
 @dataclass
@@ -119,19 +109,17 @@ async def _topics(
         return None
     texts = [data.topic_texts[i] for i in keep]
     periods = np.array([data.topic_periods[i] for i in keep], dtype=np.int64)
-    names = core.store.rows("SELECT name FROM members WHERE community = ?", (community,))
-    hide = frozenset(word for row in names for word in tokens(row["name"]))
+    names = core.store.member_names(community)
+    hide = frozenset(word for name in names for word in tokens(name))
     return await asyncio.to_thread(extract_topics, texts, vecs, periods, hide_words=hide)
 
 
 async def _newcomers(core: Core, community: int, data: DigestData) -> list[str]:
     lines = []
+    profiles = core.has(Profiles)
     for member, name in data.newcomers:
         headline = ""
-        try:
-            profile = load_profile(core.store, community, member)
-        except sqlite3.OperationalError:  # the profiles feature is not installed
-            profile = None
+        profile = load_profile(core.store, community, member) if profiles else None
         if profile is not None and profile.visible and profile.headline:
             headline = " — " + snippet(profile.headline, 80)
         lines.append(f"• {snippet(name, 40)}{headline}")
@@ -171,10 +159,10 @@ async def build_digest(
     local_end = end.astimezone(tz)
     window = window_for(local_end, days)
     with_texts = core.embedder is not None
-    data = await asyncio.to_thread(
-        collect, core.store.reader(), community, window, with_texts=with_texts
+    data = await asyncio.to_thread(  # the reader flushes the buffer first: off the loop
+        lambda: collect(core.store.reader(), community, window, with_texts=with_texts)
     )
-    name = core.store.scalar("SELECT name FROM communities WHERE id = ?", (community,)) or ""
+    name = core.store.community_name(community)
     start_local = datetime.fromtimestamp(window.start, tz)
     span = f"{start_local:%d %b}–{(local_end - timedelta(seconds=1)):%d %b %Y}"
     heading = title or f"{period_label(days)} digest · {name}"
@@ -211,7 +199,9 @@ async def build_digest(
         )
     fields.append((f"Forecast, next {plural(days, 'day')}", _forecast_text(digest.forecast, days)))
     start = datetime.fromtimestamp(window.start, tz)
-    for section in SECTIONS:
+    # Sections other features declare with `@TheirFeature.digest_section` (upcoming events,
+    # suggested intros); only installed features contribute.
+    for section in [s for f in core.features for s in f.digest_sections]:
         try:
             extra = await section(core, community, start, local_end)
         except Exception:
