@@ -68,13 +68,16 @@ def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 
 def requested_precision(configured: str) -> str:
-    """The precision to use: `CONVENE_PRECISION` if set, else the configured one.
+    """The precision to use: the configured one, where "auto" means `CONVENE_PRECISION` if
+    that is set (tests and CI run under each precision with it).
 
     Raises:
         ModelError: the value is not auto, fp32 or bf16 (naming where it came from).
     """
     forced = os.environ.get(PRECISION_ENV, "").strip().lower()
-    value, source = (forced, PRECISION_ENV) if forced else (configured, "precision")
+    value, source = (
+        (forced, PRECISION_ENV) if forced and configured == "auto" else (configured, "precision")
+    )
     if value not in PRECISIONS:
         raise ModelError(
             f"Unknown precision {value!r} (from {source}); use one of {', '.join(PRECISIONS)}."
@@ -118,7 +121,7 @@ class Embedder(CachedEncoder):
             (avx512_bf16 or amx_bf16) and, on probe sentences at load, bf16 agrees with
             float32 (mean cosine >= 0.999); otherwise float32. The choice never depends on
             timing, so the same machine always gives the same vectors. "fp32" and "bf16"
-            force one; the environment variable CONVENE_PRECISION overrides all three.
+            force one; the environment variable CONVENE_PRECISION decides "auto" instead.
             `precision` and `agreement` record the outcome.
         cache: where vectors are kept between calls and runs.
         batch_size: texts per forward pass.

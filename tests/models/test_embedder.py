@@ -291,9 +291,12 @@ def test_precision_comes_from_the_cpu_flags_not_from_timing(tmp_path: Path) -> N
     assert not cpu_has_bf16(tmp_path / "missing")
 
 
-def test_convene_precision_overrides_the_configured_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONVENE_PRECISION", "fp32")
-    assert Embedder(precision="bf16").requested_precision == "fp32"
+def test_convene_precision_decides_auto_but_not_an_explicit_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONVENE_PRECISION", "bf16")
+    assert Embedder().requested_precision == "bf16"
+    assert Embedder(precision="fp32").requested_precision == "fp32"  # e.g. a reference
     monkeypatch.setenv("CONVENE_PRECISION", "fp8")
     with pytest.raises(ModelError, match="Unknown precision 'fp8' \\(from CONVENE_PRECISION\\)"):
         Embedder()
