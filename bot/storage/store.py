@@ -522,13 +522,6 @@ class Store:
         """Rows that could not be written, newest first, with the error SQLite gave."""
         return self.rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,))
 
-    def forget_dead_letters(self, community: int, member: int) -> None:
-        """Drop a member's set-aside rows (part of /forget)."""
-        with self.transaction() as c:
-            c.execute(
-                "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)
-            )
-
     # -- generic member data (privacy contract helpers) ------------------------------------
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

@@ -252,3 +252,16 @@ async def test_kill_9_mid_burst_loses_at_most_the_last_second(db_path: Path) -> 
     await chat.say("u1", "after the restart")
     await core.close()
     assert count(db_path) == stored + 1
+
+
+async def test_forget_deletes_a_members_set_aside_rows(core: Core) -> None:
+    chat = FakeAdapter(core)
+    await chat.say("ana", "hello")
+    member = core.store.member(1, "fake", "ana", "Ana", 0).id
+    core.store.add_activity(1, member, 1, 5, 0, 3, "bad \ud83d secret")  # refused by SQLite
+    core.store.flush()
+    assert len(core.store.dead_letters()) == 1
+    (confirm,) = await chat.say("ana", "/forget")
+    assert confirm.reply.buttons
+    await chat.push(chat.event("ana", confirm.reply.buttons[0].callback, kind="button"))
+    assert core.store.dead_letters() == []
