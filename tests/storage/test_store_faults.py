@@ -223,6 +223,9 @@ def run_burst_and_kill(path: Path, total: int, kill_after: int) -> list[tuple[in
     proc.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     proc.wait(timeout=30)
+    for line in proc.stdout:  # acknowledged before it died, still in the pipe
+        n, at = line.split()
+        acks.append((int(n), float(at)))
     proc.stdout.close()
     acks.append((acks[-1][0], killed_at))
     return acks
