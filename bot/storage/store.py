@@ -200,12 +200,13 @@ class Store:
         """Run `query(conn, *args)` in a worker thread on a connection of its own.
 
         For reads that may scan many rows (stats over a busy community): WAL lets them run
-        beside the loop's writes, and the buffer is written first (if the lock is free) so
-        they see everything.
+        beside the loop's writes, and the writer commits the buffer first (unless another
+        process holds the lock), waited for in that thread too, so they see everything.
         """
-        self._refresh()
+        self.submit()
 
         def run() -> T:
+            self.wait_written(PATIENT_TIMEOUT)
             conn = sqlite3.connect(self.path, check_same_thread=False)
             try:
                 return query(conn, *args)
