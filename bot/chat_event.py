@@ -19,6 +19,7 @@ class ChatEvent:
         chat: the channel or chat the event happened in.
         user: the member's platform user id.
         name: the member's display name.
+        handle: the member's platform handle (Telegram username, Discord user name), if any.
         kind: message, join, leave, reaction or button.
         text: the message text, or the button's callback id for a button press.
         thread: thread or topic id inside the chat, if any.
@@ -45,6 +46,7 @@ class ChatEvent:
     length: int | None = None
     commands: bool = True
     raw: Any = field(default=None, compare=False, repr=False)
+    handle: str = ""
 
     @property
     def is_command(self) -> bool:

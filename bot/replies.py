@@ -64,6 +64,7 @@ class Reply:
     to: Target | None = None
     mention_user: str | None = None  # one platform user id the text may notify; never mass mentions
     slow: bool = False  # produced by slow work: adapters defer interactions before it
+    community: int | None = None  # made for this community: `Core.send` stamps its buttons
 
     def with_target(self, target: Target) -> Reply:
         return replace(self, to=target)

@@ -39,6 +39,7 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
             is_direct=True,
             at=message.created_at,
             raw=message,
+            handle=author.name,
         )
     chat, thread = chat_of(client, message.channel.id)
     text = message.content
@@ -59,6 +60,7 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
         at=message.created_at,
         length=length,
         raw=message,
+        handle=author.name,
     )
 
 
@@ -68,8 +70,9 @@ def member_event(member: discord.Member, kind: EventKind) -> ChatEvent | None:
         return None
     guild = str(member.guild.id)
     return ChatEvent(
-        PLATFORM, guild, guild, str(member.id), member.display_name, kind=kind, raw=member
-    )
+        PLATFORM, guild, guild, str(member.id), member.display_name, kind=kind, raw=member,
+        handle=member.name,
+    )  # fmt: skip
 
 
 def reaction_event(
@@ -90,6 +93,7 @@ def reaction_event(
         thread=thread,
         is_admin=member.guild_permissions.manage_guild,
         raw=payload,
+        handle=member.name,
     )
 
 
@@ -113,4 +117,5 @@ def interaction_event(
         is_admin=guild_id is not None and interaction.permissions.manage_guild,
         at=interaction.created_at,
         raw=interaction,
+        handle=user.name,
     )

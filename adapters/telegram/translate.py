@@ -85,6 +85,7 @@ def _event(
         thread=thread,
         is_direct=direct,
         at=_utc(at),
+        handle=user.username or "",
     )
 
 
@@ -164,6 +165,7 @@ def message_events(message: Message, commands: Commands) -> list[ChatEvent]:
             at=_utc(at),
             length=length,
             raw=message,
+            handle=(message.from_user.username or "") if message.from_user else "",
         )
     ]
 
@@ -225,4 +227,5 @@ def button_event(update: Update, callback: str) -> ChatEvent | None:
         thread=thread,
         is_direct=direct,
         raw=query,
+        handle=query.from_user.username or "",
     )

@@ -7,7 +7,7 @@ from bot.feature import Feature
 
 def default_features() -> list[Feature]:
     """Every built-in feature (a fresh list; the Feature objects are module singletons)."""
-    from bot.features import activity, backfill, help, linking, privacy
+    from bot.features import activity, backfill, choices, help, linking, privacy
     from bot.features.digests import feature as digests
     from bot.features.events import feature as events
     from bot.features.matching import feature as matching
@@ -26,5 +26,6 @@ def default_features() -> list[Feature]:
         digests.feature,
         backfill.feature,
         linking.feature,
+        choices.feature,
         privacy.feature,
     ]
