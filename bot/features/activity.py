@@ -11,6 +11,7 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.storage.store import ACTIVITY_KINDS, KIND_NAMES, Store
 from bot.text import plural
+from models.vector_cache import text_hash
 
 feature = Feature("activity", member_columns=[("activity", "member"), ("imported", "member")])
 DAY = 86400
@@ -211,7 +212,14 @@ def export_activity(store: Store, community: int, member: int) -> dict[str, Any]
 
 @feature.deleter
 def delete_activity(store: Store, community: int, member: int) -> None:
+    """Delete the member's activity and what was derived from its texts (cached vectors)."""
     store.flush()
+    texts = store.rows(
+        "SELECT DISTINCT text FROM activity WHERE community = ? AND member = ? "
+        "AND text IS NOT NULL",
+        (community, member),
+    )
+    store.delete_vectors([text_hash(r["text"]) for r in texts])
     with store.transaction() as c:
         c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
         has_imports = c.execute(

@@ -55,7 +55,7 @@ async def test_export_sends_a_json_file_privately(core: Core, chat: FakeAdapter)
     assert sent.reply.attachment is not None
     data = json.loads(sent.reply.attachment.data)
     assert data["member"]["name"] == "Ana"
-    assert data["identities"] == [{"platform": "fake", "user": "ana"}]
+    assert data["identities"] == [{"platform": "fake", "user": "ana", "handle": "ana"}]
     assert [a["text"] for a in data["activity"]] == ["my words", None]
     assert [a["kind"] for a in data["activity"]] == ["message", "reaction"]
 
