@@ -7,6 +7,7 @@ Examples:
     convene import telegram result.json --community "Founders Guild"
     convene import discord export.json
     convene eval matching --db convene-demo.db
+    convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
 """
 
 from __future__ import annotations
@@ -90,6 +91,27 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--community", help="community key (default: all)")
     _store_options(ev)
     ev.set_defaults(func=_eval)
+
+    pa = sub.add_parser("privacy", help="privacy tools: audit what still mentions a member")
+    pa.add_argument("action", choices=("audit",), help="audit: list every row and file hit")
+    pa.add_argument("--db", type=Path, required=True, help="database file")
+    pa.add_argument("--member", required=True, help="member id or display name")
+    pa.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="more text that identifies them (name, user id, a message); repeatable",
+    )
+    pa.add_argument(
+        "--files",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="more files or folders the bot wrote (charts, exports); repeatable",
+    )
+    pa.set_defaults(func=_privacy)  # fmt: skip
 
     dc = sub.add_parser("discord", help="Discord maintenance")
     dc.add_argument("action", choices=("sync",), help="sync: publish slash commands globally")
@@ -194,6 +216,18 @@ def _eval(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from bot.privacy_audit import audit
+
+    if not args.db.exists():
+        print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
+        return 2
+    report = audit(args.db, args.member, args.also, args.files)
+    for line in report.lines():
+        print(line)
+    return 0 if report.clean else 1
 
 
 def _discord(args: argparse.Namespace) -> int:
