@@ -20,6 +20,7 @@ class ChatEvent:
         user: the member's platform user id.
         name: the member's display name.
         handle: the member's platform handle (Telegram username, Discord user name), if any.
+        space_title: the group's title (names a new community), if known.
         kind: message, join, leave, reaction or button.
         text: the message text, or the button's callback id for a button press.
         thread: thread or topic id inside the chat, if any.
@@ -47,6 +48,7 @@ class ChatEvent:
     commands: bool = True
     raw: Any = field(default=None, compare=False, repr=False)
     handle: str = ""
+    space_title: str = ""
 
     @property
     def is_command(self) -> bool:

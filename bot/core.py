@@ -167,7 +167,7 @@ class Core:
         community = self.store.space_community(event.platform, event.space)
         if community is None:
             key = f"{event.platform}:{event.space}"
-            community = self.store.community(key, key)
+            community = self.store.community(key, event.space_title or key)
             self.store.link_space(event.platform, event.space, community)
         if stamped is not None and stamped != community:
             raise CommandError("That button belongs to another community's chat.")

@@ -61,6 +61,7 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
         length=length,
         raw=message,
         handle=author.name,
+        space_title=guild.name,
     )
 
 
@@ -71,7 +72,7 @@ def member_event(member: discord.Member, kind: EventKind) -> ChatEvent | None:
     guild = str(member.guild.id)
     return ChatEvent(
         PLATFORM, guild, guild, str(member.id), member.display_name, kind=kind, raw=member,
-        handle=member.name,
+        handle=member.name, space_title=member.guild.name,
     )  # fmt: skip
 
 
@@ -118,4 +119,5 @@ def interaction_event(
         at=interaction.created_at,
         raw=interaction,
         handle=user.name,
+        space_title=interaction.guild.name if interaction.guild else "",
     )

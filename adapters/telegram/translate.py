@@ -86,6 +86,7 @@ def _event(
         is_direct=direct,
         at=_utc(at),
         handle=user.username or "",
+        space_title=chat.title or "",
     )
 
 
@@ -166,6 +167,7 @@ def message_events(message: Message, commands: Commands) -> list[ChatEvent]:
             length=length,
             raw=message,
             handle=(message.from_user.username or "") if message.from_user else "",
+            space_title=message.chat.title or "",
         )
     ]
 
@@ -228,4 +230,5 @@ def button_event(update: Update, callback: str) -> ChatEvent | None:
         is_direct=direct,
         raw=query,
         handle=query.from_user.username or "",
+        space_title=message.chat.title or "",
     )

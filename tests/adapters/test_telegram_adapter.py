@@ -304,7 +304,7 @@ async def test_button_round_trip(bot: TelegramAdapter, fake: FakeBotAPI) -> None
     await say(fake, group, ANN, "/vote")
     keyboard = fake.sent()[-1].params["reply_markup"]["inline_keyboard"]
     datas = [b["callback_data"] for row in keyboard for b in row]
-    assert datas[:2] == ["vote:yes", "vote:no"]
+    assert datas[:2] == ["vote:yes~c1", "vote:no~c1"]  # each carries its community
     assert all(len(d.encode()) <= 64 for d in datas)
 
     before = len(fake.sent())
@@ -371,7 +371,7 @@ async def test_export_arrives_privately_as_a_document(
     name, data = document.files["document"]
     assert name == "convene-export.json"
     assert "Anyone raising a seed round?" in data.decode()
-    assert captions == ["Here is everything Convene stores about you in this community."]
+    assert captions == ["Here is everything Convene stores about you in Berlin Founders."]
 
 
 async def test_long_text_is_split_at_4096(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
