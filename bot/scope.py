@@ -73,10 +73,13 @@ def stamp_all(replies: list[Reply], community: int) -> list[Reply]:
 
 
 def name_community(replies: list[Reply], name: str) -> list[Reply]:
-    """Say which community the answers to a DM are about (for members of several)."""
+    """Say which community the answers to a DM are about (for members of several), unless
+    an answer already names it."""
     note = f"({name} · /use switches community)"
     return [
-        replace(r, text=f"{r.text}\n\n{note}" if r.text else note) if r.to is None else r
+        r
+        if r.to is not None or name in r.text or name in (r.title or "")
+        else replace(r, text=f"{r.text}\n\n{note}" if r.text else note)
         for r in replies
     ]
 

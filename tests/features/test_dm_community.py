@@ -90,7 +90,8 @@ async def test_a_dm_command_asks_which_community_and_names_it(
     [shown] = await alpha.press("ana", button(ask, "Alpha"))
     assert shown.reply.title == "Your privacy settings in Alpha Founders"
     assert "tracking: off" in shown.text
-    assert "(Alpha Founders · /use switches community)" in shown.text
+    [profile] = await alpha.say("ana", "/profile", direct=True)  # an answer without the name
+    assert "(Alpha Founders · /use switches community)" in profile.text
     # the choice is remembered; /use switches it
     [again] = await alpha.say("ana", "/privacy tracking", direct=True)
     assert "tracking is off in Alpha Founders" in again.text
@@ -98,7 +99,8 @@ async def test_a_dm_command_asks_which_community_and_names_it(
     assert "now act in Beta Builders" in used.text
     [beta_now] = await alpha.say("ana", "/privacy tracking", direct=True)
     assert "tracking is on in Beta Builders" in beta_now.text
-    assert "(Beta Builders · /use switches community)" in beta_now.text
+    [profile] = await alpha.say("ana", "/profile", direct=True)
+    assert "(Beta Builders · /use switches community)" in profile.text
 
 
 async def test_dm_export_and_forget_name_the_community(
