@@ -13,23 +13,18 @@ from bot.config import CommunityConfig, Config
 from bot.core import Core
 from bot.privacy_audit import audit
 from bot.storage.store import Store
-from tests.adapters.test_telegram_adapter import (  # noqa: F401  (fixtures)
-    ADMIN,
-    ANN,
-    BOB,
-    GROUP,
-    _loopback,
-    fake,
-    make_adapter,
-    say,
-)
+from tests.adapters import test_telegram_adapter as base
+from tests.adapters.test_telegram_adapter import ADMIN, ANN, BOB, GROUP, make_adapter, say
 from tests.fakes.telegram_server import FakeBotAPI
+
+fake = base.fake  # the adapter tests' loopback Bot API and proxy settings, reused
+_loopback = base._loopback
 
 LISBON = -1005678
 
 
 @pytest.fixture
-async def core(tmp_path: Path, fake: FakeBotAPI) -> AsyncIterator[Core]:  # noqa: F811
+async def core(tmp_path: Path, fake: FakeBotAPI) -> AsyncIterator[Core]:
     fake.group(LISBON, "Lisbon Builders")
     berlin = CommunityConfig("Berlin Founders", "berlin", telegram_chats=(str(GROUP),))
     lisbon = CommunityConfig("Lisbon Builders", "lisbon", telegram_chats=(str(LISBON),))
@@ -40,7 +35,7 @@ async def core(tmp_path: Path, fake: FakeBotAPI) -> AsyncIterator[Core]:  # noqa
 
 
 @pytest.fixture
-async def bot(core: Core, fake: FakeBotAPI) -> AsyncIterator[TelegramAdapter]:  # noqa: F811
+async def bot(core: Core, fake: FakeBotAPI) -> AsyncIterator[TelegramAdapter]:
     adapter = make_adapter(core, fake)
     await adapter.start()
     yield adapter
