@@ -2,6 +2,9 @@
 
 Every feature that stores member data declares how to export and delete it for one
 member (`@feature.exporter`, `@feature.deleter`); `/export` and `/forget` call them all.
+A feature that keeps data derived from members' message texts (cached vectors, topic
+snippets, cached digests, charts on disk) also declares `@feature.text_eraser`: it is called
+with a member's texts before they are deleted (`/forget`, `/privacy tracking off`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ if TYPE_CHECKING:
 
 Exporter = Callable[["Store", int, int], dict[str, Any]]
 Deleter = Callable[["Store", int, int], None]
+# Delete what was derived from these message texts of one member: (store, community, texts).
+TextEraser = Callable[["Store", int, list[str]], None]
 Hook = Callable[["Core"], Awaitable[None]]
 # Called after a message was recorded: (core, community, member, event). Must stay cheap.
 Listener = Callable[["Core", int, int, "ChatEvent"], None]
@@ -37,6 +42,7 @@ class Feature:
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     exporters: list[Exporter] = field(default_factory=list)
     deleters: list[Deleter] = field(default_factory=list)
+    text_erasers: list[TextEraser] = field(default_factory=list)
     starts: list[Hook] = field(default_factory=list)
     stops: list[Hook] = field(default_factory=list)
     listeners: list[Listener] = field(default_factory=list)
@@ -74,6 +80,10 @@ class Feature:
 
     def deleter(self, fn: Deleter) -> Deleter:
         self.deleters.append(fn)
+        return fn
+
+    def text_eraser(self, fn: TextEraser) -> TextEraser:
+        self.text_erasers.append(fn)
         return fn
 
     def on_start(self, fn: Hook) -> Hook:

@@ -212,14 +212,9 @@ def export_activity(store: Store, community: int, member: int) -> dict[str, Any]
 
 @feature.deleter
 def delete_activity(store: Store, community: int, member: int) -> None:
-    """Delete the member's activity and what was derived from its texts (cached vectors)."""
+    """Delete the member's activity rows (`bot.features.privacy.erase_activity` also deletes
+    what was derived from their texts)."""
     store.flush()
-    texts = store.rows(
-        "SELECT DISTINCT text FROM activity WHERE community = ? AND member = ? "
-        "AND text IS NOT NULL",
-        (community, member),
-    )
-    store.delete_vectors([text_hash(r["text"]) for r in texts])
     with store.transaction() as c:
         c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
         has_imports = c.execute(
@@ -229,3 +224,20 @@ def delete_activity(store: Store, community: int, member: int) -> None:
             c.execute(
                 "DELETE FROM imported WHERE community = ? AND member = ?", (community, member)
             )
+
+
+def member_texts(store: Store, community: int, member: int) -> list[str]:
+    """The distinct message texts a member has stored in a community."""
+    rows = store.rows(
+        "SELECT DISTINCT text FROM activity WHERE community = ? AND member = ? "
+        "AND text IS NOT NULL",
+        (community, member),
+    )
+    return [r["text"] for r in rows]
+
+
+@feature.text_eraser
+def erase_vectors(store: Store, community: int, texts: list[str]) -> None:
+    """The cached embeddings of the texts (a cache: another member's same text is simply
+    encoded again when needed)."""
+    store.delete_vectors([text_hash(t) for t in texts])

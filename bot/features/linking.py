@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.features.activity import delete_activity
+from bot.features.privacy import erase_activity
 from bot.replies import Button, Reply, Visibility
 from bot.storage.store import Store
 
@@ -280,7 +280,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
     store.forget_cached(community, keep)
     store.forget_cached(community, drop)
     if not store.scalar("SELECT tracking FROM members WHERE id = ?", (keep,)):
-        delete_activity(store, community, keep)  # the more private choice wins
+        erase_activity(core.features, store, community, keep)  # the more private choice wins
 
 
 @feature.command(

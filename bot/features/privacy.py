@@ -17,7 +17,7 @@ from bot import scope
 from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.features.activity import delete_activity
+from bot.features.activity import delete_activity, member_texts
 from bot.replies import Attachment, Button, Reply, Visibility
 from bot.storage.store import Store
 
@@ -64,8 +64,7 @@ async def privacy(ctx: Context, args: Args) -> Answer:
         on = value == "on"
         ctx.store.set_member(ctx.member, **{setting: int(on)})
         if setting == "tracking" and not on:
-            delete_activity(ctx.store, ctx.community, ctx.member)
-            ctx.store.checkpoint()
+            erase_activity(ctx.core.features, ctx.store, ctx.community, ctx.member)
         ctx.store.forget_cached(ctx.community, ctx.member)
         info[setting] = int(on)
         note = {
@@ -206,9 +205,32 @@ def _admin_pressed(ctx: Context, choice: str, ref: str) -> Answer:
     return ctx.private(f"Done: everything about {name} in {where} is deleted. This was logged.")
 
 
+def erase_derived(store: Store, features: list[Feature], community: int, member: int) -> None:
+    """Run every feature's text eraser on the member's texts (before they are deleted)."""
+    texts = member_texts(store, community, member)
+    if texts:
+        for f in features:
+            for eraser in f.text_erasers:
+                eraser(store, community, texts)
+
+
+def erase_activity(features: list[Feature], store: Store, community: int, member: int) -> None:
+    """Delete a member's activity and everything derived from it, then checkpoint."""
+    erase_derived(store, features, community, member)
+    delete_activity(store, community, member)
+    _checkpoint(store, community)
+
+
+def _checkpoint(store: Store, community: int) -> None:
+    if not store.checkpoint():
+        log.warning("erasure in community %s: a reader kept the WAL; it empties later", community)
+
+
 def forget_member(store: Store, features: list[Feature], community: int, member: int) -> None:
-    """Run every feature's deleter, remove the member and their identities, checkpoint."""
+    """Run every feature's text erasers and deleters, remove the member and their identities,
+    then checkpoint so the erased bytes leave the database file and its WAL."""
     identities = store.identities(member)
+    erase_derived(store, features, community, member)
     for f in features:
         for deleter in f.deleters:
             deleter(store, community, member)
@@ -217,8 +239,7 @@ def forget_member(store: Store, features: list[Feature], community: int, member:
     with store.transaction() as c:
         c.execute("DELETE FROM identities WHERE member = ?", (member,))
         c.execute("DELETE FROM members WHERE id = ?", (member,))
-    if not store.checkpoint():
-        log.warning("erasure in community %s: a reader kept the WAL; it empties later", community)
+    _checkpoint(store, community)
 
 
 @feature.exporter

@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from adapters.fake import FakeAdapter
+from bot.chat_event import ChatEvent
 from bot.cli import main
+from bot.config import Config
 from bot.core import Core
+from bot.feature import Feature
+from bot.features import default_features
 from bot.privacy_audit import audit, member_columns
 from bot.replies import Visibility
 from bot.storage.store import Store
@@ -360,3 +364,54 @@ async def test_an_admin_erases_a_member_on_request(
     ]
     [again] = await chat.press("admin", yes)
     assert "expired" in again.text
+
+
+# -- derived data goes with its source ---------------------------------------------------------
+
+snippets = Feature(
+    "snippets",
+    migrations=[["CREATE TABLE digest_snippets (community INTEGER, quote TEXT)"]],
+)
+CHARTS: list[Path] = []
+
+
+@snippets.on_message
+def _keep_snippet(core: Core, community: int, member: int, event: ChatEvent) -> None:
+    """Like a digest cache: quotes in a table and a chart file naming the text."""
+    with core.store.transaction() as c:
+        c.execute("INSERT INTO digest_snippets VALUES (?, ?)", (community, event.text))
+    (CHARTS[0] / f"chart-{len(list(CHARTS[0].iterdir()))}.txt").write_text(event.text)
+
+
+@snippets.text_eraser
+def _erase_snippets(store: Store, community: int, texts: list[str]) -> None:
+    with store.transaction() as c:
+        c.executemany("DELETE FROM digest_snippets WHERE quote = ?", [(t,) for t in texts])
+    for chart in CHARTS[0].iterdir():
+        if chart.read_text() in texts:
+            chart.unlink()
+
+
+@pytest.mark.parametrize("erase", ["/forget", "/privacy tracking off"])
+async def test_derived_data_on_disk_and_in_tables_goes_with_its_source(
+    config: Config, clock: Clock, tmp_path: Path, erase: str
+) -> None:
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    CHARTS[:] = [charts]
+    core = Core(config, Store(config.database), [*default_features(), snippets], clock=clock)
+    try:
+        chat = FakeAdapter(core)
+        for text in ZELDA_TEXTS:
+            await chat.say("zelda", text)
+        await chat.say("bo", "bo's quote stays")
+        assert len(list(charts.iterdir())) == 3
+        [sent] = await chat.say("zelda", erase)
+        if erase == "/forget":
+            await chat.press("zelda", sent.reply.buttons[0].callback, direct=False)
+        quotes = core.store.rows("SELECT quote FROM digest_snippets")
+        assert quotes == [{"quote": "bo's quote stays"}]
+        assert [p.read_text() for p in charts.iterdir()] == ["bo's quote stays"]
+        assert _bytes_hits(tmp_path, [t.encode() for t in ZELDA_TEXTS]) == []
+    finally:
+        await core.close()
