@@ -7,7 +7,7 @@ from typing import Protocol
 from bot.chat_event import ChatEvent
 from bot.core import Adapter as CoreAdapter
 from bot.core import Core
-from bot.replies import Capabilities, Reply, Target, Visibility
+from bot.replies import Capabilities, Reply, Target, Visibility, render_mentions
 from bot.text import defuse_mentions
 
 
@@ -43,7 +43,10 @@ async def route(core: Core, adapter: Adapter, replies: list[Reply]) -> list[Repl
 
 
 def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
-    """Render a reply as plain text: title, text, fields, then buttons as numbered choices."""
+    """Render a reply as plain text: title, text, fields, then buttons as numbered choices.
+
+    A `Mention` becomes the member's name (plain text cannot notify anyone).
+    """
     parts: list[str] = []
     if reply.title:
         parts.append(f"== {reply.title} ==")
@@ -55,4 +58,4 @@ def render_plain(reply: Reply, *, numbered_buttons: bool = True) -> str:
         parts.append(f"[file: {reply.attachment.filename}]")
     if reply.buttons and numbered_buttons:
         parts.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)))
-    return defuse_mentions("\n".join(parts))
+    return render_mentions(defuse_mentions("\n".join(parts)))

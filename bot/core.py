@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import scope
@@ -22,7 +22,7 @@ from bot.commands import Command, CommandError, Registry
 from bot.config import Config
 from bot.context import AmbiguousMember, Answer, Context
 from bot.dialog import Dialog
-from bot.feature import Feature
+from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
 from bot.storage.store import ACTIVITY_KINDS, Store
 from bot.text import MAX_INPUT, clean
@@ -35,6 +35,7 @@ Clock = Callable[[], datetime]
 _MENTION = re.compile(r"^<@!?(\d+)>$")
 COMMUNITY_FREE = frozenset({"help", "start"})  # commands a stranger may use in a DM
 ANY_COMMUNITY = frozenset({"help", "start", "use"})  # DM commands that need no community chosen
+F = TypeVar("F", bound=Feature)
 
 
 class Adapter(Protocol):
@@ -53,13 +54,21 @@ def utcnow() -> datetime:
 
 
 class Core:
-    """Dispatches events to features; owns the store, the clock and the adapters."""
+    """Dispatches events to features; owns the store, the clock and the adapters.
+
+    `features` are feature classes (default: `bot.features.default_features()`); the core
+    makes one instance of each, so every piece of running state belongs to one feature of
+    one core. `feature(Cls)` returns an installed feature, `has(Cls)` asks whether it is.
+
+    Raises:
+        FeatureError: a feature's `requires` names a feature that is not in the list.
+    """
 
     def __init__(
         self,
         config: Config,
         store: Store,
-        features: Iterable[Feature] | None = None,
+        features: Iterable[type[Feature]] | None = None,
         *,
         clock: Clock = utcnow,
         embedder: Embedder | None = None,
@@ -72,7 +81,10 @@ class Core:
         self.store = store
         self.clock = clock
         self.embedder = embedder
-        self.features = list(features)
+        self.adapters: dict[str, Adapter] = {}
+        self.dialogs: dict[tuple[str, str], Dialog] = {}
+        self.features: list[Feature] = [kind(self) for kind in features]
+        check_features(self.features)
         self.registry = Registry()
         store.migrate("scope", scope.MIGRATIONS)
         self._handles: dict[tuple[int, str, str], str] = {}
@@ -81,10 +93,7 @@ class Core:
             for command in feature.commands:
                 self.registry.add(command)
             self.registry.buttons.update(feature.buttons)
-        self._listeners = [fn for f in self.features for fn in f.listeners]
-        self.adapters: dict[str, Adapter] = {}
-        self.dialogs: dict[tuple[str, str], Dialog] = {}
-        self.services: dict[str, Any] = {}  # long-lived helpers features share (index, scheduler)
+        self._listeners = [f for f in self.features if f.listens]
         self._text_policy: dict[int, bool] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._link_configured_communities()
@@ -95,20 +104,35 @@ class Core:
         """Make an adapter reachable for replies addressed to its platform."""
         self.adapters[adapter.name] = adapter
 
+    def feature(self, kind: type[F]) -> F:
+        """The running instance of a feature class (or of a subclass of it).
+
+        Raises:
+            FeatureError: the feature is not installed (`has` asks first).
+        """
+        for found in self.features:
+            if isinstance(found, kind):
+                return found
+        raise FeatureError(f"The {kind.name!r} feature is not installed in this bot.")
+
+    def has(self, kind: type[Feature]) -> bool:
+        """Whether a feature is installed: the one way to ask."""
+        return any(isinstance(found, kind) for found in self.features)
+
     async def start(self) -> None:
-        """Start background work: the flush loop, retention, and every feature's start hook."""
+        """Start background work: the flush loop, retention, and every feature's `start`."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="convene-flush"))
-        self.expire_text()
+        await asyncio.to_thread(self.expire_text)
         for feature in self.features:
-            for hook in feature.starts:
-                await hook(self)
+            await feature.start()
 
     async def close(self) -> None:
         """Stop features and background work, then flush and close the store."""
         for feature in reversed(self.features):
-            for hook in feature.stops:
-                with contextlib.suppress(Exception):
-                    await hook(self)
+            try:
+                await feature.stop()
+            except Exception:
+                log.exception("the %s feature failed to stop cleanly", feature.name)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -120,14 +144,15 @@ class Core:
         self.store.close()
 
     async def _flush_loop(self) -> None:
+        """Once a second write the buffer, once an hour expire old text: both off the loop."""
         hours = 0.0
         while True:
             await asyncio.sleep(1.0)
-            self.store.flush()
+            await asyncio.to_thread(self.store.flush)
             hours += 1 / 3600
             if hours >= 1:
                 hours = 0
-                self.expire_text()
+                await asyncio.to_thread(self.expire_text)
 
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
@@ -271,10 +296,11 @@ class Core:
         """A DM command from a member of several communities who has not chosen: ask which."""
         if scope.chosen(self.store, event.platform, event.user) in communities:
             return []
-        name = event.text.partition(" ")[0].lstrip("/").split("@", 1)[0].lower()
-        if name in ANY_COMMUNITY or name not in self.registry.commands:
+        call = event.call or self.registry.parse(event.text)  # an unknown name explains itself
+        name = call.name
+        if name in ANY_COMMUNITY:
             return []
-        scope.keep_pending(self.store, event, 0, "", int(self.clock().timestamp()))
+        scope.keep_pending(self.store, event, call, 0, "", int(self.clock().timestamp()))
         names = ", ".join(scope.community_name(self.store, c) for c in communities)
         return [
             Reply(
@@ -321,8 +347,8 @@ class Core:
             community, member, chat, at, ACTIVITY_KINDS[event.kind], length, stored
         )
         if stored:
-            for listener in self._listeners:
-                listener(self, community, member, event)
+            for feature in self._listeners:
+                feature.on_message(community, member, event)
 
     async def _run_command(
         self,
@@ -331,7 +357,8 @@ class Core:
         member: int,
         picked: tuple[str, int] | None = None,
     ) -> list[Reply]:
-        command, args = self.registry.parse(event.text)
+        call = event.call or self.registry.parse(event.text)
+        command, args = self.registry.bind(call)
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
@@ -340,7 +367,7 @@ class Core:
             answer = await command.handler(ctx, args)
         except AmbiguousMember as exc:
             now = int(self.clock().timestamp())
-            scope.keep_pending(self.store, event, community, exc.token, now)
+            scope.keep_pending(self.store, event, call, community, exc.token, now)
             return [exc.reply()]
         return as_replies(answer, slow=command.slow)
 
@@ -358,8 +385,8 @@ class Core:
         )
         if waiting is None:
             return []
-        text, token = waiting
-        event = replace(e, kind="message", text=text)
+        call, token = waiting
+        event = replace(e, kind="message", text="", call=call)
         picked = (token, pick) if pick is not None and token else None
         return await self._run_command(event, ctx.community, ctx.member, picked)
 
@@ -368,8 +395,8 @@ class Core:
         if not event.is_direct or event.kind not in ("message", "button"):
             return []
         if event.is_command:
-            command, _ = self.registry.parse(event.text)
-            if command.name in COMMUNITY_FREE:
+            command, _ = self.registry.bind(event.call or self.registry.parse(event.text))
+            if command.qualified in COMMUNITY_FREE:
                 return await self._run_command(event, 0, 0)
         return [
             Reply(
@@ -379,12 +406,13 @@ class Core:
         ]
 
     def _refusal(self, command: Command, event: ChatEvent) -> str | None:
+        name = command.qualified
         if command.admin and not self.is_admin(event):
-            return f"/{command.name} is for the community's admins only."
+            return f"/{name} is for the community's admins only."
         if command.where == "group" and event.is_direct:
-            return f"/{command.name} works in the community's group, not in a private chat."
+            return f"/{name} works in the community's group, not in a private chat."
         if command.where == "dm" and not event.is_direct:
-            return f"/{command.name} works in a private chat with me; message me directly."
+            return f"/{name} works in a private chat with me; message me directly."
         return None
 
     async def _press(self, event: ChatEvent, community: int, member: int) -> list[Reply]:

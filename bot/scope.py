@@ -14,11 +14,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.chat_event import ChatEvent
+from bot.commands import CommandCall
 from bot.replies import Button, Reply
 
 if TYPE_CHECKING:
@@ -120,22 +122,27 @@ def choice_buttons(store: Store, communities: list[int]) -> tuple[Button, ...]:
 # -- commands waiting for a choice --------------------------------------------------------
 
 
-def keep_pending(store: Store, event: ChatEvent, community: int, token: str, at: int) -> None:
+def keep_pending(
+    store: Store, event: ChatEvent, call: CommandCall, community: int, token: str, at: int
+) -> None:
     """Remember a command until its author picks a community or a member."""
+    text = json.dumps(
+        {"name": call.name, "sub": call.sub, "values": dict(call.values)}, default=str
+    )
     with store.transaction() as c:
         c.execute(
             "INSERT INTO pending_commands (platform, user, community, text, token, at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, user) DO UPDATE SET "
             "community = excluded.community, text = excluded.text, token = excluded.token, "
             "at = excluded.at",
-            (event.platform, event.user, community, event.text, token, at),
+            (event.platform, event.user, community, text, token, at),
         )
 
 
 def take_pending(
     store: Store, platform: str, user: str, community: int | None, now: int
-) -> tuple[str, str] | None:
-    """The waiting command (text, member token) of this account, removed; None if none.
+) -> tuple[CommandCall, str] | None:
+    """The waiting command (call, member token) of this account, removed; None if none.
 
     `community` None takes a command waiting for its community, whichever it names.
     """
@@ -152,7 +159,8 @@ def take_pending(
         return None
     if community is not None and found["community"] != community:
         return None
-    return found["text"], found["token"]
+    call = json.loads(found["text"])
+    return CommandCall(call["name"], call["sub"], call["values"]), found["token"]
 
 
 # -- handles ------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The Discord adapter: discord.py's `Client.start()` on the shared loop.
 
-Callbacks translate (a slash command back into its ``/name args`` line, a message, join,
-leave or reaction into a `ChatEvent`), call the core, and render the replies (embeds,
-ephemeral answers, DMs with a fallback, buttons with ``convene:<callback>`` ids that are
-answered by custom_id and so survive restarts). Slash commands are synced per guild on
+Callbacks translate (a slash command into a typed `CommandCall`, a message, join, leave,
+reaction or button press into a `ChatEvent`), call the core, and render the replies (embeds,
+ephemeral answers, DMs with a fallback, persistent buttons with ``convene:<callback>`` ids,
+matched by discord.py's `DynamicItem` so they survive restarts). Slash commands are synced per guild on
 join (and at start only when the command set changed), globally by ``sync_global``.
 """
 
@@ -23,10 +23,11 @@ import discord
 from discord import app_commands
 
 from adapters.base import route, target_for
-from adapters.discord.commands import build, command_line
+from adapters.discord.buttons import ConveneClient
+from adapters.discord.commands import build
 from adapters.discord.history import LIVE_SINCE, HistoryReader
 from adapters.discord.interactions import Replier, current
-from adapters.discord.render import Outgoing, callback_of, render
+from adapters.discord.render import Outgoing, render
 from adapters.discord.translate import (
     PLATFORM,
     interaction_event,
@@ -35,7 +36,7 @@ from adapters.discord.translate import (
     reaction_event,
 )
 from bot.chat_event import ChatEvent
-from bot.commands import Command, CommandError
+from bot.commands import Command, CommandCall
 from bot.config import Config, ConfigError
 from bot.core import Core
 from bot.features.backfill import HistoryReport
@@ -173,7 +174,8 @@ class DiscordAdapter:
     ) -> tuple[discord.Client, app_commands.CommandTree[discord.Client]]:
         intents = discord.Intents.default()
         intents.members = intents.message_content = privileged
-        client = discord.Client(
+        client = ConveneClient(
+            self._press,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.guild_ready_timeout,
@@ -193,7 +195,6 @@ class DiscordAdapter:
             self.on_member_join,
             self.on_member_remove,
             self.on_raw_reaction_add,
-            self.on_interaction,
         ):
             client.event(handler)
         return client, tree
@@ -285,12 +286,8 @@ class DiscordAdapter:
         assert self.client is not None
         await self._dispatch(reaction_event(self.client, payload))
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.component:
-            return  # slash commands and autocomplete go through the command tree
-        callback = callback_of(str((interaction.data or {}).get("custom_id", "")))
-        if callback is None:
-            return
+    async def _press(self, interaction: discord.Interaction, callback: str) -> None:
+        """A Convene button was pressed (routed here by `ConveneButton`)."""
         event = interaction_event(self.client, interaction, callback, "button")
         await self._answer(interaction, event)
 
@@ -316,14 +313,10 @@ class DiscordAdapter:
             await self._send_to(target, render(reply))
 
     async def _slash(
-        self, interaction: discord.Interaction, command: Command, values: dict[str, Any]
+        self, interaction: discord.Interaction, command: Command, call: CommandCall
     ) -> None:
-        try:
-            line = command_line(command, values)
-        except CommandError as exc:
-            await Replier(interaction).send(Outgoing(str(exc)), ephemeral=True)
-            return
-        event = interaction_event(self.client, interaction, line, "message")
+        """A slash command: its typed options go to the core as they are, never as text."""
+        event = interaction_event(self.client, interaction, "", "message", call=call)
         await self._answer(interaction, event, slow=command.slow)
 
     async def _answer(

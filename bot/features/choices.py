@@ -12,10 +12,12 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.replies import Reply
 
-feature = Feature("choices")
+
+class Choices(Feature, name="choices"):
+    """/use and the buttons that answer a choice the core asked for."""
 
 
-@feature.command(
+@Choices.command(
     "use",
     "Choose the community your private messages with me act in.",
     Arg("community", "text", "the community's name", default=None),
@@ -49,7 +51,7 @@ async def use(ctx: Context, args: Args) -> Answer:
     return ctx.reply(f"Your private messages now act in {names[match[0]]}.")
 
 
-@feature.button("use")
+@Choices.button("use")
 async def use_pressed(ctx: Context, payload: str) -> Answer:
     """A community chosen with a button (stamped with that community): remember it and run
     the command that was waiting."""
@@ -59,7 +61,7 @@ async def use_pressed(ctx: Context, payload: str) -> Answer:
     return ran or Reply(f"Your private messages now act in {name}.")
 
 
-@feature.button("pick")
+@Choices.button("pick")
 async def pick_pressed(ctx: Context, payload: str) -> Answer:
     """A member chosen among several of one name: run the waiting command for them."""
     if not payload.isdigit():

@@ -40,37 +40,38 @@ CODE_LENGTH = 8
 MAX_FAILURES = 5  # wrong codes per member within FAILURE_WINDOW
 FAILURE_WINDOW = 10 * 60
 PRIVACY_FLAGS = ("tracking", "matching", "named")
-feature = Feature(
-    "linking",
-    migrations=[
-        [
-            """CREATE TABLE link_codes (
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE link_codes (
                 community INTEGER NOT NULL, code TEXT NOT NULL, member INTEGER NOT NULL,
                 expires_at INTEGER NOT NULL, PRIMARY KEY (community, code))""",
-        ],
-        [
-            "ALTER TABLE link_codes ADD COLUMN platform TEXT NOT NULL DEFAULT ''",
-            "ALTER TABLE link_codes ADD COLUMN claimed_by INTEGER",
-            "ALTER TABLE link_codes ADD COLUMN confirmed_at INTEGER",
-            """CREATE TABLE link_failures (
+    ],
+    [
+        "ALTER TABLE link_codes ADD COLUMN platform TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE link_codes ADD COLUMN claimed_by INTEGER",
+        "ALTER TABLE link_codes ADD COLUMN confirmed_at INTEGER",
+        """CREATE TABLE link_failures (
                 community INTEGER NOT NULL, member INTEGER NOT NULL, at INTEGER NOT NULL)""",
-            "CREATE INDEX link_failures_member ON link_failures (community, member, at)",
-            """CREATE TABLE links (
+        "CREATE INDEX link_failures_member ON link_failures (community, member, at)",
+        """CREATE TABLE links (
                 id INTEGER PRIMARY KEY, community INTEGER NOT NULL, member INTEGER NOT NULL,
                 platform TEXT NOT NULL, user TEXT NOT NULL, name TEXT NOT NULL,
                 linked_at INTEGER NOT NULL)""",
-        ],
     ],
-    member_columns=[
-        ("link_codes", "member"),
-        ("link_codes", "claimed_by"),
-        ("link_failures", "member"),
-        ("links", "member"),
-    ],
-)
+]
+MEMBER_COLUMNS = [
+    ("link_codes", "member"),
+    ("link_codes", "claimed_by"),
+    ("link_failures", "member"),
+    ("links", "member"),
+]
 
 
-@feature.command(
+class Linking(Feature, name="linking", migrations=MIGRATIONS, member_columns=MEMBER_COLUMNS):
+    """/link and /unlink: accounts on two platforms become one member, and back."""
+
+
+@Linking.command(
     "link",
     "Make your accounts on two platforms (Discord, Telegram) one member of this community.",
     Arg("code", help="the code /link gave you on your other account", default=None),
@@ -174,7 +175,7 @@ def _claim(ctx: Context, code: str, now: int) -> Answer:
     )
 
 
-@feature.button("link")
+@Linking.button("link")
 async def link_pressed(ctx: Context, payload: str) -> Answer:
     action, _, code = payload.partition(":")
     now = int(ctx.now.timestamp())
@@ -283,7 +284,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
         erase_activity(core.features, store, community, keep)  # the more private choice wins
 
 
-@feature.command(
+@Linking.command(
     "unlink",
     "Undo a member's last /link: their other account becomes a separate member again.",
     Arg("member", "member", "the linked member"),
@@ -347,7 +348,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
     return new
 
 
-@feature.exporter
+@Linking.exporter
 def export_links(store: Store, community: int, member: int) -> dict[str, Any]:
     return {
         "link_codes": store.rows(
@@ -365,7 +366,7 @@ def export_links(store: Store, community: int, member: int) -> dict[str, Any]:
     }
 
 
-@feature.deleter
+@Linking.deleter
 def delete_codes(store: Store, community: int, member: int) -> None:
     with store.transaction() as c:
         c.execute(

@@ -17,31 +17,34 @@ from bot import scope
 from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.features.activity import delete_activity, member_texts
+from bot.features.activity import delete_activity
 from bot.replies import Attachment, Button, Reply, Visibility
+from bot.storage.activity import member_texts
 from bot.storage.store import Store
 
 log = logging.getLogger("convene.privacy")
 REQUEST_TTL = 15 * 60  # an admin's erasure confirmation is valid this long
 
-feature = Feature(
-    "privacy",
-    migrations=[
-        [
-            """CREATE TABLE erasure_requests (
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE erasure_requests (
                 id INTEGER PRIMARY KEY, community INTEGER NOT NULL, admin INTEGER NOT NULL,
                 member INTEGER NOT NULL, at INTEGER NOT NULL)""",
-            """CREATE TABLE erasure_log (
+        """CREATE TABLE erasure_log (
                 id INTEGER PRIMARY KEY, community INTEGER NOT NULL, at INTEGER NOT NULL,
                 by_member INTEGER, on_request INTEGER NOT NULL)""",
-        ]
-    ],
-    member_columns=[
-        ("erasure_requests", "admin"),
-        ("erasure_requests", "member"),
-        ("erasure_log", "by_member"),
-    ],
-)
+    ]
+]
+MEMBER_COLUMNS = [
+    ("erasure_requests", "admin"),
+    ("erasure_requests", "member"),
+    ("erasure_log", "by_member"),
+]
+
+
+class Privacy(Feature, name="privacy", migrations=MIGRATIONS, member_columns=MEMBER_COLUMNS):
+    """/privacy, /export and /forget over every feature's exporters and deleters."""
+
 
 SETTINGS = {
     "tracking": "log my activity (messages, joins, reactions)",
@@ -50,7 +53,7 @@ SETTINGS = {
 }
 
 
-@feature.command(
+@Privacy.command(
     "privacy",
     "Show or change what Convene does with your data.",
     Arg("setting", help="which setting", default=None, choices=tuple(SETTINGS)),
@@ -108,7 +111,7 @@ def member_export(
     return data
 
 
-@feature.command(
+@Privacy.command(
     "export", "Get everything Convene stores about you, as a JSON file (sent privately)."
 )
 async def export(ctx: Context, args: Args) -> Answer:
@@ -121,7 +124,7 @@ async def export(ctx: Context, args: Args) -> Answer:
     )
 
 
-@feature.command(
+@Privacy.command(
     "forget",
     "Delete everything Convene stores about you in this community.",
     Arg("member", "member", "admins: erase this member on their request", default=None),
@@ -165,7 +168,7 @@ def _ask_admin(ctx: Context, member: int, name: str, where: str) -> Answer:
     )
 
 
-@feature.button("forget")
+@Privacy.button("forget")
 async def forget_pressed(ctx: Context, payload: str) -> Answer:
     choice, _, ref = payload.partition(":")
     if choice in ("admin", "drop"):
@@ -242,7 +245,7 @@ def forget_member(store: Store, features: list[Feature], community: int, member:
     _checkpoint(store, community)
 
 
-@feature.exporter
+@Privacy.exporter
 def export_identity(store: Store, community: int, member: int) -> dict[str, Any]:
     info = store.member_info(member) or {}
     for key in ("first_seen", "joined_at", "last_seen"):
@@ -267,7 +270,7 @@ def export_identity(store: Store, community: int, member: int) -> dict[str, Any]
     }
 
 
-@feature.deleter
+@Privacy.deleter
 def delete_requests(store: Store, community: int, member: int) -> None:
     with store.transaction() as c:
         c.execute(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from adapters.discord.render import CUSTOM_ID_PREFIX
+from adapters.discord.buttons import PREFIX as CUSTOM_ID_PREFIX
 from bot.core import Core
 from bot.privacy_audit import audit
 from tests.adapters import test_discord_adapter as base

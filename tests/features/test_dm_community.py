@@ -19,6 +19,11 @@ def community_id(core: Core, key: str, name: str, space: str) -> int:
 
 
 @pytest.fixture
+async def core(cached_core: Core) -> Core:
+    return cached_core  # matching needs an embedder
+
+
+@pytest.fixture
 def alpha(core: Core) -> FakeAdapter:
     community_id(core, "alpha", "Alpha Founders", "a")
     return FakeAdapter(core, space="a", chat="a-general")

@@ -277,8 +277,10 @@ def _rows_about(core: Core, member: int) -> dict[str, int]:
 
 
 async def test_export_covers_every_table_and_no_private_answer_of_others(
-    core: Core, chat: FakeAdapter, clock: Clock
+    cached_core: Core, clock: Clock
 ) -> None:
+    core, chat = cached_core, FakeAdapter(cached_core)  # matching needs an embedder
+    chat.admins.add("admin")
     from bot.features.events.feature import send_due_reminders
     from bot.features.matching.outcomes import send_due_followups
     from tests.matching_helpers import FOUNDER, INVESTOR, make_profile
@@ -368,22 +370,23 @@ async def test_an_admin_erases_a_member_on_request(
 
 # -- derived data goes with its source ---------------------------------------------------------
 
-snippets = Feature(
-    "snippets",
-    migrations=[["CREATE TABLE digest_snippets (community INTEGER, quote TEXT)"]],
-)
 CHARTS: list[Path] = []
 
 
-@snippets.on_message
-def _keep_snippet(core: Core, community: int, member: int, event: ChatEvent) -> None:
+class Snippets(
+    Feature,
+    name="snippets",
+    migrations=[["CREATE TABLE digest_snippets (community INTEGER, quote TEXT)"]],
+):
     """Like a digest cache: quotes in a table and a chart file naming the text."""
-    with core.store.transaction() as c:
-        c.execute("INSERT INTO digest_snippets VALUES (?, ?)", (community, event.text))
-    (CHARTS[0] / f"chart-{len(list(CHARTS[0].iterdir()))}.txt").write_text(event.text)
+
+    def on_message(self, community: int, member: int, event: ChatEvent) -> None:
+        with self.core.store.transaction() as c:
+            c.execute("INSERT INTO digest_snippets VALUES (?, ?)", (community, event.text))
+        (CHARTS[0] / f"chart-{len(list(CHARTS[0].iterdir()))}.txt").write_text(event.text)
 
 
-@snippets.text_eraser
+@Snippets.text_eraser
 def _erase_snippets(store: Store, community: int, texts: list[str]) -> None:
     with store.transaction() as c:
         c.executemany("DELETE FROM digest_snippets WHERE quote = ?", [(t,) for t in texts])
@@ -399,7 +402,7 @@ async def test_derived_data_on_disk_and_in_tables_goes_with_its_source(
     charts = tmp_path / "charts"
     charts.mkdir()
     CHARTS[:] = [charts]
-    core = Core(config, Store(config.database), [*default_features(), snippets], clock=clock)
+    core = Core(config, Store(config.database), [*default_features(), Snippets], clock=clock)
     try:
         chat = FakeAdapter(core)
         for text in ZELDA_TEXTS:
