@@ -276,10 +276,14 @@ class Core:
             return []
 
     async def _handle(self, event: ChatEvent) -> list[Reply]:
-        stamped, event = scope.unstamp(event)
+        stamped = None
+        if event.kind == "button":
+            stamped, event = scope.unstamp(event)
         community = self.community_for(event, stamped)
         if community is None:
             return await self._stranger(event)
+        if event.kind != "button" and not event.is_direct and not event.is_command:
+            return await self._answer(event, community)  # the hot path: nothing to stamp
         several: list[int] = []
         if event.is_direct and event.kind in ("message", "button"):
             several = self.store.communities_of(event.platform, event.user)
@@ -313,10 +317,11 @@ class Core:
     async def _answer(self, event: ChatEvent, community: int) -> list[Reply]:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
-        key = (community, event.platform, event.user)
-        if event.handle and self._handles.get(key) != event.handle:
-            scope.save_handle(self.store, community, event)
-            self._handles[key] = event.handle
+        if event.handle:
+            key = (community, event.platform, event.user)
+            if self._handles.get(key) != event.handle:
+                scope.save_handle(self.store, community, event)
+                self._handles[key] = event.handle
         if event.kind == "button":
             return await self._press(event, community, member.id)
         if event.is_command:
