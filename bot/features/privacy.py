@@ -263,6 +263,15 @@ def export_identity(store: Store, community: int, member: int) -> dict[str, Any]
             {"platform": p, "user": u, "handle": handles.get(f"{p}:{u}", "")}
             for p, u in store.identities(member)
         ],
+        "private_messages_act_here": [
+            {"platform": r["platform"], "user": r["user"]}
+            for r in store.rows(
+                "SELECT d.platform, d.user FROM dm_choices d JOIN identities i "
+                "ON i.platform = d.platform AND i.user = d.user AND i.community = d.community "
+                "WHERE i.member = ?",
+                (member,),
+            )
+        ],
         "erasures_done": store.rows(
             "SELECT at, on_request FROM erasure_log WHERE community = ? AND by_member = ?",
             (community, member),

@@ -120,6 +120,7 @@ async def test_dm_export_and_forget_name_the_community(
     data = json.loads(export.reply.attachment.data)
     assert data["community"] == "Beta Builders"
     assert [a["text"] for a in data["activity"]] == ["beta words"]
+    assert data["private_messages_act_here"] == [{"platform": "fake", "user": "ana"}]
     [forget] = await alpha.say("ana", "/forget", direct=True)
     assert "in Beta Builders" in forget.text
 

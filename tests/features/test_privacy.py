@@ -19,7 +19,7 @@ from bot.privacy_audit import audit, member_columns
 from bot.replies import Visibility
 from bot.storage.store import Store
 from tests.conftest import Clock
-from tests.privacy_scan import traces
+from tests.privacy_scan import file_traces, traces
 
 
 async def _member_id(core: Core, user: str) -> int:
@@ -138,16 +138,6 @@ def _needles() -> list[str]:
     ]
 
 
-def _bytes_hits(folder: Path, needles: list[bytes]) -> list[str]:
-    """Every file under `folder` (the database, its WAL, anything the bot wrote) that holds
-    one of the needles."""
-    hits = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        hits += [f"{path.name}: {n[:40]!r}" for n in needles if n in data]
-    return hits
-
-
 async def _zelda_everywhere(core: Core, chat: FakeAdapter) -> int:
     """Zelda in every place the bot keeps member data, then her member id."""
     chat.admins.add(ZELDA["user"])
@@ -177,7 +167,7 @@ async def test_forget_leaves_no_trace_in_the_database_files(
     assert cached_core.embedder is not None
     vectors = [v.tobytes() for v in await cached_core.embedder.aencode(ZELDA_TEXTS)]
     needles = [n.encode() for n in _needles()]
-    assert _bytes_hits(db_path.parent, needles)  # the scan finds her before
+    assert file_traces(db_path.parent, needles)  # the scan finds her before
     before = audit(db_path, str(zelda))
     assert before.rows
     assert not before.clean
@@ -188,8 +178,8 @@ async def test_forget_leaves_no_trace_in_the_database_files(
     [confirm] = await chat.say(ZELDA["user"], "/forget")
     await chat.press(ZELDA["user"], confirm.reply.buttons[0].callback, direct=False)
 
-    assert _bytes_hits(db_path.parent, needles) == []
-    assert _bytes_hits(db_path.parent, vectors) == []
+    assert file_traces(db_path.parent, needles) == []
+    assert file_traces(db_path.parent, vectors) == []
     assert cached_core.store.scalar("SELECT count(*) FROM schedules") == 0  # it posted to her DM
     assert cached_core.store.scalar("SELECT count(*) FROM activity") == 1  # bo's stays
     assert main(["privacy", "audit", "--db", str(db_path), "--member", str(zelda),
@@ -211,7 +201,7 @@ async def test_tracking_off_deletes_the_embeddings_of_the_messages_too(
     await chat.say(ZELDA["user"], "/privacy tracking off")
     assert cached_core.store.scalar("SELECT count(*) FROM vectors") == 1
     texts = [t.encode() for t in ZELDA_TEXTS]
-    assert _bytes_hits(db_path.parent, texts) == []
+    assert file_traces(db_path.parent, texts) == []
 
 
 def test_the_audit_names_every_row_and_file_hit(db_path: Path) -> None:
@@ -415,6 +405,6 @@ async def test_derived_data_on_disk_and_in_tables_goes_with_its_source(
         quotes = core.store.rows("SELECT quote FROM digest_snippets")
         assert quotes == [{"quote": "bo's quote stays"}]
         assert [p.read_text() for p in charts.iterdir()] == ["bo's quote stays"]
-        assert _bytes_hits(tmp_path, [t.encode() for t in ZELDA_TEXTS]) == []
+        assert file_traces(tmp_path, [t.encode() for t in ZELDA_TEXTS]) == []
     finally:
         await core.close()
