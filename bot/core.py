@@ -87,7 +87,6 @@ class Core:
         check_features(self.features)
         self.registry = Registry()
         store.migrate("scope", scope.MIGRATIONS)
-        self._handles: dict[tuple[int, str, str], str] = {}
         for feature in self.features:
             store.migrate(feature.name, feature.migrations)
             for command in feature.commands:
@@ -317,11 +316,9 @@ class Core:
     async def _answer(self, event: ChatEvent, community: int) -> list[Reply]:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
-        if event.handle:
-            key = (community, event.platform, event.user)
-            if self._handles.get(key) != event.handle:
-                scope.save_handle(self.store, community, event)
-                self._handles[key] = event.handle
+        if event.handle and member.handle != event.handle:  # once per member and session
+            scope.save_handle(self.store, community, event)
+            member.handle = event.handle
         if event.kind == "button":
             return await self._press(event, community, member.id)
         if event.is_command:

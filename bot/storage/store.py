@@ -42,6 +42,7 @@ class MemberRow:
     id: int
     tracking: bool
     name: str
+    handle: str = ""  # the platform handle last saved for this identity (see bot.scope)
 
 
 class Store:

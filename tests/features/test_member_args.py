@@ -53,3 +53,14 @@ async def test_a_handle_that_changes_is_followed(core: Core, chat: FakeAdapter) 
     assert "Ana" in stats.text
     [old] = await chat.say("bo", "/stats @ana_old")
     assert "No member called" in old.text
+
+
+async def test_a_member_who_comes_back_after_forget_is_found_by_handle(
+    core: Core, chat: FakeAdapter
+) -> None:
+    await chat.say("ana", "hi", handle="ana_h")
+    [confirm] = await chat.say("ana", "/forget", handle="ana_h")
+    await chat.press("ana", confirm.reply.buttons[0].callback, direct=False, handle="ana_h")
+    await chat.say("ana", "back again", handle="ana_h")
+    [stats] = await chat.say("bo", "/stats @ana_h")
+    assert "Messages: 1" in stats.text
