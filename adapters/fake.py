@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.base import route, target_for
 from bot.chat_event import ChatEvent, EventKind
 from bot.core import Core
+from bot.delivery import route, target_for
 from bot.replies import Capabilities, Reply, Target, render_mentions
 
 

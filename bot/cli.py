@@ -8,6 +8,7 @@ Examples:
     convene import discord export.json
     convene eval matching --db convene-demo.db
     convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
+    convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="more files or folders the bot wrote (charts, exports); repeatable",
     )
     pa.set_defaults(func=_privacy)  # fmt: skip
+    dash = sub.add_parser(
+        "dashboard", help="serve the organizer's web dashboard for a database; print a link"
+    )
+    dash.add_argument("--community", help="community name or key (needed when there are several)")
+    dash.add_argument("--host", help="address to listen on (default: [dashboard] host, 127.0.0.1)")
+    dash.add_argument("--port", type=int, help="port (default: [dashboard] port, 8750)")
+    _store_options(dash)
+    dash.set_defaults(func=_dashboard)
 
     dc = sub.add_parser("discord", help="Discord maintenance")
     dc.add_argument("action", choices=("sync",), help="sync: publish slash commands globally")
@@ -228,6 +237,16 @@ def _privacy(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     return 0 if report.clean else 1
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from bot.dashboard.cli import serve_store
+
+    config = _config_from(args)
+    if not config.database.exists():
+        print(f"convene: no database at {config.database}; pass --db or --config.", file=sys.stderr)
+        return 2
+    return _run_async(lambda: serve_store(config, args.community, args.host, args.port))
 
 
 def _discord(args: argparse.Namespace) -> int:

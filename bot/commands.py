@@ -222,6 +222,7 @@ class Command:
     def usage(self) -> str:
         if self.is_group:
             names = "|".join(s.name for s in self.subcommands)
+            names = names if len(self.subcommands) <= 4 else ACTION
             label = f"[{names}]" if self.default else f"<{names}>"
             return f"/{self.name} {label} …"
         return " ".join([f"/{self.qualified}", *(a.shown for a in self.args)])
@@ -288,8 +289,15 @@ def _word(rest: str, command: Command) -> tuple[str, str]:
         if end < 0:
             raise UsageError("A quote is not closed.", command)
         return rest[1:end], rest[end + 1 :].lstrip()
-    word, _, tail = rest.partition(" ")
-    return word, tail.lstrip()
+    return _first(rest)
+
+
+def _first(text: str) -> tuple[str, str]:
+    """The first word of `text` (split at any whitespace, newlines too) and the rest."""
+    parts = text.split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
 
 
 def _unquote_whole(text: str) -> str:
@@ -356,14 +364,12 @@ class Registry:
             raise CommandError(
                 f"That is {len(text):,} characters; commands take at most {MAX_INPUT:,}."
             )
-        text = clean(text).strip()
-        head, _, rest = text.partition(" ")
+        head, rest = _first(clean(text).strip())
         name = head.lstrip("/").split("@", 1)[0].lower()
-        rest = rest.lstrip()
         group = self.commands.get(name) or self.get(name)  # unknown: names the closest
         sub_name: str | None = None
         if group.is_group:
-            first, _, tail = rest.partition(" ")
+            first, tail = _first(rest)
             if first and any(s.name == first.lower() for s in group.subcommands):
                 sub_name, rest = first.lower(), tail
             elif first or group.default is None:

@@ -153,11 +153,17 @@ class Core:
                 hours = 0
                 await asyncio.to_thread(self.expire_text)
 
+    async def settle(self) -> None:
+        """Write what the hot path buffered, in a worker thread: the reads that follow (a
+        command's, a scheduled job's) then find it without writing on the loop."""
+        if self.store.pending:
+            await asyncio.to_thread(self.store.flush)
+
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
         cutoff = self.clock() - timedelta(days=self.config.text_retention_days)
-        for row in self.store.rows("SELECT id FROM communities"):
-            self.store.expire_text(row["id"], int(cutoff.timestamp()))
+        for community in self.store.community_ids():
+            self.store.expire_text(community, int(cutoff.timestamp()))
 
     # -- communities -----------------------------------------------------------------------
 
@@ -188,14 +194,28 @@ class Core:
             if choice in found:
                 return choice
             return found[0] if found else None
-        community = self.store.space_community(event.platform, event.space)
-        if community is None:
-            key = f"{event.platform}:{event.space}"
-            community = self.store.community(key, event.space_title or key)
-            self.store.link_space(event.platform, event.space, community)
+        community = self.space_community(event.platform, event.space, event.space_title)
         if stamped is not None and stamped != community:
             raise CommandError("That button belongs to another community's chat.")
         return community
+
+    def space_community(self, platform: str, space: str, name: str = "") -> int:
+        """The community of a guild or group, created on first sight (named `name`, else
+        after its key) with the space linked to it. The one place communities are made."""
+        community = self.store.space_community(platform, space)
+        if community is None:
+            key = f"{platform}:{space}"
+            community = self.store.community(key, name or key)
+            self.store.link_space(platform, space, community)
+        return community
+
+    def chat_moved(self, platform: str, old: str, new: str) -> None:
+        """A chat got a new id (a Telegram group upgraded to a supergroup): every stored
+        target follows it (the community link, chat history, each feature's targets)."""
+        self.store.move_chat(platform, old, new)
+        for feature in self.features:
+            feature.chat_moved(platform, old, new)
+        log.info("%s chat %s is now %s; stored targets moved", platform, old, new)
 
     def timezone(self, community: int) -> ZoneInfo:
         return ZoneInfo(self.store.setting(community, "timezone", self.config.timezone))
@@ -320,8 +340,10 @@ class Core:
             scope.save_handle(self.store, community, event)
             member.handle = event.handle
         if event.kind == "button":
+            await self.settle()
             return await self._press(event, community, member.id)
         if event.is_command:
+            await self.settle()
             return await self._run_command(event, community, member.id)
         if event.is_direct:
             dialog = self.dialogs.get((event.platform, event.user))

@@ -90,8 +90,7 @@ def name_community(replies: list[Reply], name: str) -> list[Reply]:
 
 
 def community_name(store: Store, community: int) -> str:
-    name = store.scalar("SELECT name FROM communities WHERE id = ?", (community,))
-    return str(name) if name else f"community {community}"
+    return store.community_name(community) or f"community {community}"
 
 
 def chosen(store: Store, platform: str, user: str) -> int | None:

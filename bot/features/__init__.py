@@ -10,6 +10,7 @@ def default_features() -> list[type[Feature]]:
     from bot.features.activity import Activity
     from bot.features.backfill import Backfill
     from bot.features.choices import Choices
+    from bot.features.dashboard import Dashboard
     from bot.features.digests.feature import Digests
     from bot.features.events.feature import Events
     from bot.features.help import Help
@@ -18,6 +19,7 @@ def default_features() -> list[type[Feature]]:
     from bot.features.matching.rounds import Rounds
     from bot.features.privacy import Privacy
     from bot.features.profiles.feature import Profiles
+    from bot.outbox import Outbox
     from bot.scheduling.scheduler import Scheduler
 
     return [
@@ -30,7 +32,9 @@ def default_features() -> list[type[Feature]]:
         Events,
         Digests,
         Backfill,
+        Dashboard,
         Linking,
         Choices,
+        Outbox,
         Privacy,
     ]

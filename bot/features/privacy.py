@@ -103,7 +103,7 @@ def member_export(
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "exported_at": now.astimezone(UTC).isoformat(),
-        "community": scope.community_name(store, community),
+        "community": store.community_name(community),
     }
     for f in features:
         for exporter in f.exporters:

@@ -41,6 +41,7 @@ from bot.scheduling.store import (
     load_runs,
     load_schedule,
     load_schedules,
+    move_chat,
     save_schedule,
 )
 
@@ -78,6 +79,10 @@ class Scheduler(
     @property
     def store(self) -> Store:
         return self.core.store
+
+    def chat_moved(self, platform: str, old: str, new: str) -> None:
+        """Schedules posting to chat `old` (a group that became a supergroup) post to `new`."""
+        move_chat(self.store, platform, old, new)
 
     # -- the agreed interface ------------------------------------------------------------
 
@@ -182,6 +187,7 @@ class Scheduler(
 
     async def _run(self, runner: Runner, row: ScheduleRow) -> None:
         try:
+            await self.core.settle()
             await runner(self.core, row)
         except NotDelivered:
             log.warning("%s for community %s not delivered; will retry", row.kind, row.community)
@@ -259,6 +265,7 @@ class Scheduler(
 
         async def job() -> None:
             try:
+                await self.core.settle()
                 await run(self.core)
             except Exception:
                 log.exception("periodic job %s failed", name)

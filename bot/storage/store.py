@@ -170,6 +170,28 @@ class Store:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def move_chat(self, platform: str, old: str, new: str) -> None:
+        """A chat got a new id: its community link and its activity history follow it."""
+        community = self.space_community(platform, old)
+        with self.transaction() as c:
+            if community is not None:
+                c.execute(
+                    "INSERT INTO spaces (platform, space, community) VALUES (?, ?, ?) "
+                    "ON CONFLICT (platform, space) DO UPDATE SET community = excluded.community",
+                    (platform, new, community),
+                )
+                c.execute("DELETE FROM spaces WHERE platform = ? AND space = ?", (platform, old))
+            c.execute(
+                "UPDATE OR IGNORE chats SET ref = ? WHERE platform = ? AND ref = ?",
+                (new, platform, old),
+            )
+        self._spaces = {
+            k: v for k, v in self._spaces.items() if k[0] != platform or k[1] not in (old, new)
+        }
+        self._chats = {
+            k: v for k, v in self._chats.items() if k[1] != platform or k[2] not in (old, new)
+        }
+
     def chat(self, community: int, platform: str, ref: str, title: str = "") -> int:
         """The id of a chat, created on first use."""
         key = (community, platform, ref)
@@ -268,6 +290,19 @@ class Store:
                 (community, escaped + "%"),
             ).fetchall()
         return [(int(r[0]), r[1]) for r in rows]
+
+    def member_names(self, community: int) -> list[str]:
+        """Every member name of a community (to keep them out of topic words)."""
+        rows = self.conn.execute("SELECT name FROM members WHERE community = ?", (community,))
+        return [r[0] for r in rows]
+
+    def community_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.conn.execute("SELECT id FROM communities ORDER BY id")]
+
+    def community_name(self, community: int) -> str:
+        row = self.conn.execute("SELECT name FROM communities WHERE id = ?", (community,))
+        found = row.fetchone()
+        return found[0] if found else ""
 
     def set_member(self, member: int, **values: Any) -> None:
         """Update columns of a member row (names are checked against the table)."""

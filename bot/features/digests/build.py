@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ import numpy as np
 from bot.chart import ChartData, render_chart
 from bot.features.digests.data import Change, DigestData, collect, window_for
 from bot.features.digests.topic_worker import priority
+from bot.features.profiles.feature import Profiles
 from bot.features.profiles.store import load_profile
 from bot.replies import Attachment, Reply
 from bot.text import defuse_mentions, plural, shorten
@@ -109,19 +109,17 @@ async def _topics(
         return None
     texts = [data.topic_texts[i] for i in keep]
     periods = np.array([data.topic_periods[i] for i in keep], dtype=np.int64)
-    names = core.store.rows("SELECT name FROM members WHERE community = ?", (community,))
-    hide = frozenset(word for row in names for word in tokens(row["name"]))
+    names = core.store.member_names(community)
+    hide = frozenset(word for name in names for word in tokens(name))
     return await asyncio.to_thread(extract_topics, texts, vecs, periods, hide_words=hide)
 
 
 async def _newcomers(core: Core, community: int, data: DigestData) -> list[str]:
     lines = []
+    profiles = core.has(Profiles)
     for member, name in data.newcomers:
         headline = ""
-        try:
-            profile = load_profile(core.store, community, member)
-        except sqlite3.OperationalError:  # the profiles feature is not installed
-            profile = None
+        profile = load_profile(core.store, community, member) if profiles else None
         if profile is not None and profile.visible and profile.headline:
             headline = " — " + snippet(profile.headline, 80)
         lines.append(f"• {snippet(name, 40)}{headline}")
@@ -164,7 +162,7 @@ async def build_digest(
     data = await asyncio.to_thread(  # the reader flushes the buffer first: off the loop
         lambda: collect(core.store.reader(), community, window, with_texts=with_texts)
     )
-    name = core.store.scalar("SELECT name FROM communities WHERE id = ?", (community,)) or ""
+    name = core.store.community_name(community)
     start_local = datetime.fromtimestamp(window.start, tz)
     span = f"{start_local:%d %b}–{(local_end - timedelta(seconds=1)):%d %b %Y}"
     heading = title or f"{period_label(days)} digest · {name}"
