@@ -26,6 +26,7 @@ class Needles:
 
     member: int | None = None
     texts: set[str] = field(default_factory=set)
+    note: str = ""  # said before the findings (e.g. a name that several members share)
 
     def add(self, *values: object) -> None:
         for value in values:
@@ -38,6 +39,7 @@ class Needles:
 class Report:
     rows: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    note: str = ""
 
     @property
     def clean(self) -> bool:
@@ -50,6 +52,8 @@ class Report:
         return f"{len(self.rows)} {rows}, {len(self.files)} {hits}"
 
     def lines(self) -> Iterator[str]:
+        if self.note:
+            yield self.note
         yield from (f"row   {r}" for r in self.rows)
         yield from (f"file  {f}" for f in self.files)
         yield self.summary
@@ -81,6 +85,11 @@ def needles_for(conn: sqlite3.Connection, member: str, also: Iterable[str] = ())
         ids = [int(r[0]) for r in conn.execute(
             "SELECT id FROM members WHERE lower(name) = lower(?)", (member.strip(),)
         )]  # fmt: skip
+    if len(ids) > 1:
+        needles.note = (
+            f"{member!r} is the name of {len(ids)} members (ids {', '.join(map(str, ids))}); "
+            f"auditing id {ids[0]}. Pass --member ID for another."
+        )
     for ident in ids[:1]:
         needles.member = ident
         for (name,) in conn.execute("SELECT name FROM members WHERE id = ?", (ident,)):
@@ -102,6 +111,7 @@ def audit(db: Path, member: str, also: Iterable[str] = (), files: Iterable[Path]
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         needles = needles_for(conn, member, also)
+        report.note = needles.note
         columns = member_columns(conn)
         for table in _tables(conn):
             _scan_table(conn, table, columns, needles, report)

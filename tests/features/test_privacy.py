@@ -217,6 +217,11 @@ def test_the_audit_names_every_row_and_file_hit(db_path: Path) -> None:
     assert any("identities" in r and "'ana-991'" in r for r in report.rows)
     assert any("convene.db @" in f and "'Quill Ventures memo'" in f for f in report.files)
     assert report.summary == f"{len(report.rows)} rows, {len(report.files)} file hits"
+    assert report.note == ""
+    store = Store(db_path)
+    store.member(community, "fake", "ana-992", "Ana Quill", 0)  # a second Ana Quill
+    store.close()
+    assert "is the name of 2 members (ids 1, 2); auditing id 1" in audit(db_path, "Ana Quill").note
     assert main(["privacy", "audit", "--db", str(db_path / "nope"), "--member", "1"]) == 2
 
 
