@@ -117,3 +117,24 @@ async def test_a_button_from_one_group_is_refused_in_the_other(
     answers = await fake.wait_calls("answerCallbackQuery")
     assert answers[-1].params["text"] == "That button belongs to another community's chat."
     assert core.store.scalar("SELECT count(*) FROM members") == 2
+
+
+async def test_an_admin_erases_a_member_on_request_confirming_by_dm(
+    bot: TelegramAdapter, fake: FakeBotAPI, core: Core, tmp_path: Path
+) -> None:
+    berlin = fake.chats[GROUP]
+    fake.message(berlin, fake.user(ANN), "Ann asked to be erased, message one")
+    fake.message(berlin, fake.user(BOB), "bob stays")
+    await say(fake, berlin, ADMIN, "/stats")
+    ann = member_in(core, ANN, "berlin")
+    refused = await say(fake, berlin, BOB, "/forget @ann")
+    assert "Only admins" in refused[0]
+    [confirm] = await say(fake, berlin, ADMIN, "/forget @ann")
+    assert "everything Convene stores about Ann" in confirm
+    assert fake.sent()[-1].params["chat_id"] == ADMIN  # the confirmation is private
+    fake.press_label(fake.private(ADMIN), fake.user(ADMIN), "Yes, erase", to=ADMIN)
+    answers = await fake.wait_calls("answerCallbackQuery")
+    assert "in Berlin Founders is deleted. This was logged." in answers[-1].params["text"]
+    report = audit(tmp_path / "c.db", str(ann), also=["Ann asked to be erased, message one"])
+    assert report.summary == "0 rows, 0 file hits", report.rows + report.files
+    assert core.store.scalar("SELECT count(*) FROM erasure_log WHERE on_request = 1") == 1
