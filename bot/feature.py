@@ -4,7 +4,7 @@ A feature is a `Feature` subclass, like a discord.py `Cog`. What it *declares* l
 class and is filled by class decorators beside the handlers: its commands and buttons, its
 own tables (a forward-only migration list, versioned per feature), the columns that hold
 member ids (`/link` moves them), its part of the privacy contract (`exporter`, `deleter`:
-`/export` and `/forget` call them all; `text_eraser` for data derived from message texts)
+`/export` and `/forget` call them all; `erase_texts` for data derived from message texts)
 and the sections it adds to the digest. What it
 *keeps* while running (an index, a worker, a scheduler) lives on the instance: the core
 makes one instance per `Core` and calls `start` and `stop` around its life. `requires`
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 Exporter = Callable[["Store", int, int], dict[str, Any]]
 Deleter = Callable[["Store", int, int], None]
-# Delete what was derived from these message texts of one member: (store, community, texts).
-TextEraser = Callable[["Store", int, list[str]], None]
 # A digest section: (core, community, start, end) -> a (title, text) field, or None.
 Section = Callable[["Core", int, datetime, datetime], Awaitable[tuple[str, str] | None]]
 
@@ -60,7 +58,6 @@ class Feature:
     buttons: ClassVar[dict[str, ButtonHandler]] = {}
     exporters: ClassVar[list[Exporter]] = []
     deleters: ClassVar[list[Deleter]] = []
-    text_erasers: ClassVar[list[TextEraser]] = []
     digest_sections: ClassVar[list[Section]] = []
 
     def __init_subclass__(
@@ -85,7 +82,6 @@ class Feature:
         cls.buttons = dict(cls.buttons)
         cls.exporters = list(cls.exporters)
         cls.deleters = list(cls.deleters)
-        cls.text_erasers = list(cls.text_erasers)
         cls.digest_sections = list(cls.digest_sections)
 
     def __init__(self, core: Core) -> None:
@@ -116,6 +112,11 @@ class Feature:
     def chat_moved(self, platform: str, old: str, new: str) -> None:
         """A platform chat got a new id (a Telegram group upgraded to a supergroup): move
         every stored target of this feature from `old` to `new` (override if it has any)."""
+
+    def erase_texts(self, community: int, texts: list[str]) -> None:
+        """Called with a member's message texts before they are erased (`/forget`, `/privacy
+        tracking off`): delete what this feature derived from them, stored (cached vectors,
+        snippets, cached digests, charts on disk) or waiting in memory (queued work)."""
 
     @property
     def listens(self) -> bool:
@@ -197,14 +198,6 @@ class Feature:
     def deleter(cls, fn: Deleter) -> Deleter:
         """Decorator: delete what this feature stores about one member, for `/forget`."""
         cls.deleters.append(fn)
-        return fn
-
-    @classmethod
-    def text_eraser(cls, fn: TextEraser) -> TextEraser:
-        """Decorator: delete what this feature derived from a member's message texts (cached
-        vectors, snippets, cached digests, charts on disk); called with the texts before they
-        are deleted, on `/forget` and `/privacy tracking off`."""
-        cls.text_erasers.append(fn)
         return fn
 
     @classmethod

@@ -31,6 +31,11 @@ class Activity(
 ):
     """/stats, /leaderboard and /activity over the core's activity log."""
 
+    def erase_texts(self, community: int, texts: list[str]) -> None:
+        """The cached embeddings of the texts go with them (a cache: another member's same
+        text is simply encoded again when needed)."""
+        self.core.store.delete_vectors([text_hash(t) for t in texts])
+
 
 _BARS = "▁▂▃▄▅▆▇█"
 
@@ -154,10 +159,3 @@ def delete_activity(store: Store, community: int, member: int) -> None:
     also deletes what was derived from their texts)."""
     delete_member_activity(store, community, member)
     forget_imports(store, community, member)
-
-
-@Activity.text_eraser
-def erase_vectors(store: Store, community: int, texts: list[str]) -> None:
-    """The cached embeddings of the texts (a cache: another member's same text is simply
-    encoded again when needed)."""
-    store.delete_vectors([text_hash(t) for t in texts])

@@ -209,12 +209,11 @@ def _admin_pressed(ctx: Context, choice: str, ref: str) -> Answer:
 
 
 def erase_derived(store: Store, features: list[Feature], community: int, member: int) -> None:
-    """Run every feature's text eraser on the member's texts (before they are deleted)."""
+    """Let every feature erase what it derived from the member's texts (before they go)."""
     texts = member_texts(store, community, member)
     if texts:
         for f in features:
-            for eraser in f.text_erasers:
-                eraser(store, community, texts)
+            f.erase_texts(community, texts)
 
 
 def erase_activity(features: list[Feature], store: Store, community: int, member: int) -> None:
@@ -230,7 +229,7 @@ def _checkpoint(store: Store, community: int) -> None:
 
 
 def forget_member(store: Store, features: list[Feature], community: int, member: int) -> None:
-    """Run every feature's text erasers and deleters, remove the member and their identities,
+    """Run every feature's `erase_texts` and deleters, remove the member and their identities,
     then checkpoint so the erased bytes leave the database file and its WAL."""
     identities = store.identities(member)
     erase_derived(store, features, community, member)

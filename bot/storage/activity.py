@@ -116,7 +116,7 @@ def delete_member_activity(store: Store, community: int, member: int) -> None:
 
 
 def member_texts(store: Store, community: int, member: int) -> list[str]:
-    """The distinct message texts a member has stored in a community (for text erasers)."""
+    """The distinct message texts a member has stored in a community (for `Feature.erase_texts`)."""
     rows = store.rows(
         "SELECT DISTINCT text FROM activity WHERE community = ? AND member = ? "
         "AND text IS NOT NULL",

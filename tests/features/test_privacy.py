@@ -380,14 +380,12 @@ class Snippets(
             c.execute("INSERT INTO digest_snippets VALUES (?, ?)", (community, event.text))
         (CHARTS[0] / f"chart-{len(list(CHARTS[0].iterdir()))}.txt").write_text(event.text)
 
-
-@Snippets.text_eraser
-def _erase_snippets(store: Store, community: int, texts: list[str]) -> None:
-    with store.transaction() as c:
-        c.executemany("DELETE FROM digest_snippets WHERE quote = ?", [(t,) for t in texts])
-    for chart in CHARTS[0].iterdir():
-        if chart.read_text() in texts:
-            chart.unlink()
+    def erase_texts(self, community: int, texts: list[str]) -> None:
+        with self.core.store.transaction() as c:
+            c.executemany("DELETE FROM digest_snippets WHERE quote = ?", [(t,) for t in texts])
+        for chart in CHARTS[0].iterdir():
+            if chart.read_text() in texts:
+                chart.unlink()
 
 
 @pytest.mark.parametrize("erase", ["/forget", "/privacy tracking off"])
@@ -413,3 +411,16 @@ async def test_derived_data_on_disk_and_in_tables_goes_with_its_source(
         assert file_traces(tmp_path, [t.encode() for t in ZELDA_TEXTS]) == []
     finally:
         await core.close()
+
+
+async def test_texts_waiting_for_the_model_are_dropped_on_erasure(cached_core: Core) -> None:
+    from bot.features.digests.feature import worker
+
+    chat = FakeAdapter(cached_core)
+    for text in ZELDA_TEXTS:
+        await chat.say("zelda", text)
+    await chat.say("bo", "bo waits for the model too")
+    queue = worker(cached_core).queue
+    assert set(ZELDA_TEXTS) <= set(queue)  # not started: nothing was embedded yet
+    await chat.say("zelda", "/privacy tracking off")
+    assert list(queue) == ["bo waits for the model too"]
