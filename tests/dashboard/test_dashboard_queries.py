@@ -86,7 +86,7 @@ def test_activity_weeks_channels_platforms_and_new_members(
     say(core, c, bob, ts("2026-11-04"), chat="hiring")
     say(core, c, bob, ts("2026-11-10"), chat="hiring")
     page = build(core, conn, "activity", c, **{"from": "2026-11-02", "to": "2026-11-15"})
-    assert rows(page, "weekly") == [("2026-11-02", 4, 2, 1), ("2026-11-09", 1, 1, 0)]
+    assert rows(page, "weekly") == [("2026-11-02", 7, 4, 2, 1), ("2026-11-09", 7, 1, 1, 0)]
     assert rows(page, "channels") == [("general", "fake", 3), ("hiring", "fake", 2)]
     assert rows(page, "platforms") == [("fake", 5)]
     assert page.charts
@@ -260,10 +260,11 @@ def test_forget_removes_a_member_from_the_rollups(core: Core, conn: sqlite3.Conn
 @pytest.mark.parametrize(
     ("args", "first", "last", "problem"),
     [
-        ({}, "2026-10-06", "2026-11-30", ""),
+        ({}, "2026-10-05", "2026-11-30", ""),  # eight full weeks and this one so far
         ({"from": "2026-11-01", "to": "2026-11-07"}, "2026-11-01", "2026-11-07", ""),
-        ({"from": "yesterday"}, "2026-10-06", "2026-11-30", "YYYY-MM-DD"),
-        ({"from": "2026-11-08", "to": "2026-11-07"}, "2026-10-06", "2026-11-30", "starts after"),
+        ({"from": "yesterday"}, "2026-10-05", "2026-11-30", "YYYY-MM-DD"),
+        ({"from": "2026-11-08", "to": "2026-11-07"}, "2026-10-05", "2026-11-30", "starts after"),
+        ({"to": "2026-11-07"}, "2026-09-13", "2026-11-07", ""),
         ({"from": "2019-01-01", "to": "2026-11-30"}, "2023-11-29", "2026-11-30", "three years"),
     ],
 )
