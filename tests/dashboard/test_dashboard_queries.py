@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
