@@ -8,6 +8,7 @@ Examples:
     convene import discord export.json
     convene eval matching --db convene-demo.db
     convene store deadletters --db convene.db   rows the bot could not write, with why
+    convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
     convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
 """
 
@@ -100,6 +101,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_options(st)
     st.set_defaults(func=_store)
+    pa = sub.add_parser("privacy", help="privacy tools: audit what still mentions a member")
+    pa.add_argument("action", choices=("audit",), help="audit: list every row and file hit")
+    pa.add_argument("--db", type=Path, required=True, help="database file")
+    pa.add_argument("--member", required=True, help="member id or display name")
+    pa.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="more text that identifies them (name, user id, a message); repeatable",
+    )
+    pa.add_argument(
+        "--files",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="more files or folders the bot wrote (charts, exports); repeatable",
+    )
+    pa.set_defaults(func=_privacy)  # fmt: skip
     dash = sub.add_parser(
         "dashboard", help="serve the organizer's web dashboard for a database; print a link"
     )
@@ -251,6 +272,18 @@ def _store(args: argparse.Namespace) -> int:
         print(f"  #{row['id']} {when} {row['kind']} member {row['member']}: {row['error']}")
         print(f"      {row['data'][:200]}")
     return 0
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from bot.privacy_audit import audit
+
+    if not args.db.exists():
+        print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
+        return 2
+    report = audit(args.db, args.member, args.also, args.files)
+    for line in report.lines():
+        print(line)
+    return 0 if report.clean else 1
 
 
 def _dashboard(args: argparse.Namespace) -> int:

@@ -12,14 +12,16 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot import scope
 from bot.chat_event import ChatEvent
 from bot.commands import Command, CommandError, Registry
 from bot.config import Config
-from bot.context import Answer, Context
+from bot.context import AmbiguousMember, Answer, Context
 from bot.dialog import Dialog
 from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
@@ -34,6 +36,7 @@ Clock = Callable[[], datetime]
 _MENTION = re.compile(r"^<@!?(\d+)>$")
 SETTLE_SECONDS = 5.0  # longest a command waits for the writer before reading what is there
 COMMUNITY_FREE = frozenset({"help", "start"})  # commands a stranger may use in a DM
+ANY_COMMUNITY = frozenset({"help", "start", "use"})  # DM commands that need no community chosen
 F = TypeVar("F", bound=Feature)
 
 
@@ -85,6 +88,7 @@ class Core:
         self.features: list[Feature] = [kind(self) for kind in features]
         check_features(self.features)
         self.registry = Registry()
+        store.migrate("scope", scope.MIGRATIONS)
         for feature in self.features:
             store.migrate(feature.name, feature.migrations)
             for command in feature.commands:
@@ -227,15 +231,28 @@ class Core:
             for chat in c.telegram_chats:
                 self.store.link_space("telegram", chat, community)
 
-    def community_for(self, event: ChatEvent) -> int | None:
-        """The community an event belongs to; a new group becomes a community of its own.
+    def community_for(self, event: ChatEvent, stamped: int | None = None) -> int | None:
+        """The community an event acts in; a new group becomes a community of its own.
 
-        A direct message belongs to the community the member was most recently active in.
+        A pressed button acts in the community it was made in (`stamped`, see `bot.scope`),
+        if the presser belongs to it. Otherwise a direct message acts in the member's only
+        community, or the one they chose with /use, else the one they were last active in
+        (commands from members of several communities are asked first, in `_handle`).
         """
         if event.is_direct or not event.space:
             found = self.store.communities_of(event.platform, event.user)
+            if stamped is not None:
+                if stamped not in found:
+                    raise CommandError("That button is from a community you are not part of.")
+                return stamped
+            choice = scope.chosen(self.store, event.platform, event.user)
+            if choice in found:
+                return choice
             return found[0] if found else None
-        return self.space_community(event.platform, event.space)
+        community = self.space_community(event.platform, event.space, event.space_title)
+        if stamped is not None and stamped != community:
+            raise CommandError("That button belongs to another community's chat.")
+        return community
 
     def space_community(self, platform: str, space: str, name: str = "") -> int:
         """The community of a guild or group, created on first sight (named `name`, else
@@ -273,7 +290,7 @@ class Core:
         return event.is_admin
 
     def find_member(self, community: int, platform: str, token: str) -> list[tuple[int, str]]:
-        """Members matching a name, @name or a platform mention such as <@123>."""
+        """Members matching a platform mention (<@123>), a handle (@ana or ana), or a name."""
         token = token.strip()
         mention = _MENTION.match(token)
         if mention:
@@ -283,7 +300,25 @@ class Core:
                 (community, platform, mention.group(1)),
             ).fetchone()
             return [(int(row[0]), row[1])] if row else []
+        handles = scope.by_handle(self.store, community, token)
+        if handles and (token.startswith("@") or len(handles) == 1):
+            named = self.store.find_members(community, token)
+            exact = [m for m in named if m[1].lower() == token.lstrip("@").lower()]
+            if token.startswith("@") or not exact:
+                return handles
         return self.store.find_members(community, token)
+
+    def member_label(self, member: int) -> str:
+        """A member's name with their handles, telling apart two members of one name."""
+        rows = self.store.rows(
+            "SELECT m.name, i.platform, i.handle FROM members m "
+            "LEFT JOIN identities i ON i.member = m.id WHERE m.id = ? ORDER BY i.platform",
+            (member,),
+        )
+        if not rows:
+            return "a former member"
+        handles = [f"@{r['handle']} on {r['platform']}" for r in rows if r["handle"]]
+        return f"{rows[0]['name']} ({', '.join(handles)})" if handles else rows[0]["name"]
 
     def dm_target(self, member: int, prefer: str | None = None) -> Target | None:
         """Where to reach a member privately: their identity on `prefer`, else any attached."""
@@ -320,11 +355,50 @@ class Core:
             return []
 
     async def _handle(self, event: ChatEvent) -> list[Reply]:
-        community = self.community_for(event)
+        stamped = None
+        if event.kind == "button":
+            stamped, event = scope.unstamp(event)
+        community = self.community_for(event, stamped)
         if community is None:
             return await self._stranger(event)
+        if event.kind != "button" and not event.is_direct and not event.is_command:
+            return await self._answer(event, community)  # the hot path: nothing to stamp
+        several: list[int] = []
+        if event.is_direct and event.kind in ("message", "button"):
+            several = self.store.communities_of(event.platform, event.user)
+            if len(several) > 1 and event.is_command and stamped is None:
+                asked = self._ask_community(event, several)
+                if asked:
+                    return asked
+        replies = scope.stamp_all(await self._answer(event, community), community)
+        if len(several) > 1:
+            replies = scope.name_community(replies, scope.community_name(self.store, community))
+        return replies
+
+    def _ask_community(self, event: ChatEvent, communities: list[int]) -> list[Reply]:
+        """A DM command from a member of several communities who has not chosen: ask which."""
+        if scope.chosen(self.store, event.platform, event.user) in communities:
+            return []
+        call = event.call or self.registry.parse(event.text)  # an unknown name explains itself
+        name = call.name
+        if name in ANY_COMMUNITY:
+            return []
+        scope.keep_pending(self.store, event, call, 0, "", int(self.clock().timestamp()))
+        names = ", ".join(scope.community_name(self.store, c) for c in communities)
+        return [
+            Reply(
+                f"You are a member of {names}. Which community is /{name} for? "
+                "I will remember it (/use changes it).",
+                buttons=scope.choice_buttons(self.store, communities),
+            )
+        ]
+
+    async def _answer(self, event: ChatEvent, community: int) -> list[Reply]:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
+        if event.handle and member.handle != event.handle:  # once per member and session
+            scope.save_handle(self.store, community, event)
+            member.handle = event.handle
         if event.kind == "button":
             await self.settle()
             return await self._press(event, community, member.id)
@@ -362,13 +436,45 @@ class Core:
             for feature in self._listeners:
                 feature.on_message(community, member, event)
 
-    async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
-        command, args = self.registry.bind(event.call or self.registry.parse(event.text))
+    async def _run_command(
+        self,
+        event: ChatEvent,
+        community: int,
+        member: int,
+        picked: tuple[str, int] | None = None,
+    ) -> list[Reply]:
+        call = event.call or self.registry.parse(event.text)
+        command, args = self.registry.bind(call)
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
-        ctx = Context(self, event, community, member)
-        return as_replies(await command.handler(ctx, args), slow=command.slow)
+        ctx = Context(self, event, community, member, picked=picked)
+        try:
+            answer = await command.handler(ctx, args)
+        except AmbiguousMember as exc:
+            now = int(self.clock().timestamp())
+            scope.keep_pending(self.store, event, call, community, exc.token, now)
+            return [exc.reply()]
+        return as_replies(answer, slow=command.slow)
+
+    async def run_pending(
+        self, ctx: Context, *, any_community: bool = False, pick: int | None = None
+    ) -> list[Reply]:
+        """Run the command the presser left waiting for a choice, in `ctx.community`.
+
+        `pick` is the member they chose for an ambiguous member argument.
+        """
+        e = ctx.event
+        now = int(self.clock().timestamp())
+        waiting = scope.take_pending(
+            self.store, e.platform, e.user, None if any_community else ctx.community, now
+        )
+        if waiting is None:
+            return []
+        call, token = waiting
+        event = replace(e, kind="message", text="", call=call)
+        picked = (token, pick) if pick is not None and token else None
+        return await self._run_command(event, ctx.community, ctx.member, picked)
 
     async def _stranger(self, event: ChatEvent) -> list[Reply]:
         """A private message from someone not seen in any group yet: /help and /start work."""
@@ -409,6 +515,8 @@ class Core:
         """Deliver a reply addressed with `to` through the adapter of its platform."""
         if reply.to is None:
             raise ValueError("Core.send needs a reply with a target")
+        if reply.community is not None and reply.buttons:
+            [reply] = scope.stamp_all([reply], reply.community)
         adapter = self.adapters.get(reply.to.platform)
         if adapter is None:
             log.warning("no %s adapter attached; dropped a reply", reply.to.platform)

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import time
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-
-# Opt in to PTB's timedelta-valued time fields now; the int-valued ones warn on every access.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import (
     BotCommand,

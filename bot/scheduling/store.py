@@ -212,8 +212,15 @@ def export_schedules(store: Store, community: int, member: int) -> dict[str, Any
 
 
 def forget_creator(store: Store, community: int, member: int) -> None:
+    """A forgotten member's schedules stay (unsigned), except those posting to their DMs."""
+    mine = [target_json(Target(p, user=u)) for p, u in store.identities(member)]
     with store.transaction() as c:
         c.execute(
             "UPDATE schedules SET created_by = NULL WHERE community = ? AND created_by = ?",
             (community, member),
         )
+        for target in mine:
+            for table in ("schedules", "scheduled_runs"):
+                c.execute(
+                    f"DELETE FROM {table} WHERE community = ? AND target = ?", (community, target)
+                )

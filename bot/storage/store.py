@@ -59,6 +59,7 @@ class MemberRow:
     id: int
     tracking: bool
     name: str
+    handle: str = ""  # the platform handle last saved for this identity (see bot.scope)
 
 
 class Store:
@@ -513,6 +514,14 @@ class Store:
         finally:
             conn.close()
 
+    def checkpoint(self) -> bool:
+        """Move the WAL into the database file and truncate it (after an erasure, so erased
+        bytes leave both files). False if a reader kept part of the WAL alive."""
+        self.flush()
+        with self._lock:
+            busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     def delete_vectors(self, hashes: list[str]) -> None:
         with self.transaction() as c:
             c.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
@@ -556,6 +565,7 @@ def _connect(path: Path, *, probe: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA secure_delete=ON")  # erased rows are zeroed, not left in free pages
         if probe:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")

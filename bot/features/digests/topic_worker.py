@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.text import MAX_INPUT, clean
 from models.embedder import text_hash
 
 if TYPE_CHECKING:
@@ -136,6 +137,13 @@ class TopicWorker:
         if len(self.queue) >= BATCH:
             self._wake.set()
         return True
+
+    def drop(self, texts: list[str]) -> None:
+        """Remove these texts (as stored, or as they arrived) from the queue (an erasure)."""
+        gone = set(texts)
+        kept = [t for t in self.queue if t not in gone and clean(t)[:MAX_INPUT] not in gone]
+        self.queue.clear()
+        self.queue.extend(kept)
 
     def _forget_old_days(self, today: int) -> None:
         for key in [k for k in self._days if k[1] < today - 1]:

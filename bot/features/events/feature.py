@@ -371,7 +371,7 @@ async def send_due_reminders(core: Core) -> int:
         )
         reply = Reply(
             text, title="Event reminder", to=target, visibility=Visibility.DM,
-            buttons=(Button("Can't go after all", f"ev:unrsvp:{event.id}"),),
+            community=event.community, buttons=(Button("Can't go after all", f"ev:unrsvp:{event.id}"),),
         )  # fmt: skip
         sent += await core.send(reply)
     return sent

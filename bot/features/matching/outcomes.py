@@ -101,6 +101,7 @@ async def send_due_followups(core: Core) -> int:
                 ),
                 to=target,
                 visibility=Visibility.DM,
+                community=row["community"],
             )
             delivered = await core.send(reply)
             sent += int(delivered)
