@@ -98,7 +98,8 @@ class Arg:
 
     ``text`` takes the rest of the line verbatim; ``member`` is a name, @name or platform
     mention, resolved by the handler (as the last argument it takes the rest of the line, so
-    ``/stats Ada Lovelace`` needs no quotes); ``choices`` limits a word to a fixed set.
+    ``/stats Ada Lovelace`` needs no quotes); ``choices`` limits a word to a fixed set, and ``aliases`` maps other words members
+    type (``role``) to one of them (``roles``).
     """
 
     name: str
@@ -106,6 +107,7 @@ class Arg:
     help: str = ""
     default: Any = REQUIRED
     choices: tuple[str, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict, hash=False)
     min: float | None = None
     max: float | None = None
 
@@ -133,6 +135,7 @@ class Arg:
                 )
         if self.choices:
             value = str(value).lower()
+            value = self.aliases.get(value, value)
             if value not in self.choices:
                 close = difflib.get_close_matches(value, self.choices, n=1)
                 hint = f" Did you mean {close[0]}?" if close else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.fake import FakeAdapter, Sent
 from bot.core import Core
+from bot.features.profiles.fields import ALIASES
 
 FOUNDER = {
     "roles": "founder",
@@ -35,7 +36,7 @@ async def make_profile(chat: FakeAdapter, user: str, fields: dict[str, str]) -> 
     """Create a member in the group and set their profile field by field."""
     for name, value in fields.items():
         [sent] = await chat.say(user, f"/profile set {name} {value}")
-        assert sent.reply.text.startswith(f"Saved your {name}"), sent.text
+        assert sent.reply.text.startswith(f"Saved your {ALIASES.get(name, name)}"), sent.text
 
 
 def member_id(core: Core, user: str) -> int:

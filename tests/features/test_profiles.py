@@ -190,3 +190,27 @@ async def test_profile_change_updates_matcher_and_drops_stale_vectors(cached_cor
     assert not (set(profile_hashes(old)) - set(profile_hashes(new))) & stored
     matcher = await service(cached_core).matcher(community)
     assert matcher.profile(ana) == new
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "value", "shown"),
+    [
+        ("role", "roles", "founder", ("Roles", "founder")),
+        ("sector", "sectors", "climate", ("Sectors", "climate")),
+        ("tag", "tags", "b2b", ("Tags", "b2b")),
+        ("location", "based_in", "Lisboa", ("Based in", "Lisboa")),
+        ("Region", "based_in", "Berlin", ("Based in", "Berlin")),
+    ],
+)
+async def test_set_accepts_singular_and_old_field_names(
+    chat: FakeAdapter, typed: str, field: str, value: str, shown: tuple[str, str]
+) -> None:
+    [sent] = await chat.say("ana", f"/profile set {typed} {value}")
+    assert sent.reply.text.startswith(f"Saved your {field}.")
+    assert shown in sent.reply.fields
+
+
+async def test_set_alias_without_value_explains_the_field(chat: FakeAdapter) -> None:
+    [sent] = await chat.say("ana", "/profile set region")
+    assert sent.reply.text.startswith("based_in: where you are based")
+    assert "Usage: /profile set based_in <value>" in sent.text

@@ -23,7 +23,22 @@ MAX_LINKS, LINK_CHARS = 3, 200
 MAX_TAGS, TAG_CHARS = 10, 30
 MAX_SECTORS = 5
 MAX_SERVES, SERVE_CHARS = 10, 40
-ALIASES = {"region": "based_in"}  # the field's old name still works
+# Other names members type for a field: singular/plural, and the field's old name ("region").
+ALIASES = {
+    "role": "roles",
+    "offer": "offers",
+    "seek": "seeks",
+    "sector": "sectors",
+    "tag": "tags",
+    "serve": "serves",
+    "exclude": "excludes",
+    "check": "checks",
+    "link": "links",
+    "visibility": "visible",
+    "region": "based_in",
+    "location": "based_in",
+    "based-in": "based_in",
+}
 MAX_CHECK_K = 10_000_000
 CLEAR_WORDS = {"none", "-", "clear"}
 _LIST_SPLIT = re.compile(r"[,\s]+")
