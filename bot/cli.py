@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -130,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dash.add_argument("--community", help="community name or key (needed when there are several)")
     dash.add_argument("--host", help="address to listen on (default: [dashboard] host, 127.0.0.1)")
-    dash.add_argument("--port", type=int, help="port (default: [dashboard] port, 8750)")
+    dash.add_argument("--port", type=_port, help="port (default: [dashboard] port, 8750)")
     _store_options(dash)
     dash.set_defaults(func=_dashboard)
 
@@ -152,6 +153,17 @@ def _config_from(args: argparse.Namespace) -> Config:
         return load(args.config)
     db = getattr(args, "db", None) or Path("convene.db")
     return Config(database=db)
+
+
+def _port(text: str) -> int:
+    """A TCP port number, for argparse (which then prints one clear line, not a traceback)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
+    return port
 
 
 def _run_async(fn: Callable[[], object]) -> int:
@@ -309,7 +321,11 @@ def _privacy(args: argparse.Namespace) -> int:
     if not args.db.exists():
         print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
         return 2
-    report = audit(args.db, args.member, args.also, args.files)
+    try:
+        report = audit(args.db, args.member, args.also, args.files)
+    except sqlite3.DatabaseError as exc:
+        print(f"convene: Cannot open the database {args.db}: {exc}.", file=sys.stderr)
+        return 2
     for line in report.lines():
         print(line)
     return 0 if report.clean else 1

@@ -86,3 +86,43 @@ def test_eval_on_a_missing_database_creates_nothing(
     assert main(["eval", "matching", "--db", str(missing)]) == 2
     assert "no database at" in capsys.readouterr().err
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("[1, 2]", "must hold a JSON object with a 'profiles' list"),
+        ('{"profiles": ["ana"]}', "each profile must be a JSON object, not a string"),
+        (None, "no file at"),
+    ],
+)
+def test_eval_set_that_is_not_a_labelled_set_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, expected: str
+) -> None:
+    path = tmp_path / "set.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["eval", "matching", "--set", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert expected in err
+
+
+def test_privacy_audit_of_a_file_that_is_not_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("not sqlite at all " * 100)
+    assert main(["privacy", "audit", "--db", str(path), "--member", "ana"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"convene: Cannot open the database {path}: file is not a database."
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_dashboard_port_out_of_range_is_a_usage_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["dashboard", "--db", str(tmp_path / "x.db"), "--port", port])
+    assert done.value.code == 2
+    assert f"{port!r} is not a port: use a number from 1 to 65535" in capsys.readouterr().err

@@ -98,17 +98,29 @@ def profile_from(row: dict[str, Any], warnings: list[str]) -> tuple[Profile, str
     return p, typed.get("excludes", "")
 
 
+def _kind(value: object) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
 def load_set(path: Path) -> tuple[LabelledSet, list[str]]:
     """The labelled set in `path` and warnings for fields that did not parse."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SetError(f"no file at {path}") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise SetError(f"cannot read {path}: {exc}") from exc
+        raise SetError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
     except json.JSONDecodeError as exc:
         raise SetError(f"{path} is not JSON: line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("profiles", []), list):
+        raise SetError(f"{path} must hold a JSON object with a 'profiles' list and 'pairs'")
     warnings: list[str] = []
     profiles, excludes = [], {}
     for row in raw.get("profiles", []):
+        if not isinstance(row, dict):
+            raise SetError(f"{path}: each profile must be a JSON object, not {_kind(row)}")
         p, ex = profile_from(row, warnings)
         profiles.append(p)
         if ex:
@@ -117,8 +129,12 @@ def load_set(path: Path) -> tuple[LabelledSet, list[str]]:
 
     def pairs(key: str) -> list[tuple[int, int]]:
         out = []
-        for i, pair in enumerate(raw.get(key, [])):
-            a, b = int(pair[0]), int(pair[1])
+        for i, pair in enumerate(raw.get(key) or []):
+            try:
+                a, b = int(pair[0]), int(pair[1])
+            except (TypeError, ValueError, IndexError, KeyError):
+                warnings.append(f"{key}[{i}] is not a pair of member numbers; left out")
+                continue
             if a not in ids or b not in ids:
                 warnings.append(f"{key}[{i}] names a member with no profile; left out")
                 continue
