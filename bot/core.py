@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot import scope
 from bot.chat_event import ChatEvent
-from bot.commands import Command, CommandError, Registry
+from bot.commands import Command, CommandError, Registry, UsageError
 from bot.config import Config
 from bot.context import AmbiguousMember, Answer, Context
 from bot.dialog import Dialog
@@ -336,7 +336,9 @@ class Core:
         try:
             return await self._handle(event)
         except CommandError as exc:
-            return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]
+            # who may run a command comes before how to type its arguments
+            refused = self._refusal(exc.command, event) if isinstance(exc, UsageError) else None
+            return [Reply(refused or str(exc), visibility=Visibility.ONLY_YOU)]
         except StoreBusy as exc:
             if event.is_command or event.kind == "button" or event.is_direct:
                 return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]

@@ -39,7 +39,8 @@ async def help_command(ctx: Context, args: Args) -> Answer:
 
 def _explain(command: Command, admin: bool) -> dict[str, Any]:
     """Help for one command: its text, who and where, usage, and its arguments or actions."""
-    who = "Admins only. " if command.admin else ""
+    said = "admins" in command.help.lower()  # "Create an event (admins)." says it already
+    who = "Admins only. " if command.admin and not said else ""
     where = {"group": "Works in the group. ", "dm": "Works in a private chat. "}.get(
         command.where, ""
     )
@@ -66,7 +67,13 @@ async def cancel(ctx: Context, args: Args) -> Answer:
     return ctx.private("Stopped. Nothing more will be asked." if dialog else "Nothing to cancel.")
 
 
-@Help.command("start", "Say hello and see what Convene can do.", Arg("code", default=None))
+@Help.command(
+    "start",
+    "Say hello and see what Convene can do.",
+    Arg(
+        "code", help="Telegram: the word after ?start= in a link to the bot (ignored)", default=None
+    ),
+)
 async def start(ctx: Context, args: Args) -> Answer:
     """Telegram sends /start when a member opens the bot (from a deep link too)."""
     return ctx.reply(

@@ -279,6 +279,25 @@ async def test_admin_subcommand_is_refused_by_the_core(chat: FakeAdapter) -> Non
     assert "You're in the intro rounds" in ok.text
 
 
+@pytest.mark.parametrize("line", ["/event cancel 1 2 3", "/unlink", "/event code x y"])
+async def test_a_refusal_comes_before_the_usage_of_the_arguments(
+    chat: FakeAdapter, line: str
+) -> None:
+    """A member who may not run a command is told so, not how to type its arguments."""
+    [sent] = await chat.say("ana", line)
+    name = " ".join(line.split()[:2]) if line.startswith("/event") else "/unlink"
+    assert sent.text == f"{name} is for the community's admins only."
+
+
+async def test_help_says_admins_only_once(chat: FakeAdapter) -> None:
+    [sent] = await chat.say("admin", "/help event create")
+    assert sent.reply.text.lower().count("admins") == 1
+    [dash] = await chat.say("admin", "/help dashboard")
+    assert dash.reply.text.lower().count("admins only") == 1
+    [rounds] = await chat.say("admin", "/help unlink")
+    assert "Admins only." in rounds.reply.text  # its help does not say so itself
+
+
 async def test_free_text_reaches_the_store_unchanged_on_the_console(tmp_path: Path) -> None:
     """The console path: a typed line with an apostrophe, quotes and backslashes."""
     store = Store(tmp_path / "c.db")
