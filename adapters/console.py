@@ -18,6 +18,7 @@ from bot.delivery import route, target_for
 from bot.replies import Button, Capabilities, Reply, Visibility
 
 SPACE = "local"
+TITLE = "Console"  # the community's name in replies ("everything ... in Console")
 CHAT = "general"
 CONSOLE_HELP = (
     "Type a message, or a /command (/help lists them).\n"
@@ -111,6 +112,7 @@ class ConsoleAdapter:
         return ChatEvent(
             platform=self.name,
             space="" if self.direct else SPACE,
+            space_title="" if self.direct else TITLE,
             chat=f"dm-{self.user}" if self.direct else CHAT,
             user=self.user,
             name=self.user,

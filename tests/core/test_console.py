@@ -51,6 +51,7 @@ def test_console_chat_end_to_end(db_path: Path) -> None:
     assert "There is no /leaderbord command. Did you mean /leaderboard?" in out
     assert "Usage: /leaderboard [days]" in out
     assert "[1] Yes, delete everything  [2] Cancel" in out
+    assert "settings in Console. It cannot be undone." in out  # the community's name, not a key
     assert "Nothing was deleted." in out
     assert "(no such button" in out
     assert "Bye." in out
