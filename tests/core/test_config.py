@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, PlatformConfig, load, parse
+from bot.config import _SECTIONS, ConfigError, PlatformConfig, load, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +20,28 @@ def test_the_example_config_loads() -> None:
     assert config.discord.token_env == "DISCORD_TOKEN"
     assert not config.telegram.enabled
     assert config.database == ROOT / "convene.db"
+
+
+def _documented(text: str) -> dict[str, set[str]]:
+    """The keys config.example.toml shows (set or commented out), by section."""
+    keys: dict[str, set[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        header, key = re.match(r"#? ?\[+(\w+)\]+", line), re.match(r"#? ?(\w+) *=", line)
+        if header:
+            section = header[1]
+        elif key and section:
+            keys.setdefault(section, set()).add(key[1])
+    return keys
+
+
+def test_the_example_config_documents_every_key() -> None:
+    documented = _documented((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    accepted = {s: set(keys) for s, keys in _SECTIONS.items() if s != "communities"}
+    accepted["communities"] = {"name", "key", "discord_guilds", "telegram_chats", "timezone"}
+    assert documented == accepted
+    with pytest.raises(ConfigError, match="unknown key"):  # the check below is the real one
+        parse({"communities": [{"name": "X", "colour": "red"}]})
 
 
 def test_defaults_without_a_file() -> None:
