@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from bot.importers.records import (
     ImportedRecord,
     ImportFormatError,
     ImportResult,
-    checked_time,
+    from_iso,
     import_records,
     read_json,
 )
@@ -173,18 +173,7 @@ def _text_id(value: Any, where: str) -> str:
 def _timestamp(value: Any, where: str) -> datetime:
     if not isinstance(value, str):
         raise ImportFormatError(f"{where} has no timestamp.")
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        if value[:5].isdigit():  # a five-digit year: past what a date can hold
-            raise ImportFormatError(
-                f"{where} has a timestamp out of range ({value[:40]!r}); dates must fall "
-                "between 1970 and 9999."
-            ) from None
-        raise ImportFormatError(
-            f"{where} has a timestamp that is not ISO 8601: {value[:40]!r}."
-        ) from None
-    return checked_time(at.replace(tzinfo=UTC) if at.tzinfo is None else at, where)
+    return from_iso(value, where, "timestamp")
 
 
 def export_files(path: Path) -> list[Path]:

@@ -48,6 +48,23 @@ def from_unix(value: int, where: str) -> datetime:
         ) from None
 
 
+def from_iso(value: str, where: str, what: str) -> datetime:
+    """An ISO 8601 time (naive means UTC; a trailing Z is UTC), or an ImportFormatError
+    naming the record and its field `what` (``timestamp``, ``date``)."""
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        if value[:5].isdigit():  # a five-digit year: past what a date can hold
+            raise ImportFormatError(
+                f"{where} has a {what} out of range ({value[:40]!r}); dates must fall "
+                "between 1970 and 9999."
+            ) from None
+        raise ImportFormatError(
+            f"{where} has a {what} that is not ISO 8601: {value[:40]!r}."
+        ) from None
+    return checked_time(at if at.tzinfo else at.replace(tzinfo=UTC), where)
+
+
 def checked_time(at: datetime, where: str) -> datetime:
     """`at` in UTC if it falls in 1970-9999, else an ImportFormatError naming the record."""
     try:

@@ -28,6 +28,7 @@ from bot.importers.records import (
     ImportFormatError,
     ImportResult,
     checked_time,
+    from_iso,
     from_unix,
     import_records,
     read_json,
@@ -154,17 +155,8 @@ def message_time(msg: dict[str, Any], where: str) -> datetime:
     if isinstance(unix, str | int) and _digits(str(unix).strip()):
         return from_unix(int(unix), where)
     date = msg.get("date")
-    if isinstance(date, str):
-        try:
-            parsed = datetime.fromisoformat(date)
-        except ValueError:
-            if date[:5].isdigit():  # a five-digit year: past what a date can hold
-                raise ImportFormatError(
-                    f"{where} has a date out of range ({date[:25]!r}); dates must fall "
-                    "between 1970 and 9999."
-                ) from None
-        else:
-            return checked_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), where)
+    if isinstance(date, str) and date.strip():
+        return from_iso(date.strip(), where, "date")
     raise ImportFormatError(f"{where} has no usable date (date_unixtime or date).")
 
 

@@ -176,6 +176,18 @@ def test_message_without_a_date_is_named(tmp_path: Path) -> None:
     assert len(records) == len(read_records(GROUP)) - 1
 
 
+def test_a_date_that_is_not_iso_says_so(tmp_path: Path) -> None:
+    data = json.loads(GROUP.read_text("utf-8"))
+    del data["messages"][6]["date_unixtime"]
+    data["messages"][6]["date"] = "yesterday"
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(data), "utf-8")
+    problems: list[str] = []
+    read_records(path, problems)
+    (problem,) = problems
+    assert "message id 7 (number 7) has a date that is not ISO 8601: 'yesterday'" in problem
+
+
 def test_html_export_and_missing_file_are_explained(tmp_path: Path) -> None:
     html = tmp_path / "messages.html"
     html.write_text("<!DOCTYPE html>\n<html><body></body></html>", "utf-8")
