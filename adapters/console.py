@@ -141,7 +141,8 @@ class ConsoleAdapter:
         self.write(label + body.replace("\n", "\n  ") if label else body)
         if reply.buttons:
             self.buttons = list(reply.buttons)
-            self.write(f"  (type :1 to :{len(reply.buttons)} to choose)")
+            last = len(reply.buttons)
+            self.write(f"  (type :1 to :{last} to choose)" if last > 1 else "  (type :1 to choose)")
 
     async def deliver(self, reply: Reply) -> bool:
         assert reply.to is not None

@@ -72,3 +72,10 @@ def test_unwritable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("convene: Cannot create the folder")
     assert "Traceback" not in result.stderr
+
+
+def test_one_button_is_offered_as_one_choice(db_path: Path) -> None:
+    result = _chat(db_path, ["/event create 2027-01-15T18:30 Demo night", "/events"])
+    assert result.returncode == 0, result.stderr
+    assert "(type :1 to choose)" in result.stdout
+    assert ":1 to :1" not in result.stdout

@@ -173,6 +173,17 @@ async def test_setup_in_a_dm_starts_there_and_cancel_stops(core: Core, chat: Fak
     assert core.store.scalar("SELECT count(*) FROM profiles") == 0
 
 
+async def test_profile_during_setup_says_where_the_setup_is(chat: FakeAdapter) -> None:
+    await chat.say("bo", "hi")
+    await chat.say("bo", "/profile setup", direct=True)
+    await chat.say("bo", "founder", direct=True)
+    [sent] = await chat.say("bo", "/profile", direct=True)
+    assert sent.text.startswith("Your profile setup is at step 2 of ")
+    assert "no matching profile yet" not in sent.text
+    [asked] = await chat.say("bo", "A climate fintech", direct=True)  # the dialog goes on
+    assert "What can you offer" in asked.text
+
+
 async def test_profile_change_updates_matcher_and_drops_stale_vectors(cached_core: Core) -> None:
     chat = FakeAdapter(cached_core)
     await make_profile(chat, "ana", FOUNDER)

@@ -100,6 +100,12 @@ async def profile(ctx: Context, args: Args) -> Answer:
             f"Saved your {field}.\n\n{shown.text}", title=shown.title, fields=shown.fields
         )
     found = load_profile(ctx.store, ctx.community, ctx.member)
+    setup = ctx.core.dialogs.get((ctx.event.platform, ctx.event.user))
+    if found is None and setup is not None and not setup.done:
+        return ctx.private(
+            f"Your profile setup is at step {setup.step + 1} of {len(setup.questions)}: "
+            "answer its question in our private chat and it is saved at the end, or /cancel."
+        )
     if found is None:
         return ctx.private("You have no matching profile yet. " + HOW_TO)
     shown = render(found, private=True)
