@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +76,10 @@ def test_unwritable_database_is_one_line(tmp_path: Path) -> None:
 
 
 def test_one_button_is_offered_as_one_choice(db_path: Path) -> None:
-    result = _chat(db_path, ["/event create 2027-01-15T18:30 Demo night", "/events"])
+    when = (datetime.now(UTC) + timedelta(days=30)).strftime(
+        "%Y-%m-%dT18:30"
+    )  # the console's clock
+    result = _chat(db_path, [f"/event create {when} Demo night", "/events"])
     assert result.returncode == 0, result.stderr
     assert "(type :1 to choose)" in result.stdout
     assert ":1 to :1" not in result.stdout
