@@ -339,3 +339,11 @@ async def test_match_with_the_bundled_model(tmp_path: Path, clock: Clock) -> Non
         assert store.scalar("SELECT count(*) FROM vectors") > 0  # cached in the store
     finally:
         await core.close()
+
+
+async def test_blocking_twice_says_it_is_already_done(chat: FakeAdapter) -> None:
+    await chat.say("ana", "hello")
+    [first] = await chat.say("bo", "/block ana")
+    assert first.text.startswith("Blocked Ana")
+    [again] = await chat.say("bo", "/block ana")
+    assert again.text == "You have already blocked Ana. /unblock Ana undoes it."

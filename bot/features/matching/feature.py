@@ -175,6 +175,8 @@ async def block(ctx: Context, args: Args) -> Answer:
     other, name = ctx.find_member(args["member"])
     if other == ctx.member:
         return ctx.private("You can't block yourself.")
+    if blocked_by(ctx.store, ctx.community, ctx.member, other):
+        return ctx.private(f"You have already blocked {name}. /unblock {name} undoes it.")
     now = int(ctx.now.timestamp())
     set_block(ctx.store, ctx.community, ctx.member, other, True, now)
     lapse_requests(ctx.store, ctx.community, other, ctx.member, now)  # quietly declined
