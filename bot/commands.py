@@ -110,6 +110,7 @@ class Arg:
     aliases: Mapping[str, str] = field(default_factory=dict, hash=False)
     min: float | None = None
     max: float | None = None
+    asked: bool = False  # needed, but the handler asks for it itself: usage shows <name>
 
     @property
     def required(self) -> bool:
@@ -118,7 +119,7 @@ class Arg:
     @property
     def shown(self) -> str:
         label = "|".join(self.choices) if 0 < len(self.choices) <= 4 else self.name
-        return f"<{label}>" if self.required else f"[{label}]"
+        return f"<{label}>" if self.required or self.asked else f"[{label}]"
 
     def convert(self, value: Any, command: Command) -> Any:
         """Turn one value (a typed option or a raw word) into this argument's value."""

@@ -263,13 +263,13 @@ async def test_help_lists_a_groups_subcommands(chat: FakeAdapter) -> None:
     [sent] = await chat.say("ana", "/help event")
     assert sent.reply.title == "/event"
     listed = [name for name, _ in sent.reply.fields]
-    assert "/event rsvp [event]" in listed
+    assert "/event rsvp <event>" in listed
     assert not any("create" in name for name in listed)  # admin-only, hidden from members
     [admin] = await chat.say("admin", "/help event")
     assert any(name.startswith("/event create") for name, _ in admin.reply.fields)
     [one] = await chat.say("ana", "/help event rsvp")
     assert one.reply.title == "/event rsvp"
-    assert "Usage: /event rsvp [event]" in one.text
+    assert "Usage: /event rsvp <event>" in one.text
 
 
 async def test_admin_subcommand_is_refused_by_the_core(chat: FakeAdapter) -> None:
@@ -317,3 +317,13 @@ async def test_free_text_reaches_the_store_unchanged_on_the_console(tmp_path: Pa
         assert "A quote is not closed" not in out.getvalue()
     finally:
         await core.close()
+
+
+async def test_usage_marks_arguments_the_handler_asks_for_as_needed(chat: FakeAdapter) -> None:
+    """`/profile set` alone explains itself, yet its usage must not look optional."""
+    [sent] = await chat.say("ana", "/profile set wizard x")
+    assert "Usage: /profile set <field> <value>" in sent.text
+    [event] = await chat.say("admin", "/help event create")
+    assert "Usage: /event create <when> <title>" in event.text
+    [alone] = await chat.say("ana", "/profile set")
+    assert alone.text.startswith("Which field?")  # still asked, not refused

@@ -263,7 +263,7 @@ async def _cancel(ctx: Context, event: Event) -> Reply:
     )
 
 
-EVENT = Arg("event", help="the event number from /events", default=None)
+EVENT = Arg("event", help="the event number from /events", default=None, asked=True)
 
 
 @Events.command(
@@ -274,11 +274,11 @@ EVENT = Arg("event", help="the event number from /events", default=None)
     sub("who", "Who is going to an event.", EVENT),
     sub("match", "Who to meet at an event.", EVENT, slow=True),
     sub("create", "Create an event (admins).",
-        Arg("when", help="the start, e.g. 2026-12-03T18:30", default=None),
-        Arg("title", "text", help="the event's title", default=None),
+        Arg("when", help="the start, e.g. 2026-12-03T18:30", default=None, asked=True),
+        Arg("title", "text", help="the event's title", default=None, asked=True),
         admin=True, details=EXAMPLE),
     sub("where", "Set an event's place or link (admins).", EVENT,
-        Arg("place", "text", help="a place or link", default=None), admin=True, slow=True),
+        Arg("place", "text", help="a place or link", default=None, asked=True), admin=True, slow=True),
     sub("cancel", "Cancel an event and tell who RSVP'd (admins).", EVENT, admin=True,
         slow=True),
     sub("code", "An event's check-in code (admins).", EVENT, admin=True),

@@ -142,7 +142,7 @@ async def run_scheduled_round(core: Core, row: ScheduleRow) -> None:
     sub("leave", "Stop taking part in the intro rounds."),
     sub("schedule", "Schedule intro rounds (admins).",
         Arg("when", "text", help="weekly or biweekly, optionally a day and time",
-            default=None), admin=True),
+            default=None, asked=True), admin=True),
     sub("now", "Run an intro round now (admins).", admin=True),
     sub("off", "Stop the scheduled intro rounds (admins).", admin=True),
     default="status",
