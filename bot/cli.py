@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="evaluate a learned part on this community's data")
     ev.add_argument("what", choices=("matching",))
-    ev.add_argument("--community", help="community key (default: all)")
+    ev.add_argument("--community", help="community name or key (default: all)")
     ev.add_argument("--set", type=Path, help="score a labelled set (JSON) instead of a database")
     ev.add_argument("--model", help="embedding model for --set (default: the config's)")
     ev.add_argument("--details", action="store_true", help="with --set: list failing reasons")
@@ -248,6 +248,7 @@ def _import_error() -> type[Exception]:
 def _eval(args: argparse.Namespace) -> int:
     if args.set is not None:
         return _eval_set(args)
+    from bot.dashboard.cli import pick_community
     from bot.features.matching.evaluation import eval_matching
     from bot.storage.store import Store
 
@@ -259,9 +260,9 @@ def _eval(args: argparse.Namespace) -> int:
     try:
         community = None
         if args.community:
-            community = store.scalar("SELECT id FROM communities WHERE key = ?", (args.community,))
+            community, problem = pick_community(store, args.community)
             if community is None:
-                print(f"convene: no community with key {args.community!r}.", file=sys.stderr)
+                print(f"convene: {problem}", file=sys.stderr)
                 return 2
         print(eval_matching(store, community))
     finally:

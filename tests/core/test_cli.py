@@ -126,3 +126,21 @@ def test_dashboard_port_out_of_range_is_a_usage_line(
         main(["dashboard", "--db", str(tmp_path / "x.db"), "--port", port])
     assert done.value.code == 2
     assert f"{port!r} is not a port: use a number from 1 to 65535" in capsys.readouterr().err
+
+
+def test_eval_picks_a_community_by_name_like_the_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.storage.store import Store
+
+    db = tmp_path / "c.db"
+    store = Store(db)
+    store.community("discord:1", "Founders Guild")
+    store.close()
+    assert main(["eval", "matching", "--db", str(db), "--community", "Guild"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err
+        == "convene: no community called 'Guild' in this database (there are: 'Founders Guild')."
+    )
+    assert main(["eval", "matching", "--db", str(db), "--community", "founders guild"]) == 0

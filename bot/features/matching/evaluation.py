@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.features.matching.intro_store import funnel_counts, outcomes
 from bot.features.matching.outcomes import training_outcomes
 from bot.features.matching.round_store import rounds_held
+from bot.scope import community_name
 from bot.storage.store import Store
 from models.matching.rerank import eval_report
 
@@ -26,7 +27,7 @@ def eval_matching(store: Store, community: int | None) -> str:
     rows = outcomes(store, community)
     met = sum(1 for r in rows if r["met"])
     useful = sum(1 for r in rows if r["useful"])
-    scope = "all communities" if community is None else f"community {community}"
+    scope = "all communities" if community is None else community_name(store, community)
     lines = [
         f"Matching report for {scope}",
         f"Intro requests: {asked}; answered {_share(answered, asked)}, "
