@@ -79,8 +79,8 @@ async def privacy(ctx: Context, args: Args) -> Answer:
     if setting and not value:
         state = "on" if info.get(setting, 1) else "off"
         return ctx.private(
-            f"{setting} is {state} in {where}: {SETTINGS[setting]}. "
-            f"Change: /privacy {setting} on|off"
+            f"{setting} is {state} in {where} (on means: {SETTINGS[setting]}). "
+            f"Change it with /privacy {setting} on|off."
         )
     fields = tuple(
         (f"{key}: {'on' if info.get(key, 1) else 'off'}", desc) for key, desc in SETTINGS.items()

@@ -34,6 +34,15 @@ async def test_privacy_shows_settings_privately(chat: FakeAdapter) -> None:
     assert "named: on" in sent.text
 
 
+async def test_one_setting_says_what_on_means_and_how_to_change_it(chat: FakeAdapter) -> None:
+    await chat.say("ana", "/privacy named off")
+    [sent] = await chat.say("ana", "/privacy named")
+    assert sent.text == (
+        "named is off in fake:space-1 (on means: name me in digests, leaderboards and stats). "
+        "Change it with /privacy named on|off."
+    )
+
+
 async def test_tracking_off_deletes_and_stops_logging(core: Core, chat: FakeAdapter) -> None:
     await chat.say("ana", "logged before")
     await chat.say("bo", "bo stays")
