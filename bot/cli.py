@@ -84,14 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
 
     imp = sub.add_parser("import", help="backfill history from a platform export")
-    imp.add_argument("platform", choices=("telegram", "discord"))
+    imp.add_argument("platform", choices=("telegram", "discord"), help="where the export is from")
     imp.add_argument("file", type=Path, help="the export file (JSON; Discord: also a folder)")
     imp.add_argument("--community", help="community name (Telegram: required)")
     _store_options(imp)
     imp.set_defaults(func=_import)
 
     ev = sub.add_parser("eval", help="evaluate a learned part on this community's data")
-    ev.add_argument("what", choices=("matching",))
+    ev.add_argument("what", choices=("matching",), help="the learned part to evaluate")
     ev.add_argument("--community", help="community name or key (default: all)")
     ev.add_argument("--set", type=Path, help="score a labelled set (JSON) instead of a database")
     ev.add_argument("--model", help="embedding model for --set (default: the config's)")
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pa.set_defaults(func=_privacy)  # fmt: skip
     dash = sub.add_parser(
-        "dashboard", help="serve the organizer's web dashboard for a database; print a link"
+        "dashboard", help="serve the web dashboard for a database, print a login link"
     )
     dash.add_argument("--community", help="community name or key (needed when there are several)")
     dash.add_argument("--host", help="address to listen on (default: [dashboard] host, 127.0.0.1)")
