@@ -3,10 +3,13 @@
 Examples:
     convene demo                      build a demo community, show a tour, open the console
     convene chat --db convene.db      chat on the console in an existing database
+    convene chat --db convene.db --community "Founders Guild" --at 2019-11-30
+    convene digest --db convene.db --community "Founders Guild" --period 2019-11 --out digest/
     convene run --config config.toml  connect every platform the config enables
     convene import telegram result.json --community "Founders Guild"
     convene import discord export.json
     convene eval matching --db convene-demo.db
+    convene eval forecast --db convene.db --community founders
 """
 
 from __future__ import annotations
@@ -72,7 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat with the bot on the console")
     chat.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
     chat.add_argument("--as", dest="user", default="organizer", help="member to speak as")
+    chat.add_argument("--community", help="talk in this stored community (name or key)")
+    chat.add_argument("--at", help="look from this day (YYYY-MM-DD): the console's clock")
+    chat.add_argument("--files", type=Path, help="folder for charts and files the bot sends")
     chat.set_defaults(func=_chat)
+
+    dg = sub.add_parser("digest", help="render the digest of a past period from stored data")
+    dg.add_argument("--community", required=True, help="community name or key")
+    dg.add_argument("--period", required=True, help="2019-11, 2019-W45, 2019-11-04 or 2019")
+    dg.add_argument("--out", type=Path, help="folder for digest.txt, digest.png, topics.csv")
+    _store_options(dg)
+    dg.set_defaults(func=_digest)
 
     run = sub.add_parser("run", help="connect every platform the config enables")
     run.add_argument("--config", type=Path, default=Path("config.toml"), help="config file")
@@ -86,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=_import)
 
     ev = sub.add_parser("eval", help="evaluate a learned part on this community's data")
-    ev.add_argument("what", choices=("matching",))
+    ev.add_argument("what", choices=("matching", "forecast"))
     ev.add_argument("--community", help="community key (default: all)")
     _store_options(ev)
     ev.set_defaults(func=_eval)
@@ -124,8 +137,41 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.demo.run import run_chat
+    from bot.features.digests.history import parse_at
 
-    return _run_async(lambda: run_chat(Config(database=args.db), args.user))
+    if not args.db.exists():
+        print(
+            f"convene: no database at {args.db}. Create the demo with `convene demo` "
+            "(or `make demo`), or open another one with --db PATH.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        at = parse_at(args.at) if args.at else None
+    except ValueError as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    config = Config(database=args.db)
+    return _run_async(
+        lambda: run_chat(config, args.user, community=args.community, at=at, files=args.files)
+    )
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from bot.features.digests.history import parse_period, render_period_cli
+
+    database = _config_from(args).database
+    if not database.exists():
+        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+        return 2
+    try:
+        period = parse_period(args.period)
+    except ValueError as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or Path(f"digest-{args.period}")
+    config = _config_from(args)
+    return _run_async(lambda: render_period_cli(config, args.community, period, out))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -177,6 +223,11 @@ def _import_error() -> type[Exception]:
 def _eval(args: argparse.Namespace) -> int:
     from bot.features.matching.evaluation import eval_matching
     from bot.storage.store import Store
+
+    if args.what == "forecast":
+        from bot.features.digests.evaluation import eval_forecast_cli
+
+        return eval_forecast_cli(_config_from(args).database, args.community)
 
     database = _config_from(args).database
     if not database.exists():

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from adapters.console import ConsoleAdapter
+from adapters.console import SPACE, ConsoleAdapter
 from bot.app import make_embedder
 from bot.config import Config
 from bot.core import Core, utcnow
 from bot.demo.community import generate
 from bot.demo.loader import demo_end, fresh_database, load_demo, tour
+from bot.features.digests.history import describe_communities, find_community
 from bot.storage.store import Store
 
 
@@ -42,13 +45,45 @@ async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
     return 0
 
 
-async def run_chat(config: Config, user: str) -> int:
-    """Open the console chat on an existing (or new) database."""
+async def run_chat(
+    config: Config,
+    user: str,
+    *,
+    community: str | None = None,
+    at: date | None = None,
+    files: Path | None = None,
+) -> int:
+    """Open the console chat on an existing database, in `community` if named, as of `at`.
+
+    With `at`, the console's clock starts at that day's end (in the community's timezone) and
+    runs on from there, so /trends, /digest preview and /activity look back from that day.
+    """
     store = Store(config.database)
-    core = Core(config, store, embedder=make_embedder(config, store))  # loads on first use
+    space = SPACE
+    clock = utcnow
+    if community is not None:
+        info = find_community(store, community)
+        if info is None:
+            print(f"No community called {community!r}.\n{describe_communities(store)}")
+            store.close()
+            return 2
+        space = f"community-{info.id}"
+        store.link_space("console", space, info.id)
+        print(f"Opening {info.name}: {info.messages:,} stored messages.")
+        if at is not None:
+            tz = ZoneInfo(store.setting(info.id, "timezone", "UTC") or "UTC")
+            started, origin = utcnow(), datetime.combine(at, time(23, 59), tz)
+            clock = lambda: origin + (utcnow() - started)  # noqa: E731
+            print(f"The console's clock reads {origin:%a %d %b %Y %H:%M} ({tz.key}).")
+    elif at is not None:
+        started, origin = utcnow(), datetime.combine(at, time(23, 59), UTC)
+        clock = lambda: origin + (utcnow() - started)  # noqa: E731
+    core = Core(config, store, embedder=make_embedder(config, store), clock=clock)
     await core.start()
+    folder = files or config.database.resolve().parent / "convene-files"
+    print(f"Charts and files the bot sends are saved under {folder}.")
     try:
-        await ConsoleAdapter(core, user=user).run()
+        await ConsoleAdapter(core, user=user, space=space, files=folder).run()
     finally:
         await core.close()
     return 0

@@ -57,6 +57,16 @@ class TopicTrend:
     status: str  # "rising" | "fading" | "steady"
     total: int = 0
 
+    @property
+    def label(self) -> str:
+        """A short name: the best phrase, and a second term when the first is one word."""
+        if not self.keywords:
+            return ""
+        first = self.keywords[0]
+        if " " in first or len(self.keywords) == 1:
+            return first
+        return f"{first}, {self.keywords[1]}"
+
 
 @dataclass(frozen=True, slots=True)
 class TopicReport:

@@ -69,11 +69,12 @@ async def test_opted_out_member_is_never_named(core: Core, busy: FakeAdapter) ->
 
 async def test_forecast_and_chart_are_included(core: Core, busy: FakeAdapter) -> None:
     digest = await latest_digest(core, 1, end=NOW)
-    forecast = fields(digest.reply)["Forecast, next 7 days"]
-    assert forecast.startswith("about ")
-    assert "90% range" in forecast
+    forecast = fields(digest.reply)["Forecast"]
+    assert forecast.startswith("next week: about ")
+    assert ", likely " in forecast
+    assert "; a quiet week would be under " in forecast
     assert digest.forecast is not None
-    assert digest.forecast.days_used == 28
+    assert digest.forecast.method == "least squares"  # a month of history: no backtest yet
     attachment = digest.reply.attachment
     assert attachment is not None
     assert attachment.is_image

@@ -25,7 +25,7 @@ from bot.features.profiles.store import load_profile
 from bot.replies import Attachment, Reply
 from bot.text import defuse_mentions, plural, shorten
 from models.embedder import text_hash
-from models.forecast import Forecast, forecast_next_period
+from models.forecast import Forecast, choose_forecast, in_words
 from models.topics.extract import TopicReport, TopicTrend, extract_topics
 from models.topics.words import tokens
 
@@ -157,10 +157,8 @@ def _topic_lines(title: str, topics: list[TopicTrend], days: int) -> list[str]:
 
 
 def _forecast_text(f: Forecast, days: int) -> str:
-    text = f"about {f.expected:,.0f} messages"
-    if f.low is not None and f.high is not None:
-        text += f" ({f.level:.0%} range {f.low:,.0f}–{f.high:,.0f})"
-    return text + f"; trend {f.slope_per_day:+.1f} a day over {plural(f.days_used, 'day')}"
+    unit = {1: "day", 7: "week", 14: "fortnight"}.get(days, "month" if 28 <= days <= 31 else "")
+    return in_words(f, unit or plural(days, "day"))
 
 
 async def build_digest(
@@ -191,8 +189,7 @@ async def build_digest(
     except Exception:
         log.exception("topic extraction failed for community %s", community)
         notes.append("Topics could not be worked out this time.")
-    counts = [c for _, c in data.daily]
-    digest.forecast = forecast_next_period(counts, days)
+    digest.forecast = choose_forecast(data.history or [c for _, c in data.daily], days)
     try:
         digest.chart = await asyncio.to_thread(
             render_chart, ChartData(f"{name} · messages per day", data.daily, days)
@@ -209,7 +206,7 @@ async def build_digest(
         fields.append(
             ("Top contributors", ", ".join(f"{snippet(n, 40)} ({c:,})" for n, c in data.top))
         )
-    fields.append((f"Forecast, next {plural(days, 'day')}", _forecast_text(digest.forecast, days)))
+    fields.append(("Forecast", _forecast_text(digest.forecast, days)))
     start = datetime.fromtimestamp(window.start, tz)
     for section in SECTIONS:
         try:

@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta
 from bot.features.digests.topic_worker import DAILY_SAMPLE, DAY, daily_sample
 
 TOPIC_PERIODS = 4  # the current period and three before it, for rising and fading topics
-HISTORY_PERIODS = 4  # periods of daily counts the forecast and the chart fit
+HISTORY_PERIODS = 4  # periods of daily counts the chart shows
+FORECAST_DAYS = 366  # days of daily counts the forecast backtests its methods on
 MIN_HISTORY_DAYS = 14
 TOP = 5
 
@@ -53,6 +54,7 @@ class DigestData:
     top: list[tuple[str, int]]  # named members only
     newcomers: list[tuple[int, str]]  # (member id, name) of named new members
     daily: list[tuple[date, int]]  # messages per local day, oldest first, ending with the period
+    history: list[int] = field(default_factory=list)  # daily counts for the forecast (a year)
     topic_texts: list[str] = field(default_factory=list)
     topic_periods: list[int] = field(default_factory=list)  # 0 = oldest, highest = current
     sampled_days: int = 0  # days whose texts were sampled down to DAILY_SAMPLE
@@ -100,9 +102,20 @@ def _new(conn: sqlite3.Connection, community: int, w: Window) -> int:
     )
 
 
-def daily_series(conn: sqlite3.Connection, community: int, w: Window) -> list[tuple[date, int]]:
-    """Messages per complete local day before the window's end, zero-filled, oldest first."""
-    days = max(MIN_HISTORY_DAYS, HISTORY_PERIODS * w.days)
+def daily_series(
+    conn: sqlite3.Connection, community: int, w: Window, days: int | None = None
+) -> list[tuple[date, int]]:
+    """Messages per complete local day before the window's end, zero-filled, oldest first
+    (`days` of them; by default the chart's span), starting no earlier than the first message."""
+    if days is None:
+        days = max(MIN_HISTORY_DAYS, HISTORY_PERIODS * w.days)
+    else:
+        first_at = conn.execute(
+            "SELECT min(at) FROM activity WHERE community = ? AND kind = 0", (community,)
+        ).fetchone()[0]
+        if first_at is not None:
+            span = w.local_day(w.end) - w.local_day(int(first_at))
+            days = max(MIN_HISTORY_DAYS, min(days, span))
     last = w.local_day(w.end) - 1  # a day still in progress would drag the trend down
     first = last - days + 1
     rows = conn.execute(
@@ -142,6 +155,7 @@ def collect(
             top=[(r[0], int(r[2])) for r in top_rows if r[1]][:TOP],
             newcomers=[(int(r[0]), r[1]) for r in newcomers],
             daily=daily_series(conn, community, w),
+            history=[c for _, c in daily_series(conn, community, w, FORECAST_DAYS)],
         )
         if with_texts:
             _topic_sample(conn, community, w, data)
