@@ -27,7 +27,7 @@ from bot.text import defuse_mentions, plural, shorten
 from models.embedder import text_hash
 from models.forecast import Forecast, choose_forecast, in_words
 from models.topics.extract import TopicReport, TopicTrend, extract_topics
-from models.topics.words import tokens
+from models.topics.words import name_tokens
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -120,7 +120,7 @@ async def _topics(
     texts = [data.topic_texts[i] for i in keep]
     periods = np.array([data.topic_periods[i] for i in keep], dtype=np.int64)
     names = core.store.rows("SELECT name FROM members WHERE community = ?", (community,))
-    hide = frozenset(word for row in names for word in tokens(row["name"]))
+    hide = name_tokens(row["name"] for row in names)
     return await asyncio.to_thread(extract_topics, texts, vecs, periods, hide_words=hide)
 
 
