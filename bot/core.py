@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.chat_event import ChatEvent
@@ -20,7 +20,7 @@ from bot.commands import Command, CommandError, Registry
 from bot.config import Config
 from bot.context import Answer, Context
 from bot.dialog import Dialog
-from bot.feature import Feature
+from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
 from bot.storage.store import ACTIVITY_KINDS, Store
 from bot.text import MAX_INPUT, clean
@@ -32,6 +32,7 @@ log = logging.getLogger("convene")
 Clock = Callable[[], datetime]
 _MENTION = re.compile(r"^<@!?(\d+)>$")
 COMMUNITY_FREE = frozenset({"help", "start"})  # commands a stranger may use in a DM
+F = TypeVar("F", bound=Feature)
 
 
 class Adapter(Protocol):
@@ -50,13 +51,21 @@ def utcnow() -> datetime:
 
 
 class Core:
-    """Dispatches events to features; owns the store, the clock and the adapters."""
+    """Dispatches events to features; owns the store, the clock and the adapters.
+
+    `features` are feature classes (default: `bot.features.default_features()`); the core
+    makes one instance of each, so every piece of running state belongs to one feature of
+    one core. `feature(Cls)` returns an installed feature, `has(Cls)` asks whether it is.
+
+    Raises:
+        FeatureError: a feature's `requires` names a feature that is not in the list.
+    """
 
     def __init__(
         self,
         config: Config,
         store: Store,
-        features: Iterable[Feature] | None = None,
+        features: Iterable[type[Feature]] | None = None,
         *,
         clock: Clock = utcnow,
         embedder: Embedder | None = None,
@@ -69,17 +78,17 @@ class Core:
         self.store = store
         self.clock = clock
         self.embedder = embedder
-        self.features = list(features)
+        self.adapters: dict[str, Adapter] = {}
+        self.dialogs: dict[tuple[str, str], Dialog] = {}
+        self.features: list[Feature] = [kind(self) for kind in features]
+        check_features(self.features)
         self.registry = Registry()
         for feature in self.features:
             store.migrate(feature.name, feature.migrations)
             for command in feature.commands:
                 self.registry.add(command)
             self.registry.buttons.update(feature.buttons)
-        self._listeners = [fn for f in self.features for fn in f.listeners]
-        self.adapters: dict[str, Adapter] = {}
-        self.dialogs: dict[tuple[str, str], Dialog] = {}
-        self.services: dict[str, Any] = {}  # long-lived helpers features share (index, scheduler)
+        self._listeners = [f for f in self.features if f.listens]
         self._text_policy: dict[int, bool] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._link_configured_communities()
@@ -90,20 +99,35 @@ class Core:
         """Make an adapter reachable for replies addressed to its platform."""
         self.adapters[adapter.name] = adapter
 
+    def feature(self, kind: type[F]) -> F:
+        """The running instance of a feature class (or of a subclass of it).
+
+        Raises:
+            FeatureError: the feature is not installed (`has` asks first).
+        """
+        for found in self.features:
+            if isinstance(found, kind):
+                return found
+        raise FeatureError(f"The {kind.name!r} feature is not installed in this bot.")
+
+    def has(self, kind: type[Feature]) -> bool:
+        """Whether a feature is installed: the one way to ask."""
+        return any(isinstance(found, kind) for found in self.features)
+
     async def start(self) -> None:
-        """Start background work: the flush loop, retention, and every feature's start hook."""
+        """Start background work: the flush loop, retention, and every feature's `start`."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="convene-flush"))
-        self.expire_text()
+        await asyncio.to_thread(self.expire_text)
         for feature in self.features:
-            for hook in feature.starts:
-                await hook(self)
+            await feature.start()
 
     async def close(self) -> None:
         """Stop features and background work, then flush and close the store."""
         for feature in reversed(self.features):
-            for hook in feature.stops:
-                with contextlib.suppress(Exception):
-                    await hook(self)
+            try:
+                await feature.stop()
+            except Exception:
+                log.exception("the %s feature failed to stop cleanly", feature.name)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -115,14 +139,15 @@ class Core:
         self.store.close()
 
     async def _flush_loop(self) -> None:
+        """Once a second write the buffer, once an hour expire old text: both off the loop."""
         hours = 0.0
         while True:
             await asyncio.sleep(1.0)
-            self.store.flush()
+            await asyncio.to_thread(self.store.flush)
             hours += 1 / 3600
             if hours >= 1:
                 hours = 0
-                self.expire_text()
+                await asyncio.to_thread(self.expire_text)
 
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
@@ -251,8 +276,8 @@ class Core:
             community, member, chat, at, ACTIVITY_KINDS[event.kind], length, stored
         )
         if stored:
-            for listener in self._listeners:
-                listener(self, community, member, event)
+            for feature in self._listeners:
+                feature.on_message(community, member, event)
 
     async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
         command, args = self.registry.parse(event.text)

@@ -1,14 +1,27 @@
-"""A feature: its commands, buttons, tables and its part of the privacy contract.
+"""A feature: one capability of the bot, what it declares and the state it keeps.
 
-Every feature that stores member data declares how to export and delete it for one
-member (`@feature.exporter`, `@feature.deleter`); `/export` and `/forget` call them all.
+A feature is a `Feature` subclass, like a discord.py `Cog`. What it *declares* lives on the
+class and is filled by class decorators beside the handlers: its commands and buttons, its
+own tables (a forward-only migration list, versioned per feature), the columns that hold
+member ids (`/link` moves them), its part of the privacy contract (`exporter`, `deleter`:
+`/export` and `/forget` call them all) and the sections it adds to the digest. What it
+*keeps* while running (an index, a worker, a scheduler) lives on the instance: the core
+makes one instance per `Core` and calls `start` and `stop` around its life. `requires`
+names the features it cannot work without; the core refuses to start without them::
+
+    class Rounds(Feature, name="rounds", requires=("matching",), migrations=MIGRATIONS):
+        async def start(self) -> None: ...
+
+    @Rounds.command("rounds", "Intro rounds: join or leave.")
+    async def rounds(ctx: Context, args: Args) -> Answer:
+        matching = ctx.core.feature(Matching)  # typed; `ctx.core.has(X)` asks if X is here
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.commands import Arg, ButtonHandler, Command, Handler, Where
 
@@ -19,30 +32,92 @@ if TYPE_CHECKING:
 
 Exporter = Callable[["Store", int, int], dict[str, Any]]
 Deleter = Callable[["Store", int, int], None]
-Hook = Callable[["Core"], Awaitable[None]]
-# Called after a message was recorded: (core, community, member, event). Must stay cheap.
-Listener = Callable[["Core", int, int, "ChatEvent"], None]
+# A digest section: (core, community, start, end) -> a (title, text) field, or None.
+Section = Callable[["Core", int, datetime, datetime], Awaitable[tuple[str, str] | None]]
 
 
-@dataclass
+class FeatureError(Exception):
+    """The feature list cannot run: a required feature is missing, or a name is taken."""
+
+
 class Feature:
-    """One capability of the bot, declared in its own module."""
+    """One capability of the bot: declarations on the class, state on the instance.
 
-    name: str
-    migrations: list[list[str]] = field(default_factory=list)
+    Subclass with keyword arguments: ``class Events(Feature, name="events",
+    requires=(), migrations=MIGRATIONS, member_columns=[("event_rsvps", "member")])``.
+    """
+
+    name: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()
+    migrations: ClassVar[list[list[str]]] = []
     # (table, column) pairs of this feature's tables that hold a member id: linking two
     # accounts into one member moves these rows (see bot/features/linking.py).
-    member_columns: list[tuple[str, str]] = field(default_factory=list)
-    commands: list[Command] = field(default_factory=list)
-    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
-    exporters: list[Exporter] = field(default_factory=list)
-    deleters: list[Deleter] = field(default_factory=list)
-    starts: list[Hook] = field(default_factory=list)
-    stops: list[Hook] = field(default_factory=list)
-    listeners: list[Listener] = field(default_factory=list)
+    member_columns: ClassVar[list[tuple[str, str]]] = []
+    commands: ClassVar[list[Command]] = []
+    buttons: ClassVar[dict[str, ButtonHandler]] = {}
+    exporters: ClassVar[list[Exporter]] = []
+    deleters: ClassVar[list[Deleter]] = []
+    digest_sections: ClassVar[list[Section]] = []
 
+    def __init_subclass__(
+        cls,
+        *,
+        name: str = "",
+        requires: Iterable[str] | None = None,
+        migrations: list[list[str]] | None = None,
+        member_columns: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass of a feature starts from its parent's declarations (copies, so adding
+        # to one never changes the other).
+        cls.name = name or cls.name
+        if not cls.name:
+            raise TypeError(f"{cls.__name__} needs a name: class {cls.__name__}(Feature, name=...)")
+        cls.requires = tuple(requires) if requires is not None else cls.requires
+        cls.migrations = list(migrations) if migrations is not None else list(cls.migrations)
+        cls.member_columns = list(member_columns or cls.member_columns)
+        cls.commands = list(cls.commands)
+        cls.buttons = dict(cls.buttons)
+        cls.exporters = list(cls.exporters)
+        cls.deleters = list(cls.deleters)
+        cls.digest_sections = list(cls.digest_sections)
+
+    def __init__(self, core: Core) -> None:
+        if type(self) is Feature:
+            raise TypeError(
+                "Feature is a base class: declare `class Probe(Feature, name='probe')` "
+                "or use Feature.define('probe')"
+            )
+        self.core = core
+
+    @staticmethod
+    def define(name: str, *, requires: Iterable[str] = ()) -> type[Feature]:
+        """A feature class with no state of its own (small extensions and tests)."""
+        title = "".join(part.title() for part in name.replace("-", "_").split("_"))
+        return type(title or "Anonymous", (Feature,), {}, name=name, requires=tuple(requires))
+
+    # -- lifecycle (override) --------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Called once when the core starts, in feature-list order (discord.py's cog_load)."""
+
+    async def stop(self) -> None:
+        """Called once when the core closes, in reverse order (cog_unload)."""
+
+    def on_message(self, community: int, member: int, event: ChatEvent) -> None:
+        """Called after a message with stored text was recorded. Must stay cheap."""
+
+    @property
+    def listens(self) -> bool:
+        """Whether this feature overrides `on_message` (the core calls only those)."""
+        return type(self).on_message is not Feature.on_message
+
+    # -- declarations (class decorators) ---------------------------------------------------
+
+    @classmethod
     def command(
-        self,
+        cls,
         name: str,
         help: str,
         *args: Arg,
@@ -54,36 +129,56 @@ class Feature:
         """Decorator: declare a command with its help text and typed arguments."""
 
         def wrap(handler: Handler) -> Handler:
-            self.commands.append(Command(name, help, handler, args, admin, where, slow, details))
+            cls.commands.append(Command(name, help, handler, args, admin, where, slow, details))
             return handler
 
         return wrap
 
-    def button(self, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
+    @classmethod
+    def button(cls, prefix: str) -> Callable[[ButtonHandler], ButtonHandler]:
         """Decorator: handle button callbacks ``prefix:payload``."""
 
         def wrap(handler: ButtonHandler) -> ButtonHandler:
-            self.buttons[prefix] = handler
+            cls.buttons[prefix] = handler
             return handler
 
         return wrap
 
-    def exporter(self, fn: Exporter) -> Exporter:
-        self.exporters.append(fn)
+    @classmethod
+    def exporter(cls, fn: Exporter) -> Exporter:
+        """Decorator: what this feature stores about one member, for `/export`."""
+        cls.exporters.append(fn)
         return fn
 
-    def deleter(self, fn: Deleter) -> Deleter:
-        self.deleters.append(fn)
+    @classmethod
+    def deleter(cls, fn: Deleter) -> Deleter:
+        """Decorator: delete what this feature stores about one member, for `/forget`."""
+        cls.deleters.append(fn)
         return fn
 
-    def on_start(self, fn: Hook) -> Hook:
-        self.starts.append(fn)
+    @classmethod
+    def digest_section(cls, fn: Section) -> Section:
+        """Decorator: a field this feature adds to every digest (runs only when installed)."""
+        cls.digest_sections.append(fn)
         return fn
 
-    def on_stop(self, fn: Hook) -> Hook:
-        self.stops.append(fn)
-        return fn
 
-    def on_message(self, fn: Listener) -> Listener:
-        self.listeners.append(fn)
-        return fn
+def check_features(features: list[Feature]) -> None:
+    """Refuse a feature list with a name twice or a required feature missing.
+
+    Raises:
+        FeatureError: says which feature needs which, and how to fix the list.
+    """
+    names: dict[str, Feature] = {}
+    for f in features:
+        if f.name in names:
+            raise FeatureError(f"Two features are called {f.name!r}; feature names must differ.")
+        names[f.name] = f
+    for f in features:
+        missing = [r for r in f.requires if r not in names]
+        if missing:
+            which = " and ".join(repr(m) for m in missing)
+            raise FeatureError(
+                f"The {f.name!r} feature needs the {which} feature{'s' if len(missing) > 1 else ''}"
+                ", which this bot does not run; add it to the feature list."
+            )

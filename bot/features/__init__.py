@@ -1,30 +1,34 @@
-"""The features the bot runs, in the order their help and privacy hooks run."""
+"""The features the bot runs, in the order their hooks run (help lists commands in it)."""
 
 from __future__ import annotations
 
 from bot.feature import Feature
 
 
-def default_features() -> list[Feature]:
-    """Every built-in feature (a fresh list; the Feature objects are module singletons)."""
-    from bot.features import activity, backfill, help, linking, privacy
-    from bot.features.digests import feature as digests
-    from bot.features.events import feature as events
-    from bot.features.matching import feature as matching
-    from bot.features.matching import rounds
-    from bot.features.profiles import feature as profiles
-    from bot.scheduling import scheduler
+def default_features() -> list[type[Feature]]:
+    """Every built-in feature class; `Core` makes one instance of each for itself."""
+    from bot.features.activity import Activity
+    from bot.features.backfill import Backfill
+    from bot.features.digests.feature import Digests
+    from bot.features.events.feature import Events
+    from bot.features.help import Help
+    from bot.features.linking import Linking
+    from bot.features.matching.feature import Matching
+    from bot.features.matching.rounds import Rounds
+    from bot.features.privacy import Privacy
+    from bot.features.profiles.feature import Profiles
+    from bot.scheduling.scheduler import Scheduler
 
     return [
-        help.feature,
-        scheduler.feature,
-        activity.feature,
-        profiles.feature,
-        matching.feature,
-        rounds.feature,
-        events.feature,
-        digests.feature,
-        backfill.feature,
-        linking.feature,
-        privacy.feature,
+        Help,
+        Scheduler,
+        Activity,
+        Profiles,
+        Matching,
+        Rounds,
+        Events,
+        Digests,
+        Backfill,
+        Linking,
+        Privacy,
     ]

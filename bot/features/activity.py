@@ -1,19 +1,36 @@
-"""Activity insight: /stats, /leaderboard, /activity over the logged activity rows."""
+"""Activity insight: /stats, /leaderboard, /activity over the logged activity rows.
+
+The rows are the core's (`bot/storage/activity.py` reads them); imported history is the
+importers' (`bot.importers.records`).
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.storage.store import ACTIVITY_KINDS, KIND_NAMES, Store
+from bot.importers.records import forget_imports
+from bot.storage.activity import (
+    DAY,
+    community_activity,
+    delete_member_activity,
+    export_activity_rows,
+    member_stats,
+    top_members,
+)
+from bot.storage.store import Store
 from bot.text import plural
 
-feature = Feature("activity", member_columns=[("activity", "member"), ("imported", "member")])
-DAY = 86400
+
+class Activity(
+    Feature, name="activity", member_columns=[("activity", "member"), ("imported", "member")]
+):
+    """/stats, /leaderboard and /activity over the core's activity log."""
+
+
 _BARS = "▁▂▃▄▅▆▇█"
 
 
@@ -21,26 +38,6 @@ def day_offset(ctx: Context) -> int:
     """Seconds to add to a UTC timestamp to get the community's local day."""
     offset = ctx.now.astimezone(ctx.tz).utcoffset()
     return int(offset.total_seconds()) if offset else 0
-
-
-def daily_counts(
-    conn: sqlite3.Connection,
-    community: int,
-    start: int,
-    end: int,
-    offset: int,
-    member: int | None = None,
-) -> dict[int, int]:
-    """Messages per local day number in [start, end)."""
-    sql = (
-        "SELECT (at + ?) / 86400 AS day, count(*) FROM activity "
-        "WHERE community = ? AND kind = 0 AND at >= ? AND at < ?"
-    )
-    params: list[Any] = [offset, community, start, end]
-    if member is not None:
-        sql += " AND member = ?"
-        params.append(member)
-    return {int(day): int(n) for day, n in conn.execute(sql + " GROUP BY day", params)}
 
 
 def sparkline(values: list[int]) -> str:
@@ -54,19 +51,7 @@ def display_name(name: str, named: int) -> str:
     return name if named else "(a member who prefers not to be named)"
 
 
-def _top_members(
-    conn: sqlite3.Connection, community: int, since: int
-) -> list[tuple[str, int, int]]:
-    """(name, named, messages) of the ten most active members since `since`."""
-    return conn.execute(
-        "SELECT m.name, m.named, count(*) AS n FROM activity a "
-        "JOIN members m ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? "
-        "GROUP BY a.member ORDER BY n DESC, m.name LIMIT 10",
-        (community, since),
-    ).fetchall()
-
-
-@feature.command(
+@Activity.command(
     "stats",
     "Your activity, or another member's: messages, active days, streak, rank.",
     Arg("member", "member", "whose stats (default: yours)", default=None),
@@ -82,7 +67,7 @@ async def stats(ctx: Context, args: Args) -> Answer:
         return ctx.private(f"{name} prefers not to be shown in stats.")
     now = int(ctx.now.timestamp())
     days, ranking, attended = await ctx.store.read(
-        _stats_data, ctx.community, member, now, day_offset(ctx)
+        member_stats, ctx.community, member, now, day_offset(ctx)
     )
     total = sum(days.values())
     today = (now + day_offset(ctx)) // DAY
@@ -106,27 +91,7 @@ async def stats(ctx: Context, args: Args) -> Answer:
     )
 
 
-def _stats_data(
-    conn: sqlite3.Connection, community: int, member: int, now: int, offset: int
-) -> tuple[dict[int, int], list[int], int]:
-    """A member's messages per day, the 30-day ranking of members, events attended."""
-    days = daily_counts(conn, community, 0, now + 1, offset, member)
-    ranking = [
-        int(m)
-        for m, _ in conn.execute(
-            "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 "
-            "AND at >= ? GROUP BY member ORDER BY n DESC",
-            (community, now - 30 * DAY),
-        )
-    ]
-    attended = conn.execute(
-        "SELECT count(*) FROM activity WHERE community = ? AND member = ? AND kind = ?",
-        (community, member, ACTIVITY_KINDS["attend"]),
-    ).fetchone()[0]
-    return days, ranking, int(attended)
-
-
-@feature.command(
+@Activity.command(
     "leaderboard",
     "The most active members over the last days.",
     Arg("days", "int", "how many days back (1-365)", default=7, min=1, max=365),
@@ -134,7 +99,7 @@ def _stats_data(
 async def leaderboard(ctx: Context, args: Args) -> Answer:
     days = args["days"]
     since = int((ctx.now - timedelta(days=days)).timestamp())
-    rows = await ctx.store.read(_top_members, ctx.community, since)
+    rows = await ctx.store.read(top_members, ctx.community, since)
     if not rows:
         return ctx.reply(f"No messages in the last {plural(days, 'day')} yet.")
     lines = [
@@ -144,7 +109,7 @@ async def leaderboard(ctx: Context, args: Args) -> Answer:
     return ctx.reply("\n".join(lines), title=f"Leaderboard, last {plural(days, 'day')}")
 
 
-@feature.command(
+@Activity.command(
     "activity",
     "Community activity: messages per day, active and new members, week-over-week change.",
     Arg("days", "int", "how many days back (1-365)", default=14, min=1, max=365),
@@ -157,7 +122,7 @@ async def activity(ctx: Context, args: Args) -> Answer:
     first_day = today - days + 1
     start = first_day * DAY - offset
     counts, active, new, this_week, last_week = await ctx.store.read(
-        _activity_data, ctx.community, start, now, offset
+        community_activity, ctx.community, start, now, offset
     )
     series = [counts.get(d, 0) for d in range(first_day, today + 1)]
     if last_week:
@@ -177,47 +142,13 @@ async def activity(ctx: Context, args: Args) -> Answer:
     )
 
 
-def _activity_data(
-    conn: sqlite3.Connection, community: int, start: int, now: int, offset: int
-) -> tuple[dict[int, int], int, int, int, int]:
-    """Messages per local day since `start`, active and new members, this and last week."""
-    counts = daily_counts(conn, community, start, now + 1, offset)
-    active = conn.execute(
-        "SELECT count(DISTINCT member) FROM activity WHERE community = ? AND at >= ?",
-        (community, start),
-    ).fetchone()[0]
-    new = conn.execute(
-        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?", (community, start)
-    ).fetchone()[0]
-    # Weeks are half-open (now - 7 days, now]: a message exactly a week old is last week's.
-    week = 7 * DAY
-    this_week = sum(daily_counts(conn, community, now - week + 1, now + 1, 0).values())
-    last_week = sum(daily_counts(conn, community, now - 2 * week + 1, now - week + 1, 0).values())
-    return counts, int(active), int(new), this_week, last_week
-
-
-@feature.exporter
+@Activity.exporter
 def export_activity(store: Store, community: int, member: int) -> dict[str, Any]:
-    rows = store.rows(
-        "SELECT a.at, a.kind, a.length, a.text, c.platform, c.ref AS chat FROM activity a "
-        "JOIN chats c ON c.id = a.chat WHERE a.community = ? AND a.member = ? ORDER BY a.at",
-        (community, member),
-    )
-    for row in rows:
-        row["kind"] = KIND_NAMES[row["kind"]]
-        row["at"] = datetime.fromtimestamp(row["at"], UTC).isoformat()
-    return {"activity": rows}
+    return {"activity": export_activity_rows(store, community, member)}
 
 
-@feature.deleter
+@Activity.deleter
 def delete_activity(store: Store, community: int, member: int) -> None:
-    store.flush()
-    with store.transaction() as c:
-        c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
-        has_imports = c.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'imported'"
-        ).fetchone()
-        if has_imports:
-            c.execute(
-                "DELETE FROM imported WHERE community = ? AND member = ?", (community, member)
-            )
+    """Delete a member's activity, live and imported."""
+    delete_member_activity(store, community, member)
+    forget_imports(store, community, member)

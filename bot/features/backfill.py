@@ -15,7 +15,9 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.text import plural
 
-feature = Feature("backfill")
+
+class Backfill(Feature, name="backfill"):
+    """/backfill: the adapter reads the history; no state of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,7 @@ class HistoryReader(Protocol):
     async def backfill(self, space: str, days: int) -> HistoryReport: ...
 
 
-@feature.command(
+@Backfill.command(
     "backfill",
     "Read this server's recent message history into the stats (admins).",
     Arg("days", "int", "how many days back (1-365)", default=30, min=1, max=365),

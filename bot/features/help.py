@@ -6,10 +6,12 @@ from bot.commands import Arg, Args
 from bot.context import Answer, Context
 from bot.feature import Feature
 
-feature = Feature("help")
+
+class Help(Feature, name="help"):
+    """/help, /cancel and /start: no state of its own."""
 
 
-@feature.command(
+@Help.command(
     "help",
     "List the commands, or explain one.",
     Arg("command", help="a command to explain", default=None),
@@ -41,13 +43,13 @@ async def help_command(ctx: Context, args: Args) -> Answer:
     )
 
 
-@feature.command("cancel", "Stop a step-by-step dialog (such as profile setup).")
+@Help.command("cancel", "Stop a step-by-step dialog (such as profile setup).")
 async def cancel(ctx: Context, args: Args) -> Answer:
     dialog = ctx.core.dialogs.pop((ctx.event.platform, ctx.event.user), None)
     return ctx.private("Stopped. Nothing more will be asked." if dialog else "Nothing to cancel.")
 
 
-@feature.command("start", "Say hello and see what Convene can do.", Arg("code", default=None))
+@Help.command("start", "Say hello and see what Convene can do.", Arg("code", default=None))
 async def start(ctx: Context, args: Args) -> Answer:
     """Telegram sends /start when a member opens the bot (from a deep link too)."""
     return ctx.reply(

@@ -22,20 +22,22 @@ if TYPE_CHECKING:
 
 CODE_TTL = 15 * 60
 PRIVACY_FLAGS = ("tracking", "matching", "named")
-feature = Feature(
-    "linking",
-    migrations=[
-        [
-            """CREATE TABLE link_codes (
-                community INTEGER NOT NULL, code TEXT NOT NULL, member INTEGER NOT NULL,
-                expires_at INTEGER NOT NULL, PRIMARY KEY (community, code))""",
-        ]
-    ],
-    member_columns=[("link_codes", "member")],
-)
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE link_codes (
+            community INTEGER NOT NULL, code TEXT NOT NULL, member INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL, PRIMARY KEY (community, code))""",
+    ]
+]
 
 
-@feature.command(
+class Linking(
+    Feature, name="linking", migrations=MIGRATIONS, member_columns=[("link_codes", "member")]
+):
+    """/link: one-time codes that merge two accounts into one member."""
+
+
+@Linking.command(
     "link",
     "Link your Discord and Telegram accounts into one member of this community.",
     Arg("code", help="the code /link gave you on your other account", default=None),
@@ -109,7 +111,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
         delete_activity(store, community, keep)  # the more private choice wins
 
 
-@feature.deleter
+@Linking.deleter
 def delete_codes(store: Store, community: int, member: int) -> None:
     with store.transaction() as c:
         c.execute("DELETE FROM link_codes WHERE community = ? AND member = ?", (community, member))

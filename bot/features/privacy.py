@@ -13,7 +13,10 @@ from bot.features.activity import delete_activity
 from bot.replies import Attachment, Button, Reply, Visibility
 from bot.storage.store import Store
 
-feature = Feature("privacy")
+
+class Privacy(Feature, name="privacy"):
+    """/privacy, /export and /forget over every feature's exporters and deleters."""
+
 
 SETTINGS = {
     "tracking": "log my activity (messages, joins, reactions)",
@@ -22,7 +25,7 @@ SETTINGS = {
 }
 
 
-@feature.command(
+@Privacy.command(
     "privacy",
     "Show or change what Convene does with your data.",
     Arg("setting", help="which setting", default=None, choices=tuple(SETTINGS)),
@@ -74,7 +77,7 @@ def export_member(ctx: Context) -> dict[str, Any]:
     return data
 
 
-@feature.command(
+@Privacy.command(
     "export", "Get everything Convene stores about you, as a JSON file (sent privately)."
 )
 async def export(ctx: Context, args: Args) -> Answer:
@@ -86,7 +89,7 @@ async def export(ctx: Context, args: Args) -> Answer:
     )
 
 
-@feature.command("forget", "Delete everything Convene stores about you in this community.")
+@Privacy.command("forget", "Delete everything Convene stores about you in this community.")
 async def forget(ctx: Context, args: Args) -> Answer:
     return ctx.private(
         "This deletes your profile, activity, intros and settings in this community. "
@@ -98,7 +101,7 @@ async def forget(ctx: Context, args: Args) -> Answer:
     )
 
 
-@feature.button("forget")
+@Privacy.button("forget")
 async def forget_pressed(ctx: Context, payload: str) -> Answer:
     choice, _, member = payload.partition(":")
     if member != str(ctx.member):
@@ -120,7 +123,7 @@ def forget_member(store: Store, features: list[Feature], community: int, member:
         c.execute("DELETE FROM members WHERE id = ?", (member,))
 
 
-@feature.exporter
+@Privacy.exporter
 def export_identity(store: Store, community: int, member: int) -> dict[str, Any]:
     info = store.member_info(member) or {}
     for key in ("first_seen", "joined_at", "last_seen"):

@@ -38,6 +38,7 @@ from bot.scheduling.store import (
     finish,
     forget_creator,
     interrupted,
+    load_runs,
     load_schedule,
     load_schedules,
     save_schedule,
@@ -51,9 +52,6 @@ log = logging.getLogger("convene.scheduler")
 GRACE = timedelta(hours=6)
 SWEEP_SECONDS = 300.0
 
-feature = Feature("scheduler", MIGRATIONS, member_columns=[("schedules", "created_by")])
-feature.exporter(export_schedules)
-feature.deleter(forget_creator)
 Runner = Callable[["Core", ScheduleRow], Awaitable[None]]
 Periodic = Callable[["Core"], Awaitable[None]]
 
@@ -62,11 +60,14 @@ class NotDelivered(Exception):
     """Raised by a runner when it is sure nothing was posted; the run may be retried."""
 
 
-class Scheduler:
-    """Schedules from the `schedules` table, run by APScheduler on the core's loop."""
+class Scheduler(
+    Feature, name="scheduler", migrations=MIGRATIONS, member_columns=[("schedules", "created_by")]
+):
+    """The scheduling feature: schedules from the `schedules` table, run by APScheduler on
+    the core's loop. Other features reach it with ``core.feature(Scheduler)``."""
 
     def __init__(self, core: Core, *, grace: timedelta = GRACE, catch_up_delay: float = 5.0):
-        self.core = core
+        super().__init__(core)
         self.grace = grace
         self.catch_up_delay = catch_up_delay  # lets adapters connect before catch-up posts
         self.kinds: dict[str, Runner] = {}
@@ -193,10 +194,7 @@ class Scheduler:
 
     def runs(self, community: int, kind: str) -> list[dict[str, Any]]:
         """The recorded runs of a community's kind, oldest first."""
-        return self.store.rows(
-            "SELECT * FROM scheduled_runs WHERE community = ? AND kind = ? ORDER BY period",
-            (community, kind),
-        )
+        return load_runs(self.store, community, kind)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -271,21 +269,5 @@ class Scheduler:
         )  # fmt: skip
 
 
-def get_scheduler(core: Core) -> Scheduler:
-    """The core's scheduler (`core.services["scheduler"]`), created on first use."""
-    found = core.services.get("scheduler")
-    if found is None:
-        found = core.services["scheduler"] = Scheduler(core)
-    return found
-
-
-@feature.on_start
-async def _start(core: Core) -> None:
-    await get_scheduler(core).start()
-
-
-@feature.on_stop
-async def _stop(core: Core) -> None:
-    scheduler = core.services.get("scheduler")
-    if scheduler is not None:
-        await scheduler.stop()
+Scheduler.exporter(export_schedules)
+Scheduler.deleter(forget_creator)

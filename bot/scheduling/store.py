@@ -134,6 +134,14 @@ def finish(store: Store, row: ScheduleRow, status: str | None, now: int) -> None
             )
 
 
+def load_runs(store: Store, community: int, kind: str) -> list[dict[str, Any]]:
+    """The recorded runs of a community's schedule kind, oldest first."""
+    return store.rows(
+        "SELECT * FROM scheduled_runs WHERE community = ? AND kind = ? ORDER BY period",
+        (community, kind),
+    )
+
+
 def interrupted(store: Store) -> int:
     """Runs left 'sending' by a process that died mid-run."""
     return int(store.scalar("SELECT count(*) FROM scheduled_runs WHERE status = 'sending'") or 0)

@@ -52,6 +52,7 @@ class Store:
         self.batch_size = batch_size
         self._buffer: list[tuple[Any, ...]] = []
         self._lock = threading.RLock()
+        self._buffer_lock = threading.Lock()  # held only to append to or swap the buffer
         self.conn = _connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn, "core", CORE_MIGRATIONS)
@@ -71,8 +72,9 @@ class Store:
     def flush(self) -> int:
         """Write buffered activity in one transaction; returns how many rows were written."""
         with self._lock:
-            rows, self._buffer = self._buffer, []
-            seen, self._seen = self._seen, {}
+            with self._buffer_lock:
+                rows, self._buffer = self._buffer, []
+                seen, self._seen = self._seen, {}
             self.last_flush = time.monotonic()
             if rows or seen:
                 with self.conn:
@@ -98,11 +100,12 @@ class Store:
         """Run `query(conn, *args)` in a worker thread on a connection of its own.
 
         For reads that may scan many rows (stats over a busy community): WAL lets them run
-        beside the loop's writes, and the buffer is flushed first so they see everything.
+        beside the loop's writes, and the buffer is flushed first (in that thread too, so the
+        loop never waits for the write) so they see everything.
         """
-        self.flush()
 
         def run() -> T:
+            self.flush()
             conn = sqlite3.connect(self.path, check_same_thread=False)
             try:
                 return query(conn, *args)
@@ -287,10 +290,12 @@ class Store:
         text: str | None,
     ) -> None:
         """Buffer one activity row; flushes when the buffer is full."""
-        self._buffer.append((community, member, chat, at, kind, length, text))
-        if at > self._seen.get(member, 0):
-            self._seen[member] = at
-        if len(self._buffer) >= self.batch_size:
+        with self._buffer_lock:  # a flush may be swapping the buffer in a worker thread
+            self._buffer.append((community, member, chat, at, kind, length, text))
+            if at > self._seen.get(member, 0):
+                self._seen[member] = at
+            full = len(self._buffer) >= self.batch_size
+        if full:
             self.flush()
 
     def expire_text(self, community: int, before: int) -> int:

@@ -30,7 +30,7 @@ CALLBACK = r"/interactions/\d+/[^/]+/callback"
 FOLLOWUP = r"/webhooks/\d+/[^/]+"
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
 
-slow_feature = Feature("slowpoke")
+slow_feature = Feature.define("slowpoke")
 
 
 @slow_feature.command("ponder", "Think for a while (not declared slow).")

@@ -36,7 +36,7 @@ ANN, BOB, ADMIN = 501, 502, 503
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 LONG_CALLBACK = "vote:" + "x" * 80
 
-probe = Feature("probe")
+probe = Feature.define("probe")
 
 
 @probe.command("echo", "Say the text back.", Arg("text", "text", "what to say"))

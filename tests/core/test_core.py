@@ -89,7 +89,7 @@ async def test_activity_reports_week_over_week(core: Core, chat: FakeAdapter, cl
 
 
 async def test_admin_only_commands_are_refused_to_members(core: Core, clock: Clock) -> None:
-    feature = Feature("secret")
+    feature = Feature.define("secret")
 
     @feature.command("purge", "Admins only.", admin=True)
     async def purge(ctx: object, args: object) -> str:
@@ -105,7 +105,7 @@ async def test_admin_only_commands_are_refused_to_members(core: Core, clock: Clo
 
 
 async def test_group_and_dm_only_commands(core: Core, clock: Clock) -> None:
-    feature = Feature("where")
+    feature = Feature.define("where")
 
     @feature.command("here", "Group only.", where="group")
     async def here(ctx: object, args: object) -> str:
@@ -127,7 +127,7 @@ async def test_group_and_dm_only_commands(core: Core, clock: Clock) -> None:
 async def test_a_crashing_handler_gives_an_apology_not_a_traceback(
     core: Core, clock: Clock
 ) -> None:
-    feature = Feature("broken")
+    feature = Feature.define("broken")
 
     @feature.command("boom", "Always fails.")
     async def boom(ctx: object, args: object) -> str:

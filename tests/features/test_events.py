@@ -243,11 +243,10 @@ async def test_cancelled_events_do_not_remind(core: Core, chat: FakeAdapter, clo
 
 
 async def test_reminders_run_on_a_scheduler_tick(core: Core) -> None:
-    from bot.scheduling.scheduler import get_scheduler
+    from bot.scheduling.scheduler import Scheduler
 
-    for hook in events.feature.starts:
-        await hook(core)
-    seconds, run = get_scheduler(core)._periodic["event-reminders"]
+    await core.feature(events.Events).start()
+    seconds, run = core.feature(Scheduler)._periodic["event-reminders"]
     assert seconds == events.REMINDER_TICK
     assert run is send_due_reminders
 
@@ -306,7 +305,10 @@ async def test_the_admin_can_see_the_code_again(core: Core, chat: FakeAdapter) -
     assert sent.reply.visibility is Visibility.ONLY_YOU
 
 
-async def test_match_suggests_only_attendees(core: Core, chat: FakeAdapter, clock: Clock) -> None:
+async def test_match_suggests_only_attendees(cached_core: Core, clock: Clock) -> None:
+    core = cached_core
+    chat = FakeAdapter(core)
+    chat.admins.add("admin")
     await make_profile(chat, "ana", FOUNDER)
     await make_profile(chat, "ivan", INVESTOR)
     await make_profile(chat, "mia", MENTOR)

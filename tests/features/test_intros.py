@@ -18,6 +18,12 @@ INVESTOR_2 = {**INVESTOR, "headline": "Angel investor in climate fintech", "chec
 
 
 @pytest.fixture
+async def core(cached_core: Core) -> Core:
+    """Matching needs an embedder: these tests pass the fake, deterministic one."""
+    return cached_core
+
+
+@pytest.fixture
 async def people(chat: FakeAdapter) -> FakeAdapter:
     await make_profile(chat, "ana", FOUNDER)
     await make_profile(chat, "bo", INVESTOR)
@@ -264,11 +270,10 @@ async def test_follow_up_after_an_intro_records_the_outcome(
 
 async def test_follow_ups_are_sent_by_a_scheduler_tick(core: Core) -> None:
     from bot.features.matching import feature as matching
-    from bot.scheduling.scheduler import get_scheduler
+    from bot.scheduling.scheduler import Scheduler
 
-    for hook in matching.feature.starts:
-        await hook(core)
-    seconds, run = get_scheduler(core)._periodic["match-followups"]
+    await core.feature(matching.Matching).start()
+    seconds, run = core.feature(Scheduler)._periodic["match-followups"]
     assert seconds == matching.FOLLOW_UP_TICK
     assert run is send_due_followups
 

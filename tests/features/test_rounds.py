@@ -16,7 +16,7 @@ from bot.features.matching.evaluation import eval_matching
 from bot.features.matching.outcomes import send_due_followups
 from bot.features.matching.round_pairing import EPS, group, matching_weight, max_weight_matching
 from bot.features.profiles.store import load_profile, profile_hashes
-from bot.scheduling.scheduler import get_scheduler
+from bot.scheduling.scheduler import Scheduler
 from bot.storage.store import Store
 from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, MENTOR, button, make_profile, member_id
@@ -171,9 +171,8 @@ async def test_scheduled_round_runs_and_announces(
     [status] = await group_chat.say("bo", "/rounds")
     assert "scheduled weekly mon 09:00" in status.text
     assert "2 members" in status.text
-    for hook in rounds.feature.starts:
-        await hook(cached_core)
-    scheduler = get_scheduler(cached_core)
+    await cached_core.feature(rounds.Rounds).start()
+    scheduler = cached_core.feature(Scheduler)
     assert scheduler.kinds["rounds"] is rounds.run_scheduled_round
     clock.advance(days=6, hours=21, minutes=30)  # Monday 9 Nov, 09:30
     mark = len(group_chat.sent)

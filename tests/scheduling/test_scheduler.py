@@ -15,7 +15,7 @@ from bot.commands import CommandError
 from bot.config import Config
 from bot.core import Core
 from bot.replies import Reply, Target
-from bot.scheduling.scheduler import Scheduler, ScheduleRow, get_scheduler
+from bot.scheduling.scheduler import Scheduler, ScheduleRow
 from bot.scheduling.spec import last_due, next_fire, parse_spec, period_days
 from bot.storage.store import Store
 from tests.conftest import Clock
@@ -49,7 +49,7 @@ def open_core(db_path: Path, clock: Clock) -> Callable[[], Core]:
 
     def make() -> Core:
         core = Core(Config(database=db_path), Store(db_path), clock=clock)
-        core.services["scheduler"] = Scheduler(core, catch_up_delay=0)
+        core.feature(Scheduler).catch_up_delay = 0
         return core
 
     return make
@@ -153,7 +153,7 @@ def test_last_due_finds_the_latest_fire_inside_the_window() -> None:
 
 
 async def test_run_due_fires_once_at_local_time_across_dst(core: Core, clock: Clock) -> None:
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     ran = record_runs(scheduler)
     clock.now = utc(2026, 10, 23, 12)
     scheduler.set_schedule(1, "test", "daily 09:00", "Europe/Berlin", TARGET)
@@ -172,7 +172,7 @@ async def test_run_due_fires_once_at_local_time_across_dst(core: Core, clock: Cl
 async def test_a_new_schedule_does_not_fire_for_a_time_before_it_existed(
     core: Core, clock: Clock
 ) -> None:
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     ran = record_runs(scheduler)
     clock.now = utc(2026, 11, 2, 10)  # Monday, an hour after 09:00 UTC
     scheduler.set_schedule(1, "test", "weekly mon 09:00", "UTC", TARGET)
@@ -197,7 +197,7 @@ async def test_catch_up_after_downtime_posts_exactly_once(
         core = open_core()
         adapter = FakeAdapter(core)
         await core.start()
-        await get_scheduler(core).drain()
+        await core.feature(Scheduler).drain()
         posted += [s.reply for s in adapter.sent]
         await core.close()
     assert len(posted) == 1
@@ -209,7 +209,7 @@ async def test_catch_up_after_downtime_posts_exactly_once(
 async def test_catch_up_coalesces_and_skips_runs_older_than_the_grace(
     core: Core, clock: Clock
 ) -> None:
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     ran = record_runs(scheduler)
     clock.now = utc(2026, 11, 1)
     scheduler.set_schedule(1, "test", "daily 09:00", "UTC", TARGET)
@@ -235,7 +235,7 @@ async def test_crash_between_posting_and_recording_never_posts_twice(
     adapter.deliver = deliver_then_die  # type: ignore[method-assign]
     from bot.features.digests.feature import run_scheduled
 
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     scheduler.register_kind("digest", run_scheduled)
     scheduler.set_schedule(1, "digest", "daily 09:00", "UTC", Target("fake", chat="general"))
     with pytest.raises(Crash):
@@ -245,7 +245,7 @@ async def test_crash_between_posting_and_recording_never_posts_twice(
     restarted = open_core()
     again = FakeAdapter(restarted)
     await restarted.start()
-    scheduler = get_scheduler(restarted)
+    scheduler = restarted.feature(Scheduler)
     await scheduler.drain()
     await scheduler.run_due(utc(2026, 11, 2, 9, 30))
     assert len(delivered) == 1
@@ -258,7 +258,7 @@ async def test_not_delivered_releases_the_claim_for_a_retry(core: Core, clock: C
     from bot.features.digests.feature import run_scheduled
 
     clock.now = utc(2026, 11, 1)
-    scheduler = get_scheduler(core)
+    scheduler = core.feature(Scheduler)
     scheduler.register_kind("digest", run_scheduled)
     scheduler.set_schedule(1, "digest", "daily 09:00", "UTC", Target("fake", chat="general"))
     await scheduler.run_due(utc(2026, 11, 2, 9, 1))  # no adapter attached yet
@@ -274,7 +274,7 @@ async def test_digest_off_really_stops_it(started: Core, clock: Clock) -> None:
     chat = FakeAdapter(started)
     chat.admins.add("admin")
     await chat.say("admin", "/digest schedule daily 09:00 UTC")
-    scheduler = get_scheduler(started)
+    scheduler = started.feature(Scheduler)
     row = scheduler.schedule(1, "digest")
     assert row is not None
     assert scheduler.aps is not None
@@ -294,7 +294,7 @@ async def test_digest_off_really_stops_it(started: Core, clock: Clock) -> None:
 async def test_jobs_use_the_schedule_timezone_and_every_adds_interval_jobs(
     started: Core,
 ) -> None:
-    scheduler = get_scheduler(started)
+    scheduler = started.feature(Scheduler)
     row = scheduler.set_schedule(1, "test", "weekly mon 09:00", "Europe/Berlin", TARGET)
     job = scheduler.aps.get_job(f"schedule:{row.id}") if scheduler.aps else None
     assert job is not None

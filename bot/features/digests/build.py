@@ -11,7 +11,6 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -35,18 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("convene.digest")
 ENCODE_BUDGET = 1500  # texts a digest may encode itself when the background work lags
 SHOWN_TOPICS = 3
-# A section another feature adds (upcoming events, suggested intros): a field or None.
-Section = Callable[["Core", int, datetime, datetime], Awaitable[tuple[str, str] | None]]
-SECTIONS: list[Section] = []
 _PLATFORM_MENTION = re.compile(r"<@[!&]?\d+>")
 _AT_WORD = re.compile(r"@(\w)")
 _WORDS = re.compile(r"\W+")
-
-
-def add_section(section: Section) -> Section:
-    """Register a digest section (decorator); it gets (core, community, start, end)."""
-    SECTIONS.append(section)
-    return section
 
 
 @dataclass
@@ -169,8 +159,8 @@ async def build_digest(
     local_end = end.astimezone(tz)
     window = window_for(local_end, days)
     with_texts = core.embedder is not None
-    data = await asyncio.to_thread(
-        collect, core.store.reader(), community, window, with_texts=with_texts
+    data = await asyncio.to_thread(  # the reader flushes the buffer first: off the loop
+        lambda: collect(core.store.reader(), community, window, with_texts=with_texts)
     )
     name = core.store.scalar("SELECT name FROM communities WHERE id = ?", (community,)) or ""
     start_local = datetime.fromtimestamp(window.start, tz)
@@ -208,7 +198,9 @@ async def build_digest(
         )
     fields.append(("Forecast", _forecast_text(digest.forecast, days)))
     start = datetime.fromtimestamp(window.start, tz)
-    for section in SECTIONS:
+    # Sections other features declare with `@TheirFeature.digest_section` (upcoming events,
+    # suggested intros); only installed features contribute.
+    for section in [s for f in core.features for s in f.digest_sections]:
         try:
             extra = await section(core, community, start, local_end)
         except Exception:

@@ -16,7 +16,7 @@ from bot.feature import Feature
 from bot.features.digests.build import Digest, build_digest
 from bot.features.digests.topic_worker import TopicWorker
 from bot.replies import Reply, Visibility
-from bot.scheduling.scheduler import NotDelivered, ScheduleRow, get_scheduler
+from bot.scheduling.scheduler import NotDelivered, Scheduler, ScheduleRow
 from bot.scheduling.spec import ACCEPTED, last_due, parse_spec, period_days, split_timezone
 
 if TYPE_CHECKING:
@@ -24,22 +24,39 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 KIND = "digest"
-feature = Feature("digests")
 ACTIONS = ("schedule", "now", "off", "preview", "status")
 _CHANGES = ("schedule", "now", "off")
 
 
+class Digests(Feature, name="digests", requires=("scheduler",)):
+    """Scheduled and on-demand digests; holds the background topic worker (`worker`).
+
+    Other features add fields to every digest with ``@TheirFeature.digest_section``.
+    """
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self.worker = TopicWorker(core)
+
+    async def start(self) -> None:
+        self.core.feature(Scheduler).register_kind(KIND, run_scheduled)
+        self.worker.start()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+
+    def on_message(self, community: int, member: int, event: ChatEvent) -> None:
+        self.worker.offer(community, int(event.at.timestamp()), event.text)
+
+
 def worker(core: Core) -> TopicWorker:
-    """The core's background topic worker (created on first use)."""
-    found = core.services.get("topic_worker")
-    if found is None:
-        found = core.services["topic_worker"] = TopicWorker(core)
-    return found
+    """The core's background topic worker (its digests feature's)."""
+    return core.feature(Digests).worker
 
 
 def digest_days(core: Core, community: int, end: datetime) -> int:
     """The period a community's digest covers: its schedule's, else a week."""
-    row = get_scheduler(core).schedule(community, KIND)
+    row = core.feature(Scheduler).schedule(community, KIND)
     if row is None:
         return 7
     trigger = row.trigger
@@ -78,26 +95,8 @@ async def run_scheduled(core: Core, row: ScheduleRow) -> None:
         raise RuntimeError(f"the {row.target.platform} adapter could not deliver the digest")
 
 
-@feature.on_start
-async def _start(core: Core) -> None:
-    get_scheduler(core).register_kind(KIND, run_scheduled)
-    worker(core).start()
-
-
-@feature.on_stop
-async def _stop(core: Core) -> None:
-    found = core.services.get("topic_worker")
-    if found is not None:
-        await found.stop()
-
-
-@feature.on_message
-def _queue(core: Core, community: int, member: int, event: ChatEvent) -> None:
-    worker(core).offer(community, int(event.at.timestamp()), event.text)
-
-
 def _describe(ctx: Context, row: ScheduleRow) -> str:
-    scheduler = get_scheduler(ctx.core)
+    scheduler = ctx.core.feature(Scheduler)
     fire = scheduler.next_run(row, ctx.now)
     where = "this chat" if row.target == ctx.origin else "another chat"
     return (
@@ -114,13 +113,13 @@ async def _schedule(ctx: Context, spec_text: str) -> Answer:
     spec, tz = split_timezone(spec_text)
     tz = tz or ctx.tz.key
     parse_spec(spec, tz)  # explains a bad spec or timezone before anything is stored
-    row = get_scheduler(ctx.core).set_schedule(
+    row = ctx.core.feature(Scheduler).set_schedule(
         ctx.community, KIND, spec, tz, ctx.origin, created_by=ctx.member
     )
     return ctx.reply(_describe(ctx, row))
 
 
-@feature.command(
+@Digests.command(
     "digest",
     "The community's trend digest: schedule it, post it now, stop it or preview it.",
     Arg("action", "word", "what to do", default="status", choices=ACTIONS),
@@ -142,7 +141,7 @@ async def digest(ctx: Context, args: Args) -> Answer:
         return ctx.private(f"/digest {action} is for the community's admins only.")
     if action != "schedule" and args["spec"]:
         raise CommandError(f"/digest {action} takes no more words. Usage: /digest {action}")
-    scheduler = get_scheduler(ctx.core)
+    scheduler = ctx.core.feature(Scheduler)
     if action == "schedule":
         return await _schedule(ctx, args["spec"])
     if action == "off":
@@ -164,7 +163,7 @@ def _private(reply: Reply) -> Reply:
     return replace(reply, visibility=Visibility.ONLY_YOU)
 
 
-@feature.command(
+@Digests.command(
     "trends",
     "What the community talks about lately: rising and fading topics, activity and forecast.",
     Arg("days", "int", "how many days back (1-90)", default=7, min=1, max=90),

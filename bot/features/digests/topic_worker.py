@@ -150,8 +150,9 @@ class TopicWorker:
         if embedder is None or embedder.cache is None:
             return 0
         end = int(self.core.clock().timestamp()) + 1
-        sample = await asyncio.to_thread(
-            daily_sample, self.core.store.reader(), community, end - days * DAY, end, close=True
+        store, start = self.core.store, end - days * DAY
+        sample = await asyncio.to_thread(  # the reader flushes the buffer first: off the loop
+            lambda: daily_sample(store.reader(), community, start, end, close=True)
         )
         texts = [t for day in sorted(sample.by_day, reverse=True) for t in sample.by_day[day]]
         hashes = [text_hash(t) for t in texts]

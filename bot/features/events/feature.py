@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.commands import Arg, Args, CommandError
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.features.digests.build import add_section, snippet
+from bot.features.digests.build import snippet
 from bot.features.events import store as es
 from bot.features.events.store import DAY, HOUR, Event
 from bot.features.events.text import (
@@ -24,14 +24,24 @@ from bot.features.events.text import (
     time_until,
 )
 from bot.replies import Button, Reply, Visibility
+from bot.scheduling.scheduler import Scheduler
 from bot.storage.store import ACTIVITY_KINDS
 from bot.text import clean, plural
 
 if TYPE_CHECKING:
     from bot.core import Core
 
-feature = Feature(
-    "events",
+REMINDER_TICK = 300.0
+MAX_WRONG_CODES = 5  # per member and event within the window, so codes cannot be guessed
+WRONG_CODE_WINDOW = 10 * 60
+MAX_PLACE = 200
+ACTIONS = ("rsvp", "unrsvp", "who", "match", "create", "where", "cancel", "code")
+ADMIN_ACTIONS = ("create", "where", "cancel", "code")
+
+
+class Events(
+    Feature,
+    name="events",
     migrations=es.MIGRATIONS,
     member_columns=[
         ("events", "creator_member"),
@@ -39,15 +49,21 @@ feature = Feature(
         ("event_checkins", "member"),
         ("event_reminders_sent", "member"),
     ],
-)
-feature.exporter(es.export_events)
-feature.deleter(es.delete_events)
-REMINDER_TICK = 300.0
-MAX_WRONG_CODES = 5  # per member and event within the window, so codes cannot be guessed
-WRONG_CODE_WINDOW = 10 * 60
-MAX_PLACE = 200
-ACTIONS = ("rsvp", "unrsvp", "who", "match", "create", "where", "cancel", "code")
-ADMIN_ACTIONS = ("create", "where", "cancel", "code")
+):
+    """The calendar; reminders go out through the scheduler when the bot runs one."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        # (event, member) -> times of recent wrong check-in codes, to throttle guessing
+        self.wrong_codes: dict[tuple[int, int], list[int]] = {}
+
+    async def start(self) -> None:
+        if self.core.has(Scheduler):
+            self.core.feature(Scheduler).every("event-reminders", REMINDER_TICK, send_due_reminders)
+
+
+Events.exporter(es.export_events)
+Events.deleter(es.delete_events)
 
 
 def _find(ctx: Context, raw: str | None, action: str) -> Event:
@@ -74,7 +90,7 @@ def _rsvp_button(event: Event) -> Button:
     return Button(f"RSVP #{event.id}", f"ev:rsvp:{event.id}", "primary")
 
 
-@feature.command("events", "Upcoming events, with a button to RSVP to each.")
+@Events.command("events", "Upcoming events, with a button to RSVP to each.")
 async def events(ctx: Context, args: Args) -> Answer:
     """List the upcoming events with an RSVP button each."""
     now = int(ctx.now.timestamp())
@@ -109,7 +125,7 @@ def rsvp(ctx: Context, event: Event, on: bool) -> Reply:
     )
 
 
-@feature.button("ev")
+@Events.button("ev")
 async def pressed(ctx: Context, payload: str) -> Answer:
     """Buttons ``ev:rsvp:<id>`` and ``ev:unrsvp:<id>``."""
     action, _, raw = payload.partition(":")
@@ -141,23 +157,23 @@ def _who(ctx: Context, event: Event) -> Reply:
 
 
 async def _match(ctx: Context, event: Event) -> Reply:
-    from bot.features.matching.feature import render_matches
+    from bot.features.matching.feature import Matching, render_matches
     from bot.features.matching.intro_store import blocks
-    from bot.features.matching.service import service
-    from bot.features.profiles.store import load_profile
+    from bot.features.profiles.store import load_profile, profiled_members
 
     people = es.attendees(ctx.store, event.id)
     if ctx.member not in people:
         return ctx.private(f"RSVP first (/event rsvp {event.id}) to see who to meet there.")
+    if not ctx.core.has(Matching):
+        return ctx.private("Matching is not part of this bot, so I can't pick people to meet.")
     mine = load_profile(ctx.store, ctx.community, ctx.member)
-    matcher = await service(ctx.core).matcher(ctx.community)
+    matcher = await ctx.core.feature(Matching).service.matcher(ctx.community)
     if mine is None or ctx.member not in matcher or not (mine.offers or mine.seeks):
         return ctx.private(
             "Tell me what you offer and seek first: /profile setup in a private chat with me. "
             "Then I can pick the people to meet at the event."
         )
-    profiled = ctx.store.rows("SELECT member FROM profiles WHERE community = ?", (ctx.community,))
-    others = {int(r["member"]) for r in profiled} - people
+    others = profiled_members(ctx.store, ctx.community) - people
     block = blocks(ctx.store, ctx.community, ctx.member)
     found = matcher.suggest(ctx.member, n=3, exclude=others, blocked=block)
     pairs = [(s, p) for s in found if (p := matcher.profile(s.member)) is not None]
@@ -248,7 +264,7 @@ async def _cancel(ctx: Context, event: Event) -> Reply:
     )
 
 
-@feature.command(
+@Events.command(
     "event",
     "One event: RSVP, see who's going, who to meet there; admins create, place, cancel.",
     Arg("action", help="rsvp, unrsvp, who, match; admins: create, where, cancel, code",
@@ -287,7 +303,7 @@ async def event_command(ctx: Context, args: Args) -> Answer:
     return ctx.private(_code_text(event))
 
 
-@feature.command(
+@Events.command(
     "checkin",
     "Check in at an offline event with the code from the host (best in a private chat).",
     Arg("event", "int", "the event number"),
@@ -306,7 +322,7 @@ async def checkin(ctx: Context, args: Args) -> Answer:
             opens = local_time(event.starts_at - es.CHECKIN_OPENS, ctx.tz, now)
             return ctx.private(f"Check-in for {event_name(event)} opens an hour before: {opens}.")
         return ctx.private(f"{event_name(event)} is over; check-in has closed.")
-    wrong: dict[tuple[int, int], list[int]] = ctx.core.services.setdefault("events.wrong", {})
+    wrong = ctx.core.feature(Events).wrong_codes
     recent = [t for t in wrong.get((event.id, ctx.member), []) if t > now - WRONG_CODE_WINDOW]
     if len(recent) >= MAX_WRONG_CODES:
         return ctx.private("Too many wrong codes in a row; try again in a few minutes.")
@@ -353,21 +369,11 @@ async def send_due_reminders(core: Core) -> int:
     return sent
 
 
-@feature.on_start
-async def _start(core: Core) -> None:
-    if any(f.name == "scheduler" for f in core.features):
-        from bot.scheduling.scheduler import get_scheduler
-
-        get_scheduler(core).every("event-reminders", REMINDER_TICK, send_due_reminders)
-
-
-@add_section
+@Events.digest_section
 async def upcoming_section(
     core: Core, community: int, start: datetime, end: datetime
 ) -> tuple[str, str] | None:
     """Digest field: events in the 14 days after the digest's end."""
-    if not any(f is feature for f in core.features):
-        return None
     since = int(end.timestamp())
     found = es.upcoming(core.store, community, since, since + 14 * DAY, limit=6)
     if not found:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.features.matching.intro_store import outcomes
+from bot.features.matching.intro_store import funnel_counts, outcomes
 from bot.features.matching.outcomes import training_outcomes
+from bot.features.matching.round_store import rounds_held
 from bot.storage.store import Store
 from models.matching.rerank import eval_report
 
@@ -17,17 +18,11 @@ def eval_matching(store: Store, community: int | None) -> str:
     tables = {r["name"] for r in store.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not {"intro_requests", "match_outcomes", "rounds"} <= tables:
         return "No matching data in this database yet: run the bot with matching first."
-    where, params = ("", ()) if community is None else (" WHERE community = ?", (community,))
-    counts = {
-        r["status"]: int(r["n"])
-        for r in store.rows(
-            f"SELECT status, count(*) AS n FROM intro_requests{where} GROUP BY status", params
-        )
-    }
+    counts = funnel_counts(store, community)
+    planned = counts.pop("planned")
     asked = sum(counts.values())
     answered = counts.get("accepted", 0) + counts.get("declined", 0)
-    rounds = int(store.scalar(f"SELECT count(*) FROM rounds{where}", params) or 0)
-    planned = int(store.scalar(f"SELECT count(*) FROM match_outcomes{where}", params) or 0)
+    rounds = rounds_held(store, community)
     rows = outcomes(store, community)
     met = sum(1 for r in rows if r["met"])
     useful = sum(1 for r in rows if r["useful"])

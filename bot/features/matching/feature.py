@@ -20,6 +20,7 @@ from bot.features.matching.intro_store import (
     blocked_by,
     delete_matching,
     export_matching,
+    lapse_requests,
     partners_since,
     set_block,
 )
@@ -29,17 +30,23 @@ from bot.features.matching.outcomes import (
     send_due_followups,
     suggestion_features,
 )
-from bot.features.matching.service import close_service, service
+from bot.features.matching.service import UNAVAILABLE, MatchService, service
 from bot.features.profiles.store import load_profile
 from bot.replies import Button
+from bot.scheduling.scheduler import Scheduler
 from models.matching.matcher import Suggestion
 from models.matching.profile import ROLES, Profile
 
 if TYPE_CHECKING:
     from bot.core import Core
 
-feature = Feature(
-    "matching",
+FOLLOW_UP_TICK = 3600.0
+
+
+class Matching(
+    Feature,
+    name="matching",
+    requires=("profiles",),
     migrations=MIGRATIONS,
     member_columns=[
         ("intro_requests", "from_member"),
@@ -52,14 +59,28 @@ feature = Feature(
         ("match_outcomes", "member"),
         ("match_outcomes", "other_member"),
     ],
-)
-feature.exporter(export_matching)
-feature.deleter(delete_matching)
-feature.button("intro")(intros.request_intro)
-feature.button("introans")(intros.answer_intro)
-feature.button("fu")(followup_pressed)
-feature.command("intros", "Intro requests waiting for you, and the ones you sent.")(intros.intros)
-FOLLOW_UP_TICK = 3600.0
+):
+    """Suggestions, intros and blocks; holds the per-community matchers (`service`)."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self.service = MatchService(core)
+
+    async def start(self) -> None:
+        if self.core.has(Scheduler):
+            scheduler = self.core.feature(Scheduler)
+            scheduler.every("match-followups", FOLLOW_UP_TICK, send_due_followups)
+
+    async def stop(self) -> None:
+        self.service.close()
+
+
+Matching.exporter(export_matching)
+Matching.deleter(delete_matching)
+Matching.button("intro")(intros.request_intro)
+Matching.button("introans")(intros.answer_intro)
+Matching.button("fu")(followup_pressed)
+Matching.command("intros", "Intro requests waiting for you, and the ones you sent.")(intros.intros)
 
 
 async def suggestions(
@@ -68,7 +89,8 @@ async def suggestions(
     """The member's best n matches now, with their profiles (re-ranked when that helps)."""
     store = core.store
     now = int(core.clock().timestamp())
-    matcher = await service(core).matcher(community)
+    matching = service(core)
+    matcher = await matching.matcher(community)
     if member not in matcher:
         return []
     skip = partners_since(store, community, member, now - core.config.cooldown_weeks * WEEK)
@@ -91,7 +113,7 @@ def render_matches(pairs: list[tuple[Suggestion, Profile]]) -> str:
     return "\n".join(lines)
 
 
-@feature.command(
+@Matching.command(
     "match",
     "Suggest members you should meet, with the reasons, and request intros.",
     Arg("role", help="only this role: " + ", ".join(ROLES), default=None),
@@ -109,6 +131,8 @@ async def match(ctx: Context, args: Args) -> Answer:
         role = role[:-1] if role.endswith("s") and role[:-1] in ROLES else role
         if role not in ROLES:
             raise CommandError(f"Unknown role {role!r}. Valid roles: {', '.join(ROLES)}.")
+    if not service(ctx.core).available:
+        return ctx.private(UNAVAILABLE)
     mine = load_profile(ctx.store, ctx.community, ctx.member)
     if mine is None or not (mine.offers or mine.seeks or mine.headline):
         return ctx.private(
@@ -132,7 +156,7 @@ async def match(ctx: Context, args: Args) -> Answer:
     )  # fmt: skip
 
 
-@feature.command(
+@Matching.command(
     "block",
     "Never suggest a member to you or you to them, and refuse their intro requests.",
     Arg("member", "member", "who to block"),
@@ -143,19 +167,14 @@ async def block(ctx: Context, args: Args) -> Answer:
         return ctx.private("You can't block yourself.")
     now = int(ctx.now.timestamp())
     set_block(ctx.store, ctx.community, ctx.member, other, True, now)
-    with ctx.store.transaction() as c:  # their pending requests to you quietly lapse
-        c.execute(
-            "UPDATE intro_requests SET status = 'declined', decided_at = ? WHERE community = ? "
-            "AND from_member = ? AND to_member = ? AND status = 'pending'",
-            (now, ctx.community, other, ctx.member),
-        )
+    lapse_requests(ctx.store, ctx.community, other, ctx.member, now)  # quietly declined
     return ctx.private(
         f"Blocked {name}: neither of you will be suggested to the other, and they can't "
         f"request an intro with you. They are not told. /unblock {name} undoes it."
     )
 
 
-@feature.command("unblock", "Undo /block for a member.", Arg("member", "member", "who to unblock"))
+@Matching.command("unblock", "Undo /block for a member.", Arg("member", "member", "who to unblock"))
 async def unblock(ctx: Context, args: Args) -> Answer:
     other, name = ctx.find_member(args["member"])
     if not blocked_by(ctx.store, ctx.community, ctx.member, other):
@@ -174,16 +193,3 @@ async def demo_matches(core: Core, community: int, member: int, n: int = 3) -> s
     if not pairs:
         return f"No matches for {name} right now."
     return f"Top matches for {name}:\n" + render_matches(pairs)
-
-
-@feature.on_start
-async def _start(core: Core) -> None:
-    if any(f.name == "scheduler" for f in core.features):
-        from bot.scheduling.scheduler import get_scheduler
-
-        get_scheduler(core).every("match-followups", FOLLOW_UP_TICK, send_due_followups)
-
-
-@feature.on_stop
-async def _stop(core: Core) -> None:
-    await close_service(core)

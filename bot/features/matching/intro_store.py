@@ -131,6 +131,16 @@ def incoming_count(store: Store, community: int, member: int, since: int) -> int
     )
 
 
+def lapse_requests(store: Store, community: int, sender: int, to: int, at: int) -> None:
+    """Decline every pending request from `sender` to `to` (after `to` blocked them)."""
+    with store.transaction() as c:
+        c.execute(
+            "UPDATE intro_requests SET status = 'declined', decided_at = ? WHERE community = ? "
+            "AND from_member = ? AND to_member = ? AND status = 'pending'",
+            (at, community, sender, to),
+        )
+
+
 def blocks(store: Store, community: int, member: int) -> set[int]:
     """Members this member blocked or was blocked by."""
     rows = store.rows(
@@ -223,6 +233,92 @@ def outcomes(store: Store, community: int | None = None) -> list[dict[str, Any]]
     if community is None:
         return store.rows(sql + " ORDER BY answered_at, id")
     return store.rows(sql + " AND community = ? ORDER BY answered_at, id", (community,))
+
+
+def plan_followup(
+    store: Store,
+    community: int,
+    member: int,
+    ref: str,
+    due_at: int,
+    rows: list[tuple[Any, ...]],
+) -> None:
+    """Record the outcome rows to learn from and one follow-up for `member` under `ref`.
+
+    `rows` are (community, member, other_member, ref, fit_ab, fit_ba, sector_overlap,
+    stage_fit, activity, created_at); a pair already planned under `ref` is kept as it was.
+    """
+    with store.transaction() as c:
+        c.executemany(
+            "INSERT OR IGNORE INTO match_outcomes (community, member, other_member, ref, fit_ab, "
+            "fit_ba, sector_overlap, stage_fit, activity, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        c.execute(
+            "INSERT OR IGNORE INTO match_followups (community, member, ref, due_at) "
+            "VALUES (?, ?, ?, ?)",
+            (community, member, ref, due_at),
+        )
+
+
+def due_followups(store: Store, now: int) -> list[dict[str, Any]]:
+    """Follow-ups not sent yet whose time has come, oldest first."""
+    return store.rows(
+        "SELECT * FROM match_followups WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at",
+        (now,),
+    )
+
+
+def followup_partners(store: Store, member: int, ref: str) -> list[str]:
+    """The names of the members `member` was introduced to under `ref`, sorted."""
+    rows = store.rows(
+        "SELECT m.name FROM match_outcomes o JOIN members m ON m.id = o.other_member "
+        "WHERE o.member = ? AND o.ref = ? ORDER BY m.name",
+        (member, ref),
+    )
+    return [r["name"] for r in rows]
+
+
+def mark_followup_sent(store: Store, followup: int, at: int) -> None:
+    with store.transaction() as c:
+        c.execute("UPDATE match_followups SET sent_at = ? WHERE id = ?", (at, followup))
+
+
+def get_followup(store: Store, followup: int) -> dict[str, Any] | None:
+    rows = store.rows("SELECT * FROM match_followups WHERE id = ?", (followup,))
+    return rows[0] if rows else None
+
+
+def answer_followup(
+    store: Store, row: dict[str, Any], answer: str, met: int, useful: int, at: int
+) -> None:
+    """Record a follow-up answer on the follow-up and on its outcome rows."""
+    with store.transaction() as c:
+        c.execute(
+            "UPDATE match_followups SET answered_at = ?, answer = ? WHERE id = ?",
+            (at, answer, row["id"]),
+        )
+        c.execute(
+            "UPDATE match_outcomes SET met = ?, useful = ?, answered_at = ? "
+            "WHERE member = ? AND ref = ?",
+            (met, useful, at, row["member"], row["ref"]),
+        )
+
+
+def funnel_counts(store: Store, community: int | None) -> dict[str, int]:
+    """Intro requests by status, plus outcomes planned and answered (for evaluation)."""
+    where, params = ("", ()) if community is None else (" WHERE community = ?", (community,))
+    counts = {
+        r["status"]: int(r["n"])
+        for r in store.rows(
+            f"SELECT status, count(*) AS n FROM intro_requests{where} GROUP BY status", params
+        )
+    }
+    counts["planned"] = int(
+        store.scalar(f"SELECT count(*) FROM match_outcomes{where}", params) or 0
+    )
+    return counts
 
 
 def export_matching(store: Store, community: int, member: int) -> dict[str, Any]:

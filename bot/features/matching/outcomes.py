@@ -9,9 +9,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.features.matching.intro_store import DAY, WEEK, outcomes
+from bot.features.matching.intro_store import (
+    DAY,
+    WEEK,
+    answer_followup,
+    due_followups,
+    followup_partners,
+    get_followup,
+    mark_followup_sent,
+    outcomes,
+    plan_followup,
+)
+from bot.features.matching.service import service
 from bot.features.profiles.store import load_profile
 from bot.replies import Button, Reply, Visibility
+from bot.storage.activity import messages_per_member
 from bot.storage.store import Store
 from models.matching.matcher import Suggestion
 from models.matching.rerank import Outcome, ReRanker, evaluate, sector_overlap, stage_fit
@@ -35,14 +47,9 @@ def activity_levels(store: Store, community: int, now: int) -> dict[int, float]:
 
     Members without messages are absent (level 0).
     """
-    since = now - ACTIVITY_DAYS * DAY
-    rows = store.rows(
-        "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 AND at >= ? "
-        "GROUP BY member",
-        (community, since),
-    )
-    top = max((r["n"] for r in rows), default=0)
-    return {int(r["member"]): r["n"] / top for r in rows} if top else {}
+    counts = messages_per_member(store, community, now - ACTIVITY_DAYS * DAY)
+    top = max(counts.values(), default=0)
+    return {m: n / top for m, n in counts.items()} if top else {}
 
 
 def expect_outcomes(
@@ -70,38 +77,16 @@ def expect_outcomes(
         stage = stage_fit(a, b) if a and b else 0.0
         level = levels.get(other, 0.0)
         rows.append((community, member, other, ref, fit_ab, fit_ba, overlap, stage, level, now))
-    with store.transaction() as c:
-        c.executemany(
-            "INSERT OR IGNORE INTO match_outcomes (community, member, other_member, ref, fit_ab, "
-            "fit_ba, sector_overlap, stage_fit, activity, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        c.execute(
-            "INSERT OR IGNORE INTO match_followups (community, member, ref, due_at) "
-            "VALUES (?, ?, ?, ?)",
-            (community, member, ref, now + FOLLOW_UP_AFTER),
-        )
+    plan_followup(store, community, member, ref, now + FOLLOW_UP_AFTER, rows)
 
 
 async def send_due_followups(core: Core) -> int:
     """Send every follow-up that is due; returns how many were delivered."""
     store = core.store
     now = int(core.clock().timestamp())
-    due = store.rows(
-        "SELECT * FROM match_followups WHERE sent_at IS NULL AND due_at <= ? ORDER BY due_at",
-        (now,),
-    )
     sent = 0
-    for row in due:
-        names = [
-            r["name"]
-            for r in store.rows(
-                "SELECT m.name FROM match_outcomes o JOIN members m ON m.id = o.other_member "
-                "WHERE o.member = ? AND o.ref = ? ORDER BY m.name",
-                (row["member"], row["ref"]),
-            )
-        ]
+    for row in due_followups(store, now):
+        names = followup_partners(store, row["member"], row["ref"])
         target = core.dm_target(row["member"])
         delivered = False
         if names and target is not None:
@@ -119,8 +104,7 @@ async def send_due_followups(core: Core) -> int:
             delivered = await core.send(reply)
             sent += int(delivered)
         if delivered or not names or target is None:
-            with store.transaction() as c:
-                c.execute("UPDATE match_followups SET sent_at = ? WHERE id = ?", (now, row["id"]))
+            mark_followup_sent(store, row["id"], now)
     return sent
 
 
@@ -129,24 +113,14 @@ async def followup_pressed(ctx: Context, payload: str) -> Answer:
     ident, _, answer = payload.partition(":")
     if not ident.isdigit() or answer not in ANSWERS:
         return ctx.private("That button has expired.")
-    rows = ctx.store.rows("SELECT * FROM match_followups WHERE id = ?", (int(ident),))
-    if not rows or rows[0]["member"] != ctx.member:
+    row = get_followup(ctx.store, int(ident))
+    if row is None or row["member"] != ctx.member:
         return ctx.private("That button belongs to someone else.")
-    row = rows[0]
     if row["answered_at"] is not None:
         return ctx.private(f"You already answered ({ANSWERS[row['answer']][0].lower()}). Thanks!")
     _, met, useful = ANSWERS[answer]
     now = int(ctx.now.timestamp())
-    with ctx.store.transaction() as c:
-        c.execute(
-            "UPDATE match_followups SET answered_at = ?, answer = ? WHERE id = ?",
-            (now, answer, row["id"]),
-        )
-        c.execute(
-            "UPDATE match_outcomes SET met = ?, useful = ?, answered_at = ? "
-            "WHERE member = ? AND ref = ?",
-            (met, useful, now, ctx.member, row["ref"]),
-        )
+    answer_followup(ctx.store, row, answer, met, useful, now)
     return ctx.private("Thanks, noted! It helps Convene suggest better intros.")
 
 
@@ -165,8 +139,8 @@ def training_outcomes(store: Store, community: int | None) -> list[Outcome]:
 
 async def reranker(core: Core, community: int) -> ReRanker | None:
     """A re-ranker fitted on the community's outcomes, or None while it does not beat the
-    plain ranking out of fold. Cached until the outcomes change."""
-    cache: dict[int, tuple[int, ReRanker | None]] = core.services.setdefault("match_rerank", {})
+    plain ranking out of fold. Kept by the match service until the outcomes change."""
+    cache = service(core).rerankers
     examples = training_outcomes(core.store, community)
     key = hash(tuple(examples))
     found = cache.get(community)

@@ -15,10 +15,19 @@ from bot.features.matching.intro_store import WEEK, add_history, recent_pairs
 from bot.features.matching.intros import contact
 from bot.features.matching.outcomes import activity_levels, expect_outcomes
 from bot.features.matching.round_pairing import group
+from bot.features.matching.round_store import (
+    MIGRATIONS,
+    delete_rounds,
+    export_rounds,
+    join_rounds,
+    leave_rounds,
+    participants,
+    record_round,
+)
 from bot.features.matching.service import service
 from bot.features.profiles.store import load_profile
 from bot.replies import Reply, Target, Visibility
-from bot.storage.store import Store
+from bot.scheduling.scheduler import Scheduler
 from bot.text import plural
 
 if TYPE_CHECKING:
@@ -29,24 +38,24 @@ if TYPE_CHECKING:
 KIND = "rounds"
 DEFAULT_WHEN = "mon 09:00"
 ADMIN_ACTIONS = ("schedule", "now", "off")
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE round_members (
-            community INTEGER NOT NULL, member INTEGER NOT NULL, joined_at INTEGER NOT NULL,
-            PRIMARY KEY (community, member))""",
-        """CREATE TABLE rounds (
-            id INTEGER PRIMARY KEY, community INTEGER NOT NULL, at INTEGER NOT NULL,
-            participants INTEGER NOT NULL, groups_made INTEGER NOT NULL)""",
-    ]
-]
-feature = Feature("rounds", migrations=MIGRATIONS, member_columns=[("round_members", "member")])
 
 
-def participants(store: Store, community: int) -> list[int]:
-    rows = store.rows(
-        "SELECT member FROM round_members WHERE community = ? ORDER BY member", (community,)
-    )
-    return [int(r["member"]) for r in rows]
+class Rounds(
+    Feature,
+    name="rounds",
+    requires=("matching", "profiles"),
+    migrations=MIGRATIONS,
+    member_columns=[("round_members", "member")],
+):
+    """Intro rounds; scheduled through the scheduler when the bot runs one."""
+
+    async def start(self) -> None:
+        if self.core.has(Scheduler):
+            self.core.feature(Scheduler).register_kind(KIND, run_scheduled_round)
+
+
+Rounds.exporter(export_rounds)
+Rounds.deleter(delete_rounds)
 
 
 def _fits(matcher: Matcher, a: int, b: int) -> tuple[float, float, float, list[str]]:
@@ -82,12 +91,7 @@ async def run_round(core: Core, community: int, *, announce: Target | None = Non
     skip = recent_pairs(store, community, now - core.config.cooldown_weeks * WEEK)
     weights = matcher.pair_weights(eligible, exclude_pairs=skip)
     groups, alone = await asyncio.to_thread(group, weights)
-    with store.transaction() as c:
-        cur = c.execute(
-            "INSERT INTO rounds (community, at, participants, groups_made) VALUES (?, ?, ?, ?)",
-            (community, now, len(eligible), len(groups)),
-        )
-    round_id = int(cur.lastrowid or 0)
+    round_id = record_round(store, community, now, len(eligible), len(groups))
     levels = activity_levels(store, community, now)
     for g, members in enumerate([[eligible[i] for i in grp] for grp in groups]):
         ref = f"round:{round_id}:{g}"
@@ -131,24 +135,7 @@ async def run_scheduled_round(core: Core, row: ScheduleRow) -> None:
     await run_round(core, row.community, announce=row.target)
 
 
-def _scheduler(core: Core) -> Any:
-    if not any(f.name == "scheduler" for f in core.features):
-        return None
-    from bot.scheduling.scheduler import get_scheduler
-
-    return get_scheduler(core)
-
-
-def join_rounds(store: Store, community: int, member: int, at: int) -> None:
-    """Opt a member in to intro rounds (idempotent)."""
-    with store.transaction() as c:
-        c.execute(
-            "INSERT OR IGNORE INTO round_members (community, member, joined_at) VALUES (?, ?, ?)",
-            (community, member, at),
-        )
-
-
-@feature.command(
+@Rounds.command(
     "rounds",
     "Intro rounds: join or leave; admins schedule them (weekly/biweekly), run one now or stop.",
     Arg("action", help="status, join, leave, schedule, now or off", default="status",
@@ -167,15 +154,11 @@ async def rounds(ctx: Context, args: Args) -> Answer:
         hint = "" if p and p.visible else " Set up a visible profile (/profile setup) to be paired."
         return ctx.private("You're in the intro rounds; you'll get your match privately." + hint)
     if action == "leave":
-        with ctx.store.transaction() as c:
-            c.execute(
-                "DELETE FROM round_members WHERE community = ? AND member = ?",
-                (ctx.community, ctx.member),
-            )
+        leave_rounds(ctx.store, ctx.community, ctx.member)
         return ctx.private("You've left the intro rounds.")
     if action == "now":
         return ctx.private(await run_round(ctx.core, ctx.community))
-    scheduler = _scheduler(ctx.core)
+    scheduler = ctx.core.feature(Scheduler) if ctx.core.has(Scheduler) else None
     if action == "schedule":
         if scheduler is None:
             return ctx.private("Scheduling isn't running in this bot; use /rounds now.")
@@ -199,29 +182,3 @@ async def rounds(ctx: Context, args: Args) -> Answer:
         f"Intro rounds are {when_text}; {plural(count, 'member')} taking part. "
         + ("You're in (/rounds leave)." if mine else "Join with /rounds join.")
     )
-
-
-@feature.on_start
-async def _start(core: Core) -> None:
-    scheduler = _scheduler(core)
-    if scheduler is not None:
-        scheduler.register_kind(KIND, run_scheduled_round)
-
-
-@feature.exporter
-def export_rounds(store: Store, community: int, member: int) -> dict[str, Any]:
-    rows = store.rows(
-        "SELECT joined_at FROM round_members WHERE community = ? AND member = ?",
-        (community, member),
-    )
-    return {
-        "intro_rounds": {"joined": bool(rows), "joined_at": rows[0]["joined_at"] if rows else None}
-    }
-
-
-@feature.deleter
-def delete_rounds(store: Store, community: int, member: int) -> None:
-    with store.transaction() as c:
-        c.execute(
-            "DELETE FROM round_members WHERE community = ? AND member = ?", (community, member)
-        )

@@ -1,8 +1,10 @@
-"""One in-memory `Matcher` per community, kept in `core.services["matching"]`.
+"""One in-memory `Matcher` per community, held by the matching feature (`Matching.service`).
 
 Each use checks a cheap signature of the profiles table (and the members' opt-outs) and
 re-syncs the matcher when it changed; only new or changed profiles reach the embedder (in
 its worker thread), so edits, opt-outs and deletions made anywhere are always reflected.
+Without a language model there is no matcher: `matcher` raises `MatchingUnavailable`,
+whose message every matching command shows as it is.
 """
 
 from __future__ import annotations
@@ -10,35 +12,58 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from bot.features.profiles.store import load_profiles
+from bot.commands import CommandError
+from bot.features.profiles.store import load_profiles, profiles_signature
 from models.matching.matcher import Matcher
-from tests.fake_embedder import FakeEmbedder
 
 if TYPE_CHECKING:
     from bot.core import Core
+    from models.matching.rerank import ReRanker
 
-KEY = "matching"
+UNAVAILABLE = (
+    "Matching is unavailable: this bot runs without its language model, so it cannot "
+    "compare profiles. Your profile is kept; ask an admin to start Convene with the model."
+)
+
+
+class MatchingUnavailable(CommandError):
+    """The bot has no embedder, so nothing can be matched (the message says so)."""
+
+    def __init__(self) -> None:
+        super().__init__(UNAVAILABLE)
 
 
 class MatchService:
-    """Matchers per community over the core's embedder (a FakeEmbedder when it has none)."""
+    """Matchers per community over the core's embedder, and the re-rankers' cache."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.own_embedder = core.embedder is None
-        self.embedder: object = core.embedder if core.embedder is not None else FakeEmbedder()
         self._matchers: dict[int, Matcher] = {}
         self._seen: dict[int, tuple[object, ...]] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        # community -> (hash of the outcomes it was fitted on, the model or None)
+        self.rerankers: dict[int, tuple[int, ReRanker | None]] = {}
+
+    @property
+    def available(self) -> bool:
+        """Whether matching can run at all (there is a language model)."""
+        return self.core.embedder is not None
 
     async def matcher(self, community: int) -> Matcher:
-        """The community's matcher, brought up to date with its profiles."""
+        """The community's matcher, brought up to date with its profiles.
+
+        Raises:
+            MatchingUnavailable: the bot has no language model.
+        """
+        embedder = self.core.embedder
+        if embedder is None:
+            raise MatchingUnavailable()
         lock = self._locks.setdefault(community, asyncio.Lock())
         async with lock:
             found = self._matchers.get(community)
             if found is None:
-                found = self._matchers[community] = Matcher(self.embedder)
-            mark = self._signature(community)
+                found = self._matchers[community] = Matcher(embedder)
+            mark = profiles_signature(self.core.store, community)
             if self._seen.get(community) != mark:
                 await found.sync(load_profiles(self.core.store, community))
                 self._seen[community] = mark
@@ -48,31 +73,17 @@ class MatchService:
         """Force the next `matcher` call to re-read the community's profiles."""
         self._seen.pop(community, None)
 
-    def _signature(self, community: int) -> tuple[object, ...]:
-        """Cheap summary of the profiles and opt-outs: a changed profile changes it."""
-        rows = self.core.store.conn.execute(
-            "SELECT count(*), total(p.updated_at), total(p.member * m.matching), "
-            "total(p.member * p.visible), total(p.member) FROM profiles p "
-            "JOIN members m ON m.id = p.member WHERE p.community = ?",
-            (community,),
-        ).fetchone()
-        return tuple(rows)
-
     def close(self) -> None:
-        if self.own_embedder:
-            self.embedder.close()  # type: ignore[attr-defined]
         self._matchers.clear()
+        self.rerankers.clear()
 
 
 def service(core: Core) -> MatchService:
-    """The core's match service, created on first use."""
-    found = core.services.get(KEY)
-    if found is None:
-        found = core.services[KEY] = MatchService(core)
-    return found
+    """The match service of the core's matching feature.
 
+    Raises:
+        FeatureError: the bot runs without the matching feature (`core.has(Matching)`).
+    """
+    from bot.features.matching.feature import Matching  # it imports the handlers that ask
 
-async def close_service(core: Core) -> None:
-    found = core.services.pop(KEY, None)
-    if found is not None:
-        found.close()
+    return core.feature(Matching).service

@@ -8,7 +8,7 @@ from bot.commands import Arg, Args, CommandError
 from bot.context import Answer, Context
 from bot.dialog import Dialog, Question
 from bot.feature import Feature
-from bot.features.matching.service import service
+from bot.features.matching.feature import Matching
 from bot.features.profiles.fields import FIELD_HELP, FIELDS, PARSERS, apply, describe, set_field
 from bot.features.profiles.store import (
     MIGRATIONS,
@@ -20,9 +20,15 @@ from bot.features.profiles.store import (
 from bot.replies import Reply
 from models.matching.profile import ROLE_HELP, ROLES, SECTORS, STAGES, Profile
 
-feature = Feature("profiles", migrations=MIGRATIONS, member_columns=[("profiles", "member")])
-feature.exporter(export_profile)
-feature.deleter(delete_profile)
+
+class Profiles(
+    Feature, name="profiles", migrations=MIGRATIONS, member_columns=[("profiles", "member")]
+):
+    """Matching profiles; the matching feature reads them through `profiles.store`."""
+
+
+Profiles.exporter(export_profile)
+Profiles.deleter(delete_profile)
 
 HOW_TO = (
     "Set one up step by step with /profile setup in a private chat with me, or field by "
@@ -45,12 +51,13 @@ def current_profile(ctx: Context) -> Profile:
 async def store_profile(ctx: Context, community: int, p: Profile) -> None:
     """Save a profile and bring the community's matcher up to date with it."""
     save_profile(ctx.store, community, p, int(ctx.now.timestamp()))
-    matching = service(ctx.core)
-    matching.changed(community)
-    await matching.matcher(community)
+    if ctx.core.has(Matching) and ctx.core.feature(Matching).service.available:
+        matching = ctx.core.feature(Matching).service
+        matching.changed(community)
+        await matching.matcher(community)
 
 
-@feature.command(
+@Profiles.command(
     "profile",
     "Show your matching profile, change one field, or set it up step by step.",
     Arg("action", help="show, set or setup", default="show", choices=("show", "set", "setup")),
@@ -90,7 +97,7 @@ async def profile(ctx: Context, args: Args) -> Answer:
     )
 
 
-@feature.command(
+@Profiles.command(
     "whois",
     "Show another member's matching profile.",
     Arg("member", "member", "whose profile"),

@@ -63,6 +63,23 @@ def load_profiles(store: Store, community: int) -> list[Profile]:
     return [_profile(r, for_matching=True) for r in rows]
 
 
+def profiles_signature(store: Store, community: int) -> tuple[object, ...]:
+    """A cheap summary of a community's profiles and opt-outs: any change changes it."""
+    row = store.conn.execute(
+        "SELECT count(*), total(p.updated_at), total(p.member * m.matching), "
+        "total(p.member * p.visible), total(p.member) FROM profiles p "
+        "JOIN members m ON m.id = p.member WHERE p.community = ?",
+        (community,),
+    ).fetchone()
+    return tuple(row)
+
+
+def profiled_members(store: Store, community: int) -> set[int]:
+    """The members of a community who have a profile (visible or not)."""
+    rows = store.rows("SELECT member FROM profiles WHERE community = ?", (community,))
+    return {int(r["member"]) for r in rows}
+
+
 def profile_texts(p: Profile) -> list[str]:
     """Every text the matcher embeds for a profile (whole fields and their clauses)."""
     offers = p.offers.strip() or p.headline.strip()
