@@ -56,6 +56,9 @@ def _model_error() -> type[Exception]:
     return ModelError
 
 
+DEMO_DB = Path("convene-demo.db")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convene",
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     chat = sub.add_parser("chat", help="chat with the bot on the console")
-    chat.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
+    chat.add_argument("--db", type=Path, help="database file (default: convene-demo.db)")
     chat.add_argument("--as", dest="user", default="organizer", help="member to speak as")
     chat.add_argument("--community", help="talk in this stored community (name or key)")
     chat.add_argument("--at", help="look from this day (YYYY-MM-DD): the console's clock")
@@ -139,19 +142,25 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.demo.run import run_chat
     from bot.features.digests.history import parse_at
 
-    if not args.db.exists():
+    if args.db is None and not DEMO_DB.exists():
         print(
-            f"convene: no database at {args.db}. Create the demo with `convene demo` "
-            "(or `make demo`), or open another one with --db PATH.",
+            f"convene: there is no demo database ({DEMO_DB}) here yet. Create it with "
+            "`convene demo` (or `make demo`), or open another database with --db PATH.",
             file=sys.stderr,
         )
         return 2
+    db = args.db or DEMO_DB
+    if not db.exists():
+        if args.community:
+            print(f"convene: no database at {db}.", file=sys.stderr)
+            return 2
+        print(f"Starting a new, empty database at {db}.")
     try:
         at = parse_at(args.at) if args.at else None
     except ValueError as exc:
         print(f"convene: {exc}", file=sys.stderr)
         return 2
-    config = Config(database=args.db)
+    config = Config(database=db)
     return _run_async(
         lambda: run_chat(config, args.user, community=args.community, at=at, files=args.files)
     )

@@ -26,7 +26,9 @@ from bot.text import plural
 
 
 class Activity(
-    Feature, name="activity", member_columns=[("activity", "member"), ("imported", "member")]
+    Feature,
+    name="activity",
+    member_columns=[("activity", "member"), ("imported", "member"), ("member_days", "member")],
 ):
     """/stats, /leaderboard and /activity over the core's activity log."""
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import sqlite_utils
 
+from bot.storage import rollups
 from bot.storage.migrations import CORE_MIGRATIONS
 
 T = TypeVar("T")
@@ -56,6 +57,7 @@ class Store:
         self.conn = _connect(self.path)
         self.db = sqlite_utils.Database(self.conn)
         migrate(self.conn, "core", CORE_MIGRATIONS)
+        migrate(self.conn, "rollups", rollups.ROLLUP_MIGRATIONS)  # bot/storage/rollups.py
         self._spaces: dict[tuple[str, str], int] = {}
         self._chats: dict[tuple[int, str, str], int] = {}
         self._members: dict[tuple[int, str, str], MemberRow] = {}
@@ -79,6 +81,7 @@ class Store:
             if rows or seen:
                 with self.conn:
                     self.conn.executemany(_INSERT_ACTIVITY, rows)
+                    rollups.add(self.conn, rows)  # counts per hour and member-day, same commit
                     self.conn.executemany(
                         "UPDATE members SET last_seen = max(coalesce(last_seen, 0), ?) "
                         "WHERE id = ?",

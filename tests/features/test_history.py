@@ -91,12 +91,12 @@ def test_unknown_community_lists_the_stored_ones(
 
 
 def test_chat_without_a_database_says_how_to_make_the_demo(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    missing = tmp_path / "none.db"
-    assert main(["chat", "--db", str(missing)]) == 2
+    monkeypatch.chdir(tmp_path)
+    assert main(["chat"]) == 2
     assert "convene demo" in capsys.readouterr().err
-    assert not missing.exists()  # nothing created silently
+    assert not (tmp_path / "convene-demo.db").exists()  # nothing created silently
 
 
 def test_eval_forecast_prints_the_backtest_table(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.features.digests.topic_worker import DAILY_SAMPLE, DAY, daily_sample
+from bot.storage import rollups
 
 TOPIC_PERIODS = 4  # the current period and three before it, for rising and fading topics
 HISTORY_PERIODS = 4  # periods of daily counts the chart shows
@@ -79,19 +80,11 @@ def _count(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> in
 
 
 def _messages(conn: sqlite3.Connection, community: int, w: Window) -> int:
-    return _count(
-        conn,
-        "SELECT count(*) FROM activity WHERE community = ? AND kind = 0 AND at >= ? AND at < ?",
-        (community, w.start, w.end),
-    )
+    return rollups.total(conn, community, w.start, w.end)
 
 
 def _active(conn: sqlite3.Connection, community: int, w: Window) -> int:
-    return _count(
-        conn,
-        "SELECT count(DISTINCT member) FROM activity WHERE community = ? AND at >= ? AND at < ?",
-        (community, w.start, w.end),
-    )
+    return len(rollups.member_counts(conn, community, w.start, w.end, kind=None))
 
 
 def _new(conn: sqlite3.Connection, community: int, w: Window) -> int:
@@ -102,6 +95,24 @@ def _new(conn: sqlite3.Connection, community: int, w: Window) -> int:
     )
 
 
+def _top(conn: sqlite3.Connection, community: int, w: Window) -> list[tuple[str, int, int]]:
+    """(name, named, messages) of the period's most active members, most first."""
+    counts = rollups.member_counts(conn, community, w.start, w.end)
+    best = sorted(counts.items(), key=lambda mn: (-mn[1], mn[0]))[: TOP * 8]
+    if not best:
+        return []
+    marks = ",".join("?" * len(best))
+    names = {
+        int(r[0]): (r[1], int(r[2]))
+        for r in conn.execute(
+            f"SELECT id, name, named FROM members WHERE id IN ({marks})",
+            [m for m, _ in best],
+        )
+    }
+    rows = [(names[m][0], names[m][1], n) for m, n in best if m in names]
+    return sorted(rows, key=lambda r: (-r[2], r[0]))[: TOP * 4]
+
+
 def daily_series(
     conn: sqlite3.Connection, community: int, w: Window, days: int | None = None
 ) -> list[tuple[date, int]]:
@@ -110,20 +121,17 @@ def daily_series(
     if days is None:
         days = max(MIN_HISTORY_DAYS, HISTORY_PERIODS * w.days)
     else:
-        first_at = conn.execute(
-            "SELECT min(at) FROM activity WHERE community = ? AND kind = 0", (community,)
+        first_hour = conn.execute(
+            "SELECT min(hour) FROM activity_hours WHERE community = ? AND kind = 0", (community,)
         ).fetchone()[0]
-        if first_at is not None:
-            span = w.local_day(w.end) - w.local_day(int(first_at))
+        if first_hour is not None:
+            span = w.local_day(w.end) - w.local_day(int(first_hour) * 3600)
             days = max(MIN_HISTORY_DAYS, min(days, span))
     last = w.local_day(w.end) - 1  # a day still in progress would drag the trend down
     first = last - days + 1
-    rows = conn.execute(
-        "SELECT (at + ?) / 86400 AS day, count(*) FROM activity "
-        "WHERE community = ? AND kind = 0 AND at >= ? AND at < ? GROUP BY day",
-        (w.offset, community, first * DAY - w.offset, (last + 1) * DAY - w.offset),
-    ).fetchall()
-    counts = {int(r[0]): int(r[1]) for r in rows}
+    counts = rollups.hourly_local_days(
+        conn, community, first * DAY - w.offset, (last + 1) * DAY - w.offset, w.offset
+    )
     epoch = date(1970, 1, 1)
     return [(epoch + timedelta(days=d), counts.get(d, 0)) for d in range(first, first + days)]
 
@@ -137,12 +145,7 @@ def collect(
     """
     try:
         prev = w.previous
-        top_rows = conn.execute(
-            "SELECT m.name, m.named, count(*) AS n FROM activity a JOIN members m "
-            "ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? AND a.at < ? "
-            "GROUP BY a.member ORDER BY n DESC, m.name LIMIT ?",
-            (community, w.start, w.end, TOP * 4),
-        ).fetchall()
+        top_rows = _top(conn, community, w)
         newcomers = conn.execute(
             "SELECT id, name FROM members WHERE community = ? AND joined_at >= ? "
             "AND joined_at < ? AND named = 1 AND tracking = 1 ORDER BY joined_at LIMIT 10",
