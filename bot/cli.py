@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("platform", choices=("telegram", "discord"))
     imp.add_argument("file", type=Path, help="the export file (JSON; Discord: also a folder)")
     imp.add_argument("--community", help="community name (Telegram: required)")
+    imp.add_argument(
+        "--no-embed", action="store_true", help="skip embedding and weekly topic summaries"
+    )
     _store_options(imp)
     imp.set_defaults(func=_import)
 
@@ -197,7 +200,9 @@ def _import(args: argparse.Namespace) -> int:
         print(f"convene: no file or folder at {args.file}.", file=sys.stderr)
         return 2
     config = _config_from(args)
+    _retention_notice(config)
     store = Store(config.database)
+    before = int(store.scalar("SELECT coalesce(max(id), 0) FROM activity"))
     try:
         if args.platform == "telegram":
             from bot.importers.telegram_export import run_import
@@ -218,8 +223,64 @@ def _import(args: argparse.Namespace) -> int:
         print(f"convene: {exc}", file=sys.stderr)
         return 2
     finally:
+        store.flush()
+        spans = store.rows(
+            "SELECT community, min(at) AS first, max(at) AS last, count(*) AS n, "
+            "sum(text IS NOT NULL) AS texts FROM activity WHERE id > ? AND kind = 0 "
+            "GROUP BY community",
+            (before,),
+        )
         store.close()
     print(f"Imported {result.added:,} records ({result.skipped:,} already there).")
+    for span in spans:
+        _after_import(config, span, warm=not args.no_embed)
+    return 0
+
+
+def _retention_notice(config: Config) -> None:
+    """Say, before an import, what text retention will keep of it."""
+    if not config.store_message_text:
+        print("Message text is not stored ([privacy] store_message_text = false): counts only.")
+        return
+    days = config.text_retention_days
+    print(
+        f"Text retention is {days} days ([privacy] text_retention_days = {days}): at the next "
+        f"start, message text older than {days} days is deleted; counts, daily activity and "
+        "weekly topic summaries (made now, from the imported text) stay. To keep more text, "
+        "raise text_retention_days in the config before starting Convene."
+    )
+
+
+def _after_import(config: Config, span: dict[str, int], *, warm: bool) -> None:
+    """Report what retention will keep of an import; embed and summarize it for /trends."""
+    from datetime import datetime, timedelta
+
+    cutoff = datetime.now().astimezone() - timedelta(days=config.text_retention_days)
+    first = datetime.fromtimestamp(span["first"]).astimezone()
+    last = datetime.fromtimestamp(span["last"]).astimezone()
+    print(f"  {span['n']:,} messages from {first:%Y-%m-%d} to {last:%Y-%m-%d}.")
+    if config.store_message_text and first < cutoff:
+        kept = "none of their text" if last < cutoff else f"text from {cutoff:%Y-%m-%d} on"
+        print(f"  Text retention will keep {kept}; the rest stays as counts and summaries.")
+    if warm and span["texts"]:
+        _run_async(lambda: _warm(config, span))
+
+
+async def _warm(config: Config, span: dict[str, int]) -> int:
+    from bot.app import make_embedder
+    from bot.core import Core
+    from bot.features.digests.warm import warm_history
+    from bot.storage.store import Store
+
+    store = Store(config.database)
+    core = Core(config, store, embedder=make_embedder(config, store))
+    try:
+        encoded, weeks = await warm_history(core, span["community"], span["first"], span["last"])
+    finally:
+        if core.embedder is not None:
+            core.embedder.close()
+        store.close()
+    print(f"  Embedded {encoded:,} texts; kept topic summaries of {weeks:,} weeks.")
     return 0
 
 

@@ -8,6 +8,7 @@ the model is only reached through the embedder's own `aencode` thread. A failing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.chart import ChartData, render_chart
+from bot.features.digests import summaries
 from bot.features.digests.data import Change, DigestData, collect, window_for
-from bot.features.digests.topic_worker import priority
+from bot.features.digests.topic_worker import DAY, priority
 from bot.features.profiles.store import load_profile
 from bot.replies import Attachment, Reply
 from bot.text import defuse_mentions, plural, shorten
@@ -146,6 +148,23 @@ def _topic_lines(title: str, topics: list[TopicTrend], days: int) -> list[str]:
     return lines
 
 
+def _from_summaries(core: Core, community: int, start: int, end: int) -> list[str]:
+    """Lines on the topics of the weeks in [start, end) whose text is gone, from summaries."""
+    if end - start < DAY:
+        return []
+    try:
+        found = summaries.load(core.store, community, start, end)
+    except sqlite3.OperationalError:
+        return []
+    top = summaries.earlier_topics(found)
+    if not top:
+        return []
+    lines = [f"Earlier, {summaries.day_label(start)}–{summaries.day_label(end)} (weekly summaries)"]
+    for label, messages, weeks in top:
+        lines.append(f"• {snippet(label, 60)} — {messages:,} messages over {plural(weeks, 'week')}")
+    return lines
+
+
 def _forecast_text(f: Forecast, days: int) -> str:
     unit = {1: "day", 7: "week", 14: "fortnight"}.get(days, "month" if 28 <= days <= 31 else "")
     return in_words(f, unit or plural(days, "day"))
@@ -208,8 +227,20 @@ async def build_digest(
             continue
         if extra:
             fields.append(extra)
-    lines = [span]
     report = digest.topics
+    now = int(core.clock().timestamp())
+    if report is not None and report.topics and window.end <= now + 60:
+        with contextlib.suppress(sqlite3.OperationalError):  # no digests tables: no summary
+            summaries.save(core.store, community, window, report)
+    lines = [span]
+    cutoff = now - core.config.text_retention_days * DAY
+    earlier = _from_summaries(core, community, window.start, min(cutoff, window.end))
+    if earlier:
+        lines += ["", *earlier]
+        notes.append(
+            f"Message text is kept {plural(core.config.text_retention_days, 'day')}; topics "
+            f"before {summaries.day_label(cutoff)} come from the weekly topic summaries."
+        )
     if report is not None and report.rising:
         lines += ["", *_topic_lines("Rising topics", report.rising, days)]
     if report is not None and report.fading:

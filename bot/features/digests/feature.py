@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.commands import Arg, Args, CommandError
 from bot.context import Answer, Context
 from bot.feature import Feature
+from bot.features.digests import summaries
 from bot.features.digests.build import Digest, build_digest
 from bot.features.digests.topic_worker import TopicWorker
 from bot.replies import Reply, Visibility
@@ -28,7 +29,7 @@ ACTIONS = ("schedule", "now", "off", "preview", "status")
 _CHANGES = ("schedule", "now", "off")
 
 
-class Digests(Feature, name="digests", requires=("scheduler",)):
+class Digests(Feature, name="digests", requires=("scheduler",), migrations=summaries.MIGRATIONS):
     """Scheduled and on-demand digests; holds the background topic worker (`worker`).
 
     Other features add fields to every digest with ``@TheirFeature.digest_section``.
