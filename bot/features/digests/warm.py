@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.features.digests import summaries
 from bot.features.digests.data import collect, window_for
-from bot.features.digests.topic_worker import BATCH, DAY, daily_sample
+from bot.features.digests.topic_worker import BATCH, DAY, bottom_k, daily_sample
+
+RECENT_DAYS = 28  # the newest days get the digest's full daily sample (what /trends reads)
+SUMMARY_SAMPLE = 30  # older days: the first texts of the same sample, enough for a summary
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -31,6 +34,10 @@ async def warm_history(
 ) -> tuple[int, int]:
     """Embed the sampled texts of [start, end) and store a topic summary per week.
 
+    The last `RECENT_DAYS` get the digest's full daily sample; older days the first
+    `SUMMARY_SAMPLE` texts of it (the same hash rule), which bounds the model time of a long
+    history while each week's summary still sees a couple of hundred messages.
+
     Returns (texts encoded, weeks summarized). Progress goes to `out` as bars.
     """
     from bot.features.digests.build import _topics
@@ -41,7 +48,14 @@ async def warm_history(
     sample = await asyncio.to_thread(
         daily_sample, core.store.reader(), community, start, end + 1, close=True
     )
-    texts = [t for day in sorted(sample.by_day) for t in sample.by_day[day]]
+    recent = end // DAY - RECENT_DAYS
+    texts = [
+        t
+        for day in sorted(sample.by_day)
+        for t in (
+            sample.by_day[day] if day >= recent else bottom_k(sample.by_day[day], SUMMARY_SAMPLE)
+        )
+    ]
     from models.embedder import text_hash
 
     hashes = [text_hash(t) for t in texts]
@@ -65,7 +79,7 @@ async def warm_history(
     for week_end in reversed(weeks):
         window = window_for(datetime.fromtimestamp(week_end, UTC), 7)
         data = await asyncio.to_thread(collect, core.store.reader(), community, window)
-        report = await _topics(core, community, data, [])
+        report = await _topics(core, community, data, [], budget=0)  # what is embedded
         if report is not None and report.topics:
             summaries.save(core.store, community, window, report)
             done += 1
