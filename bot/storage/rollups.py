@@ -8,8 +8,9 @@ so a question about 30 days costs 30 days of rows, not every message ever stored
 - `member_days(community, day, member, kind, n)`: per member and UTC day.
 
 `add` runs inside the store's flush transaction: the batch is aggregated in Python and
-appended as a few rows (no unique key, so a merge of two members just moves rows). Hours and
-days before the current one are compacted to one row per key as time moves on. Reads that
+appended as a few rows (no unique key, so a merge of two members just moves rows). Every
+`COMPACT_AFTER` appended rows, the hours and days written since are compacted to one row
+per key, so the tables stay about one row per key whatever order history arrives in. Reads that
 start or end inside an hour or a day take that edge from the activity log itself (an index
 range of at most a day), so every answer is exact.
 """
@@ -42,7 +43,8 @@ ROLLUP_MIGRATIONS: list[list[str]] = [
         "FROM activity GROUP BY 1, 2, 3, 4",
     ]
 ]
-_compacted: dict[int, int] = {}  # id(connection) -> the hour compacted up to
+COMPACT_AFTER = 20_000  # appended rollup rows before their keys are compacted
+_pending: dict[int, tuple[set[tuple[int, int]], set[tuple[int, int]], list[int]]] = {}
 
 
 def add(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -61,31 +63,65 @@ def add(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     conn.executemany(
         "INSERT INTO member_days VALUES (?, ?, ?, ?, ?)", [(*k, n) for k, n in days.items()]
     )
-    newest = max(k[1] for k in hours)
-    if newest > _compacted.get(id(conn), 0) + 1:
-        compact(conn, newest)
+    touched_hours, touched_days, count = _pending.setdefault(id(conn), (set(), set(), [0]))
+    touched_hours.update((k[0], k[1]) for k in hours)
+    touched_days.update((k[0], k[1]) for k in days)
+    count[0] += len(hours) + len(days)
+    if count[0] >= COMPACT_AFTER:
+        compact(conn)
 
 
-def compact(conn: sqlite3.Connection, before_hour: int) -> None:
-    """One row per key for hours (and days) before `before_hour`; drops rows that sum to 0."""
-    since = _compacted.get(id(conn), 0)
-    _compacted[id(conn)] = before_hour
-    for table, key, unit, lo, hi in (
-        ("activity_hours", "community, hour, kind", "hour", since, before_hour),
-        ("member_days", "community, day, member, kind", "day", since // 24, before_hour // 24),
+def compact(conn: sqlite3.Connection) -> None:
+    """One row per key in the hours and days written since the last compaction."""
+    touched_hours, touched_days, count = _pending.pop(id(conn), (set(), set(), [0]))
+    del count
+    for table, key, unit, buckets in (
+        ("activity_hours", "community, hour, kind", "hour", touched_hours),
+        ("member_days", "community, day, member, kind", "day", touched_days),
     ):
-        top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
-        conn.execute(
-            f"INSERT INTO {table} SELECT {key}, sum(n) FROM {table} "
-            f"WHERE {unit} >= ? AND {unit} < ? AND rowid <= ? GROUP BY {key} HAVING count(*) > 1",
-            (lo, hi, top),
-        )
-        conn.execute(
-            f"DELETE FROM {table} WHERE rowid <= ? AND {unit} >= ? AND {unit} < ? "
-            f"AND ({key}) IN (SELECT {key} FROM {table} WHERE rowid > ?)",
-            (top, lo, hi, top),
-        )
-        conn.execute(f"DELETE FROM {table} WHERE n = 0 AND {unit} >= ? AND {unit} < ?", (lo, hi))
+        by_community: dict[int, list[int]] = {}
+        for community, bucket in buckets:
+            by_community.setdefault(community, []).append(bucket)
+        for community, units in by_community.items():
+            for i in range(0, len(units), 500):
+                _compact(conn, table, key, unit, community, units[i : i + 500])
+
+
+def compact_all(conn: sqlite3.Connection) -> None:
+    """Compact every key (e.g. after bulk changes made outside `add`)."""
+    _pending.pop(id(conn), None)
+    for table, key, unit in (
+        ("activity_hours", "community, hour, kind", "hour"),
+        ("member_days", "community, day, member, kind", "day"),
+    ):
+        pairs = conn.execute(f"SELECT DISTINCT community, {unit} FROM {table}").fetchall()
+        by_community: dict[int, list[int]] = {}
+        for community, bucket in pairs:
+            by_community.setdefault(int(community), []).append(int(bucket))
+        for community, units in by_community.items():
+            for i in range(0, len(units), 500):
+                _compact(conn, table, key, unit, community, units[i : i + 500])
+
+
+def _compact(
+    conn: sqlite3.Connection, table: str, key: str, unit: str, community: int, units: list[int]
+) -> None:
+    """Merge duplicate keys of one community's `units` into single rows (identifiers are
+    constants of this module, never input)."""
+    marks = ",".join("?" * len(units))
+    where = f"community = ? AND {unit} IN ({marks})"
+    top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
+    conn.execute(
+        f"INSERT INTO {table} SELECT {key}, sum(n) FROM {table} "
+        f"WHERE {where} AND rowid <= ? GROUP BY {key} HAVING count(*) > 1",
+        (community, *units, top),
+    )
+    conn.execute(
+        f"DELETE FROM {table} WHERE rowid <= ? AND {where} "
+        f"AND ({key}) IN (SELECT {key} FROM {table} WHERE rowid > ?)",
+        (top, community, *units, top),
+    )
+    conn.execute(f"DELETE FROM {table} WHERE n = 0 AND {where}", (community, *units))
 
 
 def remove_member(conn: sqlite3.Connection, community: int, member: int) -> None:

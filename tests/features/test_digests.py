@@ -64,7 +64,9 @@ async def test_opted_out_member_is_never_named(core: Core, busy: FakeAdapter) ->
     assert top.startswith("Ana (6), Ben (2)")
     everything = digest.reply.text + str(digest.reply.fields)
     assert "Cat" not in everything
-    assert "Please welcome:\n• Dan\n• Eve" in digest.reply.text
+    assert "Please welcome Dan, Eve!" in digest.reply.text
+    assert digest.full is not None
+    assert "Please welcome:\n• Dan\n• Eve" in digest.full.text
 
 
 async def test_forecast_and_chart_are_included(core: Core, busy: FakeAdapter) -> None:

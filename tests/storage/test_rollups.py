@@ -6,6 +6,8 @@ import random
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot.storage import rollups
 from bot.storage.activity import daily_counts, ranking
 from bot.storage.store import Store
@@ -70,7 +72,7 @@ def test_forgetting_and_merging_members_keep_rollups_true(tmp_path: Path) -> Non
     with store.transaction() as c:  # what /link does to the member columns
         c.execute("UPDATE activity SET member = 1 WHERE member = 3")
         c.execute("UPDATE member_days SET member = 1 WHERE member = 3")
-    rollups.compact(store.conn, 10**9)
+    rollups.compact_all(store.conn)
     last = int(store.scalar("SELECT max(at) FROM activity")) + 1
     assert daily_counts(store.conn, 1, START, last, 0) == _raw_days(store.conn, START, last, 0)
     assert dict(ranking(store.conn, 1, START, last)) == _raw_members(store.conn, START, last)
@@ -90,4 +92,28 @@ def test_an_older_database_gets_its_rollups_on_open(tmp_path: Path) -> None:
     store = Store(path)
     last = int(store.scalar("SELECT max(at) FROM activity")) + 1
     assert daily_counts(store.conn, 1, START, last, 0) == _raw_days(store.conn, START, last, 0)
+    store.close()
+
+
+def test_out_of_order_history_is_compacted_to_one_row_per_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rollups, "COMPACT_AFTER", 200)
+    store = Store(tmp_path / "r.db", batch_size=60)
+    community = store.community("c", "C")
+    chat = store.chat(community, "fake", "general")
+    members = [store.member(community, "fake", f"u{i}", f"U{i}", START).id for i in range(4)]
+    for cycle in range(5):  # the same ten days written five times over, like a re-import
+        for i in range(400):
+            at = START + (i * 2161 + cycle * 7) % (10 * 86400)
+            store.add_activity(community, members[i % 4], chat, at, 0, 5, None)
+    store.flush()
+    rollups.compact(store.conn)
+    keys = store.scalar(
+        "SELECT count(*) FROM (SELECT DISTINCT community, day, member, kind FROM member_days)"
+    )
+    assert store.scalar("SELECT count(*) FROM member_days") == keys
+    last = int(store.scalar("SELECT max(at) FROM activity")) + 1
+    assert daily_counts(store.conn, 1, START, last, 0) == _raw_days(store.conn, START, last, 0)
+    assert dict(ranking(store.conn, 1, START, last)) == _raw_members(store.conn, START, last)
     store.close()

@@ -23,7 +23,7 @@ from bot.features.digests import summaries
 from bot.features.digests.data import Change, DigestData, collect, window_for
 from bot.features.digests.topic_worker import DAY, priority
 from bot.features.profiles.store import load_profile
-from bot.replies import Attachment, Reply
+from bot.replies import Attachment, Button, Reply
 from bot.text import defuse_mentions, plural, shorten
 from models.embedder import text_hash
 from models.forecast import Forecast, choose_forecast, in_words
@@ -45,12 +45,13 @@ _WORDS = re.compile(r"\W+")
 class Digest:
     """A built digest: the reply to post and what went into it."""
 
-    reply: Reply
+    reply: Reply  # what is posted: fits a phone screen, with a "More" button
     data: DigestData
     topics: TopicReport | None = None
     forecast: Forecast | None = None
     chart: bytes | None = None
     notes: list[str] = field(default_factory=list)
+    full: Reply | None = None  # every section, for the "More" button
 
 
 def period_label(days: int) -> str:
@@ -130,12 +131,16 @@ async def _newcomers(core: Core, community: int, data: DigestData) -> list[str]:
     return lines
 
 
-def _topic_lines(title: str, topics: list[TopicTrend], days: int) -> list[str]:
+def _topic_lines(
+    title: str, topics: list[TopicTrend], days: int, *, topics_shown: int = SHOWN_TOPICS,
+    quotes: int = 2,
+) -> list[str]:  # fmt: skip
     unit = {1: "day", 7: "week", 14: "fortnight"}.get(days, "period")
     lines = [title]
-    for t in topics[:SHOWN_TOPICS]:
-        words = ", ".join(t.keywords[:4])
-        lines.append(f"• {words} — ×{t.growth:.1f} vs earlier {unit}s ({t.current} messages)")
+    for t in topics[:topics_shown]:
+        lines.append(
+            f"• {snippet(t.label, 60)} — ×{t.growth:.1f} vs earlier {unit}s ({t.current} messages)"
+        )
         shown: list[str] = []
         for example in t.examples:
             line = snippet(example, 80)
@@ -143,7 +148,7 @@ def _topic_lines(title: str, topics: list[TopicTrend], days: int) -> list[str]:
             if not any(key.startswith(k) or k.startswith(key) for k in shown):
                 shown.append(key)
                 lines.append(f"    “{line}”")
-            if len(shown) == 2:
+            if len(shown) == quotes:
                 break
     return lines
 
@@ -179,7 +184,13 @@ async def build_digest(
     window = window_for(local_end, days)
     with_texts = core.embedder is not None
     data = await asyncio.to_thread(  # the reader flushes the buffer first: off the loop
-        lambda: collect(core.store.reader(), community, window, with_texts=with_texts)
+        lambda: collect(
+            core.store.reader(),
+            community,
+            window,
+            with_texts=with_texts,
+            admins=frozenset(a.casefold() for a in core.config.console_admins),
+        )
     )
     name = core.store.scalar("SELECT name FROM communities WHERE id = ?", (community,)) or ""
     start_local = datetime.fromtimestamp(window.start, tz)
@@ -211,7 +222,14 @@ async def build_digest(
         ("Active members", change(data.active)),
         ("New members", change(data.new)),
     ]
-    if data.top:
+    if data.answered:
+        fields.append(
+            (
+                "Top contributors",
+                ", ".join(f"{snippet(n, 40)} ({c:,} answered)" for n, c in data.answered),
+            )
+        )
+    elif data.top:
         fields.append(
             ("Top contributors", ", ".join(f"{snippet(n, 40)} ({c:,})" for n, c in data.top))
         )
@@ -258,7 +276,24 @@ async def build_digest(
             "digest.png", digest.chart, is_image=True,
             description="Messages per day, the least-squares trend and the forecast range",
         )  # fmt: skip
-    digest.reply = Reply(
+    digest.full = Reply(
         "\n".join(lines), title=heading, fields=tuple(fields), attachment=attachment
     )
+    short = [span, *earlier[:3]]
+    shown = (report.rising or report.topics) if report is not None else []
+    if shown:
+        title_line = "Rising topics" if report is not None and report.rising else "Most discussed"
+        short += ["", *_topic_lines(title_line, shown, days, topics_shown=2, quotes=1)]
+    if welcome:
+        names = [w.removeprefix("• ").split(" — ")[0] for w in welcome]
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        short += ["", f"Please welcome {', '.join(names[:3])}{more}!"]
+    if notes:
+        short += ["", *(f"ℹ {n}" for n in notes)]
+    button = Button("More", f"dg:more:{window.end}:{days}")
+    short_fields = tuple(fields)
+    digest.reply = Reply(
+        "\n".join(short), title=heading, fields=short_fields, attachment=attachment,
+        buttons=(button,),
+    )  # fmt: skip
     return digest

@@ -52,10 +52,11 @@ class DigestData:
     messages: Change
     active: Change
     new: Change
-    top: list[tuple[str, int]]  # named members only
+    top: list[tuple[str, int]]  # named members only, by messages
     newcomers: list[tuple[int, str]]  # (member id, name) of named new members
     daily: list[tuple[date, int]]  # messages per local day, oldest first, ending with the period
     history: list[int] = field(default_factory=list)  # daily counts for the forecast (a year)
+    answered: list[tuple[str, int]] = field(default_factory=list)  # by messages others answered
     topic_texts: list[str] = field(default_factory=list)
     topic_periods: list[int] = field(default_factory=list)  # 0 = oldest, highest = current
     sampled_days: int = 0  # days whose texts were sampled down to DAILY_SAMPLE
@@ -113,6 +114,46 @@ def _top(conn: sqlite3.Connection, community: int, w: Window) -> list[tuple[str,
     return sorted(rows, key=lambda r: (-r[2], r[0]))[: TOP * 4]
 
 
+ANSWER_SECONDS = 600  # another member writing within this time counts as an answer
+SUBSTANTIVE = 25  # characters a message needs to count ("lol", "+1" never do)
+
+
+def _answered(conn: sqlite3.Connection, community: int, w: Window) -> list[tuple[str, int]]:
+    """Named members by their substantive messages that another member answered (wrote in
+    the same chat within ten minutes after), most first: contribution, not volume."""
+    scores: dict[int, int] = {}
+    last: dict[int, tuple[int, int, int]] = {}  # chat -> (member, at, length) of the last message
+    rows = conn.execute(
+        "SELECT chat, member, at, length FROM activity WHERE community = ? AND kind = 0 "
+        "AND at >= ? AND at < ? ORDER BY at",
+        (community, w.start, w.end),
+    )
+    for chat, member, at, length in rows:
+        before = last.get(chat)
+        if (
+            before is not None
+            and before[0] != member
+            and at - before[1] <= ANSWER_SECONDS
+            and before[2] >= SUBSTANTIVE
+        ):
+            scores[before[0]] = scores.get(before[0], 0) + 1
+            last[chat] = (member, at, length)
+            continue
+        last[chat] = (member, at, length)
+    best = sorted(scores.items(), key=lambda mn: (-mn[1], mn[0]))[: TOP * 4]
+    if not best:
+        return []
+    marks = ",".join("?" * len(best))
+    names = {
+        int(r[0]): r[1]
+        for r in conn.execute(
+            f"SELECT id, name FROM members WHERE id IN ({marks}) AND named = 1",
+            [m for m, _ in best],
+        )
+    }
+    return [(names[m], n) for m, n in best if m in names][:TOP]
+
+
 def daily_series(
     conn: sqlite3.Connection, community: int, w: Window, days: int | None = None
 ) -> list[tuple[date, int]]:
@@ -137,7 +178,12 @@ def daily_series(
 
 
 def collect(
-    conn: sqlite3.Connection, community: int, w: Window, *, with_texts: bool = True
+    conn: sqlite3.Connection,
+    community: int,
+    w: Window,
+    *,
+    with_texts: bool = True,
+    admins: frozenset[str] = frozenset(),
 ) -> DigestData:
     """Read a digest's numbers (and the topic window's sampled texts); closes `conn`.
 
@@ -146,16 +192,25 @@ def collect(
     try:
         prev = w.previous
         top_rows = _top(conn, community, w)
-        newcomers = conn.execute(
-            "SELECT id, name FROM members WHERE community = ? AND joined_at >= ? "
-            "AND joined_at < ? AND named = 1 AND tracking = 1 ORDER BY joined_at LIMIT 10",
-            (community, w.start, w.end),
-        ).fetchall()
+        # Newcomers: joined in the period and wrote or reacted since (an organizer who only
+        # ran commands, or a bot, has no activity of its own); admins are left out by name.
+        newcomers = [
+            r
+            for r in conn.execute(
+                "SELECT id, name FROM members m WHERE community = ? AND joined_at >= ? "
+                "AND joined_at < ? AND named = 1 AND tracking = 1 AND EXISTS (SELECT 1 FROM "
+                "activity a WHERE a.member = m.id AND a.kind IN (0, 3) AND a.at >= ?) "
+                "ORDER BY joined_at LIMIT 20",
+                (community, w.start, w.end, w.start),
+            ).fetchall()
+            if r[1].casefold() not in admins
+        ][:10]
         data = DigestData(
             messages=Change(_messages(conn, community, w), _messages(conn, community, prev)),
             active=Change(_active(conn, community, w), _active(conn, community, prev)),
             new=Change(_new(conn, community, w), _new(conn, community, prev)),
             top=[(r[0], int(r[2])) for r in top_rows if r[1]][:TOP],
+            answered=_answered(conn, community, w),
             newcomers=[(int(r[0]), r[1]) for r in newcomers],
             daily=daily_series(conn, community, w),
             history=[c for _, c in daily_series(conn, community, w, FORECAST_DAYS)],

@@ -7,7 +7,7 @@ where `/digest schedule` was run, through the scheduler (at most once per period
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import Arg, Args, CommandError
@@ -177,3 +177,16 @@ async def trends(ctx: Context, args: Args) -> Answer:
         title=f"Trends, last {days} day{'s' if days != 1 else ''}",
     )  # fmt: skip
     return built.reply
+
+
+@Digests.button("dg")
+async def more_pressed(ctx: Context, payload: str) -> Answer:
+    """The "More" button of a digest (``dg:more:<end>:<days>``): the whole digest, privately."""
+    action, _, rest = payload.partition(":")
+    end, _, days = rest.partition(":")
+    if action != "more" or not end.isdigit() or not days.isdigit() or not 1 <= int(days) <= 400:
+        return ctx.private("That button has expired. /digest preview shows the latest digest.")
+    built = await build_digest(
+        ctx.core, ctx.community, datetime.fromtimestamp(int(end), UTC), int(days)
+    )
+    return _private(built.full or built.reply)
