@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="demo generator seed (default 7)")
     demo.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
     demo.add_argument("--no-chat", action="store_true", help="do not open the console after")
+    demo.add_argument("--fresh", action="store_true", help="rebuild an existing demo database")
     demo.set_defaults(func=_demo)
 
     chat = sub.add_parser("chat", help="chat with the bot on the console")
@@ -135,10 +136,17 @@ def _run_async(fn: Callable[[], object]) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo.run import run_demo
+    from bot.demo.run import keep_existing, run_chat, run_demo
 
     interactive = sys.stdin.isatty() and not args.no_chat
-    return _run_async(lambda: run_demo(args.db, args.seed, chat=interactive))
+    files = args.db.resolve().parent / "convene-files"
+    if keep_existing(args.db, fresh=args.fresh, interactive=interactive):
+        if not interactive:
+            print(f"Open the console any time: convene chat --db {args.db}")
+            return 0
+        config = Config(database=args.db)
+        return _run_async(lambda: run_chat(config, "organizer", files=files))
+    return _run_async(lambda: run_demo(args.db, args.seed, chat=interactive, files=files))
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from adapters.console import SPACE, ConsoleAdapter
@@ -17,8 +18,21 @@ from bot.features.digests.history import describe_communities, find_community
 from bot.storage.store import Store
 
 
-async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
-    """Build the demo community, print the tour, then open the console if asked."""
+def keep_existing(db: Path, *, fresh: bool, interactive: bool) -> bool:
+    """Whether to open an existing demo database instead of rebuilding it (asks on a tty)."""
+    if fresh or not db.exists():
+        return False
+    if not interactive:
+        print(f"Keeping the demo database {db} (pass --fresh to rebuild it).")
+        return True
+    answer = input(f"A demo database already exists at {db}. Rebuild it from scratch? [y/N] ")
+    return answer.strip().lower() not in ("y", "yes")
+
+
+async def run_demo(db: Path, seed: int, *, chat: bool, files: Path) -> int:
+    """Build the demo community, print the tour, then open the console if asked; files the
+    console produces (charts, exports) go under `files`."""
+    started = monotonic()
     print(f"Building the demo community (seed {seed}) in {db} …", flush=True)
     fresh_database(db)
     config = Config(database=db)
@@ -27,17 +41,21 @@ async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
     core = Core(config, store, embedder=embedder)
     demo = generate(seed, end=demo_end(utcnow()))
     community, ids = load_demo(core, demo)
+    print(f"  {len(demo.messages):,} messages written ({monotonic() - started:.0f} s).", flush=True)
+    print("  Loading the language model …", flush=True)
     await embedder.aload()
     await core.start()
     try:
-        await tour(core, demo, community, ids, sys.stdout, db.with_name("convene-demo-digest.png"))
+        await tour(core, demo, community, ids, sys.stdout, files / "demo-digest.png")
+        print(f"\n(The demo took {monotonic() - started:.0f} s to build.)")
         if chat:
             founder = demo.members[demo.planted.intros[0][0]].name
             print(
                 "\nYou are in the demo community's #general as 'organizer' (an admin). "
                 f"Try /trends, /events, /leaderboard 30, or ':as {founder}' then /match and /profile."
+                f"\nCharts and files the bot sends are saved under {files}."
             )
-            await ConsoleAdapter(core).run()
+            await ConsoleAdapter(core, files=files).run()
         else:
             print(f"\nOpen the console any time: convene chat --db {db}")
     finally:

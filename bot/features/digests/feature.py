@@ -6,6 +6,7 @@ where `/digest schedule` was run, through the scheduler (at most once per period
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -74,14 +75,17 @@ async def latest_digest(core: Core, community: int, *, end: datetime | None = No
     return await build_digest(core, community, end, digest_days(core, community, end))
 
 
-async def prepare_topics(core: Core, community: int) -> int:
+async def prepare_topics(
+    core: Core, community: int, progress: Callable[[int], Callable[[int], object]] | None = None
+) -> int:
     """Embed the recent sampled history now (e.g. before the demo tour's digest).
 
+    `progress(total)` may return a callback that is told each batch done (a progress bar).
     Returns how many texts were encoded; the digest then finds every vector cached.
     """
     w = worker(core)
-    await w.backfill(community)
-    return await w.drain()
+    total = await w.backfill(community)
+    return await w.drain(progress(total) if progress is not None and total else None)
 
 
 async def run_scheduled(core: Core, row: ScheduleRow) -> None:

@@ -19,7 +19,7 @@ import logging
 import sqlite3
 import zlib
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,8 +166,11 @@ class TopicWorker:
         self._wake.set()
         return min(room, len(missing))
 
-    async def drain(self) -> int:
-        """Encode everything queued now; returns how many texts were sent to the embedder."""
+    async def drain(self, progress: Callable[[int], object] | None = None) -> int:
+        """Encode everything queued now; returns how many texts were sent to the embedder.
+
+        `progress` is called with the size of each batch done (e.g. a progress bar's update).
+        """
         done = 0
         while self.queue and self.core.embedder is not None:
             batch = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
@@ -177,6 +180,8 @@ class TopicWorker:
                 log.exception("background embedding failed for %s texts", len(batch))
                 continue
             done += len(batch)
+            if progress is not None:
+                progress(len(batch))
         self.encoded += done
         return done
 
