@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from adapters.base import render_plain, route, target_for
+from adapters.base import render_plain
 from bot.chat_event import ChatEvent
 from bot.core import Core
+from bot.delivery import route, target_for
 from bot.replies import Button, Capabilities, Reply, Visibility
 
 SPACE = "local"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.base import route, target_for
 from bot.chat_event import ChatEvent, EventKind
 from bot.core import Core
-from bot.replies import Capabilities, Reply, Target
+from bot.delivery import route, target_for
+from bot.replies import Capabilities, Reply, Target, render_mentions
 
 
 @dataclass
@@ -21,7 +21,8 @@ class Sent:
     @property
     def text(self) -> str:
         fields = "\n".join(f"{k}: {v}" for k, v in self.reply.fields)
-        return "\n".join(p for p in (self.reply.title or "", self.reply.text, fields) if p)
+        text = "\n".join(p for p in (self.reply.title or "", self.reply.text, fields) if p)
+        return render_mentions(text)  # a plain platform shows a mention as the name
 
 
 @dataclass

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from bot.commands import CommandCall
+
 EventKind = Literal["message", "join", "leave", "reaction", "button"]
 
 
@@ -28,6 +30,8 @@ class ChatEvent:
         length: the text length when the text itself is not visible (e.g. no content intent).
         commands: whether a leading "/" runs a command (False where commands arrive another
             way, such as Discord's slash-command interactions).
+        call: a command with typed values (a Discord slash command): the core runs it
+            without parsing any text.
         raw: the platform object, for logging only; features never read it.
     """
 
@@ -44,9 +48,12 @@ class ChatEvent:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     length: int | None = None
     commands: bool = True
+    call: CommandCall | None = None
     raw: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_command(self) -> bool:
-        """A message that starts with a slash."""
+        """A typed command call, or a message that starts with a slash."""
+        if self.call is not None:
+            return True
         return self.kind == "message" and self.commands and self.text.startswith("/")

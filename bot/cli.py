@@ -10,6 +10,7 @@ Examples:
     convene import discord export.json
     convene eval matching --db convene-demo.db
     convene eval forecast --db convene.db --community founders
+    convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
 """
 
 from __future__ import annotations
@@ -110,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--community", help="community key (default: all)")
     _store_options(ev)
     ev.set_defaults(func=_eval)
+
+    dash = sub.add_parser(
+        "dashboard", help="serve the organizer's web dashboard for a database; print a link"
+    )
+    dash.add_argument("--community", help="community name or key (needed when there are several)")
+    dash.add_argument("--host", help="address to listen on (default: [dashboard] host, 127.0.0.1)")
+    dash.add_argument("--port", type=int, help="port (default: [dashboard] port, 8750)")
+    _store_options(dash)
+    dash.set_defaults(func=_dashboard)
 
     dc = sub.add_parser("discord", help="Discord maintenance")
     dc.add_argument("action", choices=("sync",), help="sync: publish slash commands globally")
@@ -323,6 +333,16 @@ def _eval(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from bot.dashboard.cli import serve_store
+
+    config = _config_from(args)
+    if not config.database.exists():
+        print(f"convene: no database at {config.database}; pass --db or --config.", file=sys.stderr)
+        return 2
+    return _run_async(lambda: serve_store(config, args.community, args.host, args.port))
 
 
 def _discord(args: argparse.Namespace) -> int:

@@ -1,15 +1,25 @@
 """One command registry: every command is declared once and rendered by every adapter.
 
 A handler has the explicit shape ``async def handler(ctx: Context, args: Args) -> Answer``.
-Parsing, usage text, help text and argument errors all come from the declaration, so they
-read the same on Discord, Telegram and the console.
+Commands with actions are groups of subcommands (``/event rsvp 3``), each with its own help,
+arguments, ``admin`` and ``where``; the group's handler receives the subcommand's name as
+``args["action"]``.
+
+Adapters hand the core a `CommandCall` (name, subcommand, values). A platform with typed
+options (Discord) builds it directly; text platforms send the line and the registry parses
+it once (`Registry.parse`). Both paths are checked and typed by `Registry.bind`, so usage
+lines, help text and argument errors read the same everywhere.
+
+Free text is free text: a trailing ``text`` argument takes the rest of the line exactly as
+typed (apostrophes, quotes, backslashes and all); quotes only group the words of an earlier
+word argument (``/whois "Ada Lovelace"``).
 """
 
 from __future__ import annotations
 
 import difflib
-import shlex
-from collections.abc import Awaitable, Callable, Iterator
+import math
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,6 +33,8 @@ Where = Literal["any", "group", "dm"]
 Args = dict[str, Any]
 Handler = Callable[["Context", Args], Awaitable["Answer"]]
 ButtonHandler = Callable[["Context", str], Awaitable["Answer"]]
+ACTION = "action"  # the key a group's handler finds its subcommand's name under
+QUOTES = "\"'"
 
 
 class _Required:
@@ -38,7 +50,7 @@ class CommandError(Exception):
 
 
 class UnknownCommand(CommandError):
-    """No command has that name."""
+    """No command (or subcommand) has that name."""
 
 
 class UsageError(CommandError):
@@ -50,11 +62,27 @@ class UsageError(CommandError):
 
 
 @dataclass(frozen=True, slots=True)
+class CommandCall:
+    """A command as an adapter hands it to the core, before it is checked.
+
+    Attributes:
+        name: the command, e.g. "event".
+        sub: the subcommand, e.g. "rsvp" (None for a plain command, or a group's default).
+        values: argument values by name: typed (Discord options) or raw strings (parsed
+            text); `Registry.bind` converts and checks them either way.
+    """
+
+    name: str
+    sub: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Arg:
     """A typed command argument.
 
-    ``text`` takes the rest of the line; ``member`` is a name, @name or platform mention,
-    resolved by the handler (as the last argument it takes the rest of the line, so
+    ``text`` takes the rest of the line verbatim; ``member`` is a name, @name or platform
+    mention, resolved by the handler (as the last argument it takes the rest of the line, so
     ``/stats Ada Lovelace`` needs no quotes); ``choices`` limits a word to a fixed set.
     """
 
@@ -75,22 +103,19 @@ class Arg:
         label = "|".join(self.choices) if 0 < len(self.choices) <= 4 else self.name
         return f"<{label}>" if self.required else f"[{label}]"
 
-    def convert(self, raw: str, command: Command) -> Any:
-        """Turn one raw token into this argument's value, or explain why not."""
+    def convert(self, value: Any, command: Command) -> Any:
+        """Turn one value (a typed option or a raw word) into this argument's value."""
         if self.kind == "int":
-            try:
-                value: Any = int(raw)
-            except ValueError:
-                raise UsageError(
-                    f"{self.name} must be a whole number, not {raw!r}.", command
-                ) from None
+            value = _number(value, int, f"{self.name} must be a whole number", command)
         elif self.kind == "float":
-            try:
-                value = float(raw)
-            except ValueError:
-                raise UsageError(f"{self.name} must be a number, not {raw!r}.", command) from None
+            value = _number(value, float, f"{self.name} must be a number", command)
         else:
-            value = raw
+            value = clean(str(value)).strip()
+            if len(value) > MAX_INPUT:
+                raise UsageError(
+                    f"{self.name} is {len(value):,} characters; the limit is {MAX_INPUT:,}.",
+                    command,
+                )
         if self.choices:
             value = str(value).lower()
             if value not in self.choices:
@@ -105,9 +130,59 @@ class Arg:
         return value
 
 
+def _number(value: Any, kind: type, problem: str, command: Command) -> Any:
+    if isinstance(value, bool):
+        raise UsageError(f"{problem}, not {value!r}.", command)
+    if isinstance(value, int | float) and not isinstance(value, str):
+        number: Any = value
+    else:
+        try:
+            number = kind(str(value).strip())
+        except ValueError:
+            raise UsageError(f"{problem}, not {str(value)!r}.", command) from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise UsageError(f"{problem}, not {str(value)!r}.", command)
+    if kind is int:
+        if isinstance(number, float) and not number.is_integer():
+            raise UsageError(f"{problem}, not {value!r}.", command)
+        return int(number)
+    return float(number)
+
+
+@dataclass(frozen=True, slots=True)
+class Sub:
+    """A subcommand declaration inside a group (see `Feature.command`)."""
+
+    name: str
+    help: str
+    args: tuple[Arg, ...] = ()
+    admin: bool = False
+    where: Where = "any"
+    slow: bool = False
+    details: str = ""
+
+
+def sub(
+    name: str,
+    help: str,
+    *args: Arg,
+    admin: bool = False,
+    where: Where = "any",
+    slow: bool = False,
+    details: str = "",
+) -> Sub:
+    """Declare a subcommand: ``sub("rsvp", "RSVP to an event.", Arg("event"))``."""
+    return Sub(name, help, args, admin, where, slow, details)
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A declared command: what it is called, what it does, who may run it and where."""
+    """A declared command or subcommand: its name, what it does, who may run it and where.
+
+    A group has `subcommands` and no arguments of its own; `default` names the subcommand a
+    bare ``/name`` runs (None: the member must pick one). A subcommand's `parent` is its
+    group's name.
+    """
 
     name: str
     help: str
@@ -117,6 +192,27 @@ class Command:
     where: Where = "any"
     slow: bool = False  # adapters defer before running it (matching, digests)
     details: str = ""
+    subcommands: tuple[Command, ...] = ()
+    default: str | None = None
+    parent: str = ""
+
+    def __post_init__(self) -> None:
+        for arg in self.args[:-1]:
+            if arg.kind == "text":
+                raise ValueError(f"/{self.qualified}: a text argument must come last")
+        if self.subcommands and self.args:
+            raise ValueError(f"/{self.qualified}: a group's arguments belong to its subcommands")
+        if self.default is not None and self.default not in {s.name for s in self.subcommands}:
+            raise ValueError(f"/{self.name}: the default {self.default!r} is not a subcommand")
+
+    @property
+    def qualified(self) -> str:
+        """The name as typed after the slash: "event rsvp"."""
+        return f"{self.parent} {self.name}" if self.parent else self.name
+
+    @property
+    def is_group(self) -> bool:
+        return bool(self.subcommands)
 
     @property
     def summary(self) -> str:
@@ -124,47 +220,95 @@ class Command:
 
     @property
     def usage(self) -> str:
-        return " ".join([f"/{self.name}", *(a.shown for a in self.args)])
+        if self.is_group:
+            names = "|".join(s.name for s in self.subcommands)
+            label = f"[{names}]" if self.default else f"<{names}>"
+            return f"/{self.name} {label} …"
+        return " ".join([f"/{self.qualified}", *(a.shown for a in self.args)])
 
-    def parse(self, rest: str) -> Args:
-        """Parse the text after the command name into typed arguments."""
-        tokens = split_args(rest, self)
-        values: Args = {}
+    def subcommand(self, name: str) -> Command:
+        """One subcommand by name, or an error naming the closest one."""
+        name = name.lower()
+        for s in self.subcommands:
+            if s.name == name:
+                return s
+        names = [s.name for s in self.subcommands]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+        hint = f" Did you mean /{self.name} {close[0]}?" if close else ""
+        raise UnknownCommand(
+            f"There is no /{self.name} {name}: the action must be one of: "
+            f"{', '.join(names)}.{hint} /help {self.name} explains them."
+        )
+
+    def split(self, rest: str) -> dict[str, str]:
+        """Split the text after the command name into raw values, one per argument.
+
+        A trailing ``text`` (or ``member``) argument takes the rest verbatim; quotes group
+        the words of the arguments before it.
+        """
+        values: dict[str, str] = {}
+        rest = rest.strip()
         for i, arg in enumerate(self.args):
-            if arg.kind == "text" or (arg.kind == "member" and i == len(self.args) - 1):
-                joined = " ".join(tokens[i:]) if i < len(tokens) else ""
-                if joined:
-                    values[arg.name] = joined
-                    tokens = tokens[:i]
-                elif arg.required:
-                    raise UsageError(f"Missing {arg.name}.", self)
-                else:
-                    values[arg.name] = arg.default
+            if not rest:
                 break
-            if i < len(tokens):
-                values[arg.name] = arg.convert(tokens[i], self)
-            elif arg.required:
-                raise UsageError(f"Missing {arg.name}.", self)
-            else:
-                values[arg.name] = arg.default
-        has_text = bool(self.args) and self.args[-1].kind in ("text", "member")
-        if not has_text and len(tokens) > len(self.args):
-            extra = " ".join(tokens[len(self.args) :])
-            raise UsageError(f"Too many arguments: {extra!r}.", self)
+            last = i == len(self.args) - 1
+            if arg.kind == "text" or (arg.kind == "member" and last):
+                values[arg.name] = _unquote_whole(rest) if arg.kind == "member" else rest
+                return values
+            values[arg.name], rest = _word(rest, self)
+        if rest and not self.args:
+            raise UsageError(f"/{self.qualified} takes no more words.", self)
+        if rest:
+            raise UsageError(f"Too many arguments: {rest!r}.", self)
         return values
 
+    def bind(self, values: Mapping[str, Any]) -> Args:
+        """Check and type the values of a call; defaults fill what is left out."""
+        unknown = sorted(set(values) - {a.name for a in self.args})
+        if unknown:
+            raise UsageError(f"Unknown option: {', '.join(unknown)}.", self)
+        args: Args = {}
+        for arg in self.args:
+            value = values.get(arg.name)
+            if value is None or value == "":
+                if arg.required:
+                    raise UsageError(f"Missing {arg.name}.", self)
+                args[arg.name] = arg.default
+            else:
+                args[arg.name] = arg.convert(value, self)
+        if self.parent:
+            args[ACTION] = self.name
+        return args
 
-def split_args(rest: str, command: Command) -> list[str]:
-    """Split like a shell: quotes group words; a stray quote is an error, not a crash."""
-    try:
-        return shlex.split(rest)
-    except ValueError:
-        raise UsageError("A quote is not closed.", command) from None
+
+def _word(rest: str, command: Command) -> tuple[str, str]:
+    """The first word of `rest` (quotes group words) and what follows it."""
+    if rest[0] in QUOTES:
+        end = rest.find(rest[0], 1)
+        if end < 0:
+            raise UsageError("A quote is not closed.", command)
+        return rest[1:end], rest[end + 1 :].lstrip()
+    word, _, tail = rest.partition(" ")
+    return word, tail.lstrip()
+
+
+def _unquote_whole(text: str) -> str:
+    """'Ada Lovelace' in quotes is the name without them; anything else stays as typed."""
+    if len(text) >= 2 and text[0] in QUOTES and text[-1] == text[0]:
+        inner = text[1:-1]
+        if text[0] not in inner:
+            return inner
+    return text
 
 
 @dataclass
 class Registry:
-    """Every command and button handler the core knows, declared once."""
+    """Every command and button handler the core knows, declared once.
+
+    For adapters: iterate it for the top-level commands (each with `name`, `help`,
+    `summary`, `admin`, `where`, `slow`, `subcommands`), or `walk()` for every command and
+    subcommand; `get(name, sub)` finds one.
+    """
 
     commands: dict[str, Command] = field(default_factory=dict)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
@@ -178,12 +322,36 @@ class Registry:
     def __iter__(self) -> Iterator[Command]:
         return iter(sorted(self.commands.values(), key=lambda c: c.name))
 
+    def walk(self) -> Iterator[Command]:
+        """Every command, each group followed by its subcommands."""
+        for command in self:
+            yield command
+            yield from command.subcommands
+
     def closest(self, name: str) -> str | None:
         close = difflib.get_close_matches(name.lower(), self.commands, n=1, cutoff=0.5)
         return close[0] if close else None
 
-    def parse(self, text: str) -> tuple[Command, Args]:
-        """Parse ``/name args`` into a command and its typed arguments."""
+    def get(self, name: str, sub: str | None = None) -> Command:
+        """The command that runs for ``/name [sub]``; unknown names suggest the closest."""
+        name = name.lower()
+        command = self.commands.get(name)
+        if command is None:
+            close = self.closest(name)
+            hint = f" Did you mean /{close}?" if close else ""
+            raise UnknownCommand(f"There is no /{name} command.{hint} Try /help.")
+        if not command.is_group:
+            if sub:
+                raise UnknownCommand(f"/{name} has no subcommands. Try /help {name}.")
+            return command
+        chosen = sub or command.default
+        if chosen is None:
+            names = ", ".join(s.name for s in command.subcommands)
+            raise UsageError(f"Which one? /{name} takes one of: {names}.", command)
+        return command.subcommand(chosen)
+
+    def parse(self, text: str) -> CommandCall:
+        """Parse a typed ``/name [sub] args`` line into a call (the only text parsing)."""
         if len(text) > MAX_INPUT:
             raise CommandError(
                 f"That is {len(text):,} characters; commands take at most {MAX_INPUT:,}."
@@ -191,9 +359,23 @@ class Registry:
         text = clean(text).strip()
         head, _, rest = text.partition(" ")
         name = head.lstrip("/").split("@", 1)[0].lower()
-        command = self.commands.get(name)
-        if command is None:
-            close = self.closest(name)
-            hint = f" Did you mean /{close}?" if close else ""
-            raise UnknownCommand(f"There is no /{name} command.{hint} Try /help.")
-        return command, command.parse(rest.strip())
+        rest = rest.lstrip()
+        group = self.commands.get(name) or self.get(name)  # unknown: names the closest
+        sub_name: str | None = None
+        if group.is_group:
+            first, _, tail = rest.partition(" ")
+            if first and any(s.name == first.lower() for s in group.subcommands):
+                sub_name, rest = first.lower(), tail
+            elif first or group.default is None:
+                self.get(name, first or None)  # raises, naming the closest subcommand
+        command = self.get(name, sub_name)
+        return CommandCall(name, sub_name, command.split(rest))
+
+    def bind(self, call: CommandCall) -> tuple[Command, Args]:
+        """The command a call runs and its checked, typed arguments."""
+        command = self.get(call.name, call.sub)
+        return command, command.bind(call.values)
+
+    def read(self, text: str) -> tuple[Command, Args]:
+        """Parse and bind a typed line in one step (tests and the console use this)."""
+        return self.bind(self.parse(text))

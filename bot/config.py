@@ -35,6 +35,34 @@ class PlatformConfig:
         return value
 
 
+# -- [dashboard] (bot/dashboard) --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DashboardConfig:
+    """The organizer's web dashboard: off by default, on localhost unless told otherwise."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8750
+    public_url: str = ""  # e.g. "https://convene.example.org" behind a reverse proxy
+
+
+def _dashboard(where: str, raw: dict[str, Any]) -> DashboardConfig:
+    body = raw.get("dashboard", {})
+    port = body.get("port", 8750)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{where}[dashboard] port = {port} is not valid. Fix: e.g. port = 8750.")
+    url = body.get("public_url", "").strip()
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f'{where}[dashboard] public_url = "{url}" is not valid: it must start with https:// '
+            'or http://. Fix: e.g. public_url = "https://convene.example.org".'
+        )
+    return DashboardConfig(body.get("enabled", False), body.get("host", "127.0.0.1"), port, url)
+
+
+# -- end [dashboard] ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class CommunityConfig:
     """A community: one or more platform groups sharing one state."""
@@ -62,6 +90,7 @@ class Config:
     discord: PlatformConfig = PlatformConfig(token_env="DISCORD_TOKEN")
     telegram: PlatformConfig = PlatformConfig(token_env="TELEGRAM_TOKEN")
     communities: tuple[CommunityConfig, ...] = ()
+    dashboard: DashboardConfig = DashboardConfig()
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -77,6 +106,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "discord": {"enabled": bool, "token_env": str},
     "telegram": {"enabled": bool, "token_env": str},
     "communities": {},
+    "dashboard": {"enabled": bool, "host": str, "port": int, "public_url": str},
 }
 _EXAMPLES = {
     "database": '"convene.db"',
@@ -90,6 +120,9 @@ _EXAMPLES = {
     "admins": '["organizer"]',
     "enabled": "true",
     "token_env": '"TELEGRAM_TOKEN"',
+    "host": '"127.0.0.1"',
+    "port": "8750",
+    "public_url": '"https://convene.example.org"',
 }
 
 
@@ -158,6 +191,7 @@ def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
         discord=_platform(raw, "discord", "DISCORD_TOKEN"),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
         communities=_communities(where, raw.get("communities", []), timezone),
+        dashboard=_dashboard(where, raw),
         source=source,
     )
 

@@ -149,11 +149,17 @@ class Core:
                 hours = 0
                 await asyncio.to_thread(self.expire_text)
 
+    async def settle(self) -> None:
+        """Write what the hot path buffered, in a worker thread: the reads that follow (a
+        command's, a scheduled job's) then find it without writing on the loop."""
+        if self.store.pending:
+            await asyncio.to_thread(self.store.flush)
+
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
         cutoff = self.clock() - timedelta(days=self.config.text_retention_days)
-        for row in self.store.rows("SELECT id FROM communities"):
-            self.store.expire_text(row["id"], int(cutoff.timestamp()))
+        for community in self.store.community_ids():
+            self.store.expire_text(community, int(cutoff.timestamp()))
 
     # -- communities -----------------------------------------------------------------------
 
@@ -174,11 +180,16 @@ class Core:
         if event.is_direct or not event.space:
             found = self.store.communities_of(event.platform, event.user)
             return found[0] if found else None
-        community = self.store.space_community(event.platform, event.space)
+        return self.space_community(event.platform, event.space)
+
+    def space_community(self, platform: str, space: str, name: str = "") -> int:
+        """The community of a guild or group, created on first sight (named `name`, else
+        after its key) with the space linked to it. The one place communities are made."""
+        community = self.store.space_community(platform, space)
         if community is None:
-            key = f"{event.platform}:{event.space}"
-            community = self.store.community(key, key)
-            self.store.link_space(event.platform, event.space, community)
+            key = f"{platform}:{space}"
+            community = self.store.community(key, name or key)
+            self.store.link_space(platform, space, community)
         return community
 
     def timezone(self, community: int) -> ZoneInfo:
@@ -247,8 +258,10 @@ class Core:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
         if event.kind == "button":
+            await self.settle()
             return await self._press(event, community, member.id)
         if event.is_command:
+            await self.settle()
             return await self._run_command(event, community, member.id)
         if event.is_direct:
             dialog = self.dialogs.get((event.platform, event.user))
@@ -280,7 +293,7 @@ class Core:
                 feature.on_message(community, member, event)
 
     async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
-        command, args = self.registry.parse(event.text)
+        command, args = self.registry.bind(event.call or self.registry.parse(event.text))
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
@@ -292,8 +305,8 @@ class Core:
         if not event.is_direct or event.kind not in ("message", "button"):
             return []
         if event.is_command:
-            command, _ = self.registry.parse(event.text)
-            if command.name in COMMUNITY_FREE:
+            command, _ = self.registry.bind(event.call or self.registry.parse(event.text))
+            if command.qualified in COMMUNITY_FREE:
                 return await self._run_command(event, 0, 0)
         return [
             Reply(
@@ -303,12 +316,13 @@ class Core:
         ]
 
     def _refusal(self, command: Command, event: ChatEvent) -> str | None:
+        name = command.qualified
         if command.admin and not self.is_admin(event):
-            return f"/{command.name} is for the community's admins only."
+            return f"/{name} is for the community's admins only."
         if command.where == "group" and event.is_direct:
-            return f"/{command.name} works in the community's group, not in a private chat."
+            return f"/{name} works in the community's group, not in a private chat."
         if command.where == "dm" and not event.is_direct:
-            return f"/{command.name} works in a private chat with me; message me directly."
+            return f"/{name} works in a private chat with me; message me directly."
         return None
 
     async def _press(self, event: ChatEvent, community: int, member: int) -> list[Reply]:

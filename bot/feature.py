@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bot.commands import Arg, ButtonHandler, Command, Handler, Where
+from bot.commands import Arg, ButtonHandler, Command, Handler, Sub, Where
 
 if TYPE_CHECKING:
     from bot.chat_event import ChatEvent
@@ -120,16 +120,50 @@ class Feature:
         cls,
         name: str,
         help: str,
-        *args: Arg,
+        *args: Arg | Sub,
         admin: bool = False,
         where: Where = "any",
         slow: bool = False,
         details: str = "",
+        default: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Decorator: declare a command with its help text and typed arguments."""
+        """Decorator: declare a command with its help text and typed arguments.
+
+        Given `sub(...)` declarations instead of arguments, the command is a group: each
+        subcommand has its own arguments, help and flags, and the handler finds which one
+        ran in ``args["action"]``; `default` is the subcommand a bare ``/name`` runs.
+        """
 
         def wrap(handler: Handler) -> Handler:
-            cls.commands.append(Command(name, help, handler, args, admin, where, slow, details))
+            subs = [a for a in args if isinstance(a, Sub)]
+            plain = tuple(a for a in args if isinstance(a, Arg))
+            if not subs:
+                cls.commands.append(
+                    Command(name, help, handler, plain, admin, where, slow, details)
+                )
+                return handler
+            if plain:
+                raise ValueError(f"/{name}: give a group's arguments to its subcommands")
+            children = tuple(
+                Command(s.name, s.help, handler, s.args, s.admin or admin,
+                        s.where if s.where != "any" else where, s.slow or slow, s.details,
+                        parent=name)
+                for s in subs
+            )  # fmt: skip
+            wheres = {c.where for c in children}
+            cls.commands.append(
+                Command(
+                    name,
+                    help,
+                    handler,
+                    admin=all(c.admin for c in children),
+                    where=wheres.pop() if len(wheres) == 1 else "any",
+                    slow=any(c.slow for c in children),
+                    details=details,
+                    subcommands=children,
+                    default=default,
+                )
+            )
             return handler
 
         return wrap

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
+
+from bot.text import clean
+
+# A mention travels inside reply text between these two control characters, which
+# `clean` strips from every member's input, so only code can make one.
+_MARK, _SEP = "\x1e", "\x1f"
+_MENTIONS = re.compile(
+    f"{_MARK}([^{_MARK}{_SEP}]*){_SEP}([^{_MARK}{_SEP}]*){_SEP}([^{_MARK}]*){_MARK}"
+)
 
 
 class Visibility(Enum):
@@ -26,6 +37,38 @@ class Target:
     @property
     def is_direct(self) -> bool:
         return self.user is not None and self.chat is None
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A member named in a reply; each adapter renders it its own way.
+
+    Put it in text with an f-string (``f"Meet {Mention('discord', '42', 'Ada')}"``): Discord
+    renders a ping the reply may send, Telegram a link, plain adapters the name. No feature
+    writes platform syntax such as ``<@id>``.
+    """
+
+    platform: str
+    user: str
+    name: str
+
+    def __str__(self) -> str:
+        return (
+            f"{_MARK}{clean(self.platform)}{_SEP}{clean(self.user)}{_SEP}{clean(self.name)}{_MARK}"
+        )
+
+
+def mentions_in(text: str) -> list[Mention]:
+    """The mentions a text carries, in order."""
+    return [Mention(*m.groups()) for m in _MENTIONS.finditer(text)]
+
+
+def render_mentions(text: str, render: Callable[[Mention], str] = lambda m: m.name) -> str:
+    """Replace every mention in `text` with what `render` makes of it (default: the name).
+
+    Adapters call this after escaping the text, so `render` gets the name escaped too.
+    """
+    return _MENTIONS.sub(lambda m: render(Mention(*m.groups())), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +95,8 @@ class Reply:
     """One message from the bot.
 
     `to` is None for "answer where the event came from"; features set it to reach someone
-    else (an intro request to another member, a digest to a channel).
+    else (an intro request to another member, a digest to a channel). A `Mention` in the
+    text is the only member the reply may notify; nothing ever pings everyone.
     """
 
     text: str = ""
@@ -62,7 +106,6 @@ class Reply:
     attachment: Attachment | None = None
     visibility: Visibility = Visibility.PUBLIC
     to: Target | None = None
-    mention_user: str | None = None  # one platform user id the text may notify; never mass mentions
     slow: bool = False  # produced by slow work: adapters defer interactions before it
 
     def with_target(self, target: Target) -> Reply:

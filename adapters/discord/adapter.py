@@ -1,9 +1,9 @@
 """The Discord adapter: discord.py's `Client.start()` on the shared loop.
 
-Callbacks translate (a slash command back into its ``/name args`` line, a message, join,
-leave or reaction into a `ChatEvent`), call the core, and render the replies (embeds,
-ephemeral answers, DMs with a fallback, buttons with ``convene:<callback>`` ids that are
-answered by custom_id and so survive restarts). Slash commands are synced per guild on
+Callbacks translate (a slash command into a typed `CommandCall`, a message, join, leave,
+reaction or button press into a `ChatEvent`), call the core, and render the replies (embeds,
+ephemeral answers, DMs with a fallback, persistent buttons with ``convene:<callback>`` ids,
+matched by discord.py's `DynamicItem` so they survive restarts). Slash commands are synced per guild on
 join (and at start only when the command set changed), globally by ``sync_global``.
 """
 
@@ -22,11 +22,11 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.base import route, target_for
-from adapters.discord.commands import build, command_line
+from adapters.discord.buttons import ConveneClient
+from adapters.discord.commands import build
 from adapters.discord.history import LIVE_SINCE, HistoryReader
 from adapters.discord.interactions import Replier, current
-from adapters.discord.render import Outgoing, callback_of, render
+from adapters.discord.render import Outgoing, render
 from adapters.discord.translate import (
     PLATFORM,
     interaction_event,
@@ -35,11 +35,22 @@ from adapters.discord.translate import (
     reaction_event,
 )
 from bot.chat_event import ChatEvent
-from bot.commands import Command, CommandError
+from bot.commands import Command, CommandCall
 from bot.config import Config, ConfigError
 from bot.core import Core
+from bot.delivery import (
+    DM_CLOSED_NOTE,
+    DM_SENT,
+    NOT_REACHED,
+    Fallback,
+    after_dm,
+    here,
+    plan,
+    route,
+    tell_admins_once,
+)
 from bot.features.backfill import HistoryReport
-from bot.replies import Capabilities, Reply, Target, Visibility
+from bot.replies import Capabilities, Reply, Target
 
 log = logging.getLogger("convene.discord")
 discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # Convene has no voice
@@ -49,10 +60,6 @@ COMMANDS_HASH = "discord.commands_hash"
 TOKEN_HELP = (
     "Fix: copy the token from https://discord.com/developers/applications → your app → "
     "Bot → Reset Token, and export it in the variable named by [discord] token_env."
-)
-DM_CLOSED_NOTE = (
-    "I could not message you directly (your DMs are closed for this server), "
-    "so here it is — only you can see it:"
 )
 
 
@@ -173,7 +180,8 @@ class DiscordAdapter:
     ) -> tuple[discord.Client, app_commands.CommandTree[discord.Client]]:
         intents = discord.Intents.default()
         intents.members = intents.message_content = privileged
-        client = discord.Client(
+        client = ConveneClient(
+            self._press,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.guild_ready_timeout,
@@ -193,7 +201,6 @@ class DiscordAdapter:
             self.on_member_join,
             self.on_member_remove,
             self.on_raw_reaction_add,
-            self.on_interaction,
         ):
             client.event(handler)
         return client, tree
@@ -285,23 +292,14 @@ class DiscordAdapter:
         assert self.client is not None
         await self._dispatch(reaction_event(self.client, payload))
 
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.component:
-            return  # slash commands and autocomplete go through the command tree
-        callback = callback_of(str((interaction.data or {}).get("custom_id", "")))
-        if callback is None:
-            return
+    async def _press(self, interaction: discord.Interaction, callback: str) -> None:
+        """A Convene button was pressed (routed here by `ConveneButton`)."""
         event = interaction_event(self.client, interaction, callback, "button")
         await self._answer(interaction, event)
 
     def community_of(self, guild: discord.Guild) -> int:
         """The guild's community, created and named after the guild on first sight."""
-        store = self.core.store
-        community = store.space_community(PLATFORM, str(guild.id))
-        if community is None:
-            community = store.community(f"{PLATFORM}:{guild.id}", guild.name)
-            store.link_space(PLATFORM, str(guild.id), community)
-        return community
+        return self.core.space_community(PLATFORM, str(guild.id), guild.name)
 
     # -- the core round trip ---------------------------------------------------------------
 
@@ -310,20 +308,15 @@ class DiscordAdapter:
         if event is None:
             return
         for reply in await route(self.core, self, await self.core.handle(event)):
-            target = target_for(reply, event, self.capabilities)
-            if reply.visibility is not Visibility.PUBLIC and target.user is None:
-                target = Target(PLATFORM, user=event.user)  # no ephemeral outside interactions
-            await self._send_to(target, render(reply))
+            # No ephemeral answers outside interactions: only-you replies go by DM.
+            where = plan(reply, event, self.capabilities, in_place=False)
+            await self._send_to(where.target, render(reply))
 
     async def _slash(
-        self, interaction: discord.Interaction, command: Command, values: dict[str, Any]
+        self, interaction: discord.Interaction, command: Command, call: CommandCall
     ) -> None:
-        try:
-            line = command_line(command, values)
-        except CommandError as exc:
-            await Replier(interaction).send(Outgoing(str(exc)), ephemeral=True)
-            return
-        event = interaction_event(self.client, interaction, line, "message")
+        """A slash command: its typed options go to the core as they are, never as text."""
+        event = interaction_event(self.client, interaction, "", "message", call=call)
         await self._answer(interaction, event, slow=command.slow)
 
     async def _answer(
@@ -347,29 +340,22 @@ class DiscordAdapter:
         await replier.finish()
 
     async def _answer_one(self, replier: Replier, event: ChatEvent, reply: Reply) -> None:
-        target = target_for(reply, event, self.capabilities)
-        outs = render(reply)
-        here = target.chat == event.chat and target.thread == event.thread
-        in_dm_already = target.user == event.user and event.is_direct
-        if target.user is not None and not in_dm_already:
-            delivered = await self._send_to(target, outs)
-            if target.user != event.user:
-                if not delivered:
-                    await replier.send(
-                        Outgoing(
-                            "I could not reach them by direct message (their DMs are closed)."
-                        ),
-                        ephemeral=True,
-                    )
+        """Render one reply to an interaction where `bot.delivery` says it goes."""
+        where = plan(reply, event, self.capabilities)
+        target, outs, ephemeral = where.target, render(reply), where.ephemeral
+        if target.is_direct and target != here(event):
+            if await self._send_to(target, outs):
+                if target.user == event.user:
+                    await replier.send(Outgoing(DM_SENT), ephemeral=True)
                 return
-            if delivered:
-                await replier.send(Outgoing("I sent you a direct message."), ephemeral=True)
+            fallback = after_dm(target, event, self.capabilities)
+            if fallback is Fallback.TELL_SENDER:
+                await replier.send(Outgoing(NOT_REACHED), ephemeral=True)
+            if fallback is not Fallback.HERE_PRIVATELY:
                 return
             outs = [outs[0].with_note(DM_CLOSED_NOTE), *outs[1:]]
             ephemeral = True
-        elif here or in_dm_already:
-            ephemeral = reply.visibility is not Visibility.PUBLIC and not event.is_direct
-        else:
+        elif target != here(event):
             await self._send_to(target, outs)
             return
         for i, out in enumerate(outs):
@@ -467,8 +453,7 @@ class DiscordAdapter:
             )
             if not on
         ]
-        store = self.core.store
-        if not missing or store.setting(community, INTENT_NOTICE) == missing:
+        if not missing:
             return
         text = (
             f"Convene runs in {guild.name} without Discord's {' and '.join(missing)} "
@@ -484,12 +469,10 @@ class DiscordAdapter:
             "https://discord.com/developers/applications → your app → Bot → Privileged "
             "Gateway Intents, then restart Convene."
         )
-        outs = render(Reply(text))
-        sent = await self._send_to(Target(PLATFORM, user=str(guild.owner_id)), outs)
-        if not sent and guild.system_channel is not None:
-            sent = await self._send_to(Target(PLATFORM, chat=str(guild.system_channel.id)), outs)
-        if sent:
-            store.set_setting(community, INTENT_NOTICE, missing)
+        targets = [Target(PLATFORM, user=str(guild.owner_id))]
+        if guild.system_channel is not None:
+            targets.append(Target(PLATFORM, chat=str(guild.system_channel.id)))
+        await tell_admins_once(self.core, community, INTENT_NOTICE, text, targets, value=missing)
 
     async def backfill(self, space: str, days: int) -> HistoryReport:
         """Read a guild's recent history (see `HistoryReader.read`); used by /backfill."""

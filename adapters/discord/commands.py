@@ -1,28 +1,30 @@
-"""Slash commands generated from the core registry, and the way back to a ``/name args`` line.
+"""Slash commands generated from the core registry; their typed options go to the core as is.
 
-Each registry `Command` becomes an ``app_commands.Command``: ``int``/``float``/``str``
-options (with min/max), fixed choices (autocomplete past 25), autocomplete of guild
-members for ``member`` arguments, descriptions from the help text (100 characters), and
-``default_permissions(manage_guild=True)`` for admin commands — the core checks again.
-The callback turns the typed values back into the text line the core parses everywhere.
+Each registry `Command` becomes an ``app_commands.Command`` and each group an
+``app_commands.Group`` of subcommands: ``int``/``float``/``str`` options (with min/max),
+fixed choices (autocomplete past 25), autocomplete of guild members for ``member``
+arguments, descriptions from the help text (100 characters). Discord's permission UI sees
+``default_permissions(manage_guild=True)`` on admin commands and on groups whose every
+subcommand is for admins; Discord cannot restrict one subcommand of a group, so those are
+checked by the core only (it checks every command again anyway).
 """
 
 from __future__ import annotations
 
 import inspect
-import shlex
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.commands import Arg, Command, CommandError
+from bot.commands import Arg, Command, CommandCall
 from bot.text import shorten
 
-SlashRunner = Callable[[discord.Interaction, Command, dict[str, Any]], Awaitable[None]]
+SlashRunner = Callable[[discord.Interaction, Command, CommandCall], Awaitable[None]]
 DESCRIPTION_LIMIT = 100
 CHOICES_LIMIT = 25
+ADMIN = discord.Permissions(manage_guild=True)
 
 
 def description(text: str, fallback: str) -> str:
@@ -43,17 +45,35 @@ def annotation(arg: Arg) -> Any:
     return str
 
 
-def build(command: Command, run: SlashRunner, members: Any) -> app_commands.Command:
-    """One slash command for a registry command; `run` receives the typed values.
+def build(
+    command: Command, run: SlashRunner, members: Any
+) -> app_commands.Command | app_commands.Group:
+    """The slash command (or group of subcommands) for one registry command.
 
     Args:
         command: the registry declaration.
-        run: called with (interaction, command, values) when the command is used.
+        run: called with (interaction, command, call) when a command is used; the call
+            carries the options exactly as Discord typed them.
         members: the autocomplete callback for ``member`` arguments.
     """
+    if not command.is_group:
+        return _leaf(command, run, members, top=True)
+    group = app_commands.Group(
+        name=command.name,
+        description=description(command.help, command.name),
+        default_permissions=ADMIN if command.admin else None,
+        guild_only=command.where == "group",
+    )
+    for sub in command.subcommands:
+        group.add_command(_leaf(sub, run, members, top=False))
+    return group
 
+
+def _leaf(command: Command, run: SlashRunner, members: Any, *, top: bool) -> app_commands.Command:
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
-        await run(interaction, command, values)
+        given = {k: v for k, v in values.items() if v is not None}
+        sub = command.name if command.parent else None
+        await run(interaction, command, CommandCall(command.parent or command.name, sub, given))
 
     params = [
         inspect.Parameter(
@@ -80,15 +100,15 @@ def build(command: Command, run: SlashRunner, members: Any) -> app_commands.Comm
         elif arg.kind == "member":
             completers[arg.name] = members
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    callback.__name__ = callback.__qualname__ = f"slash_{command.name}"
+    callback.__name__ = callback.__qualname__ = f"slash_{command.qualified.replace(' ', '_')}"
     decorated: Any = app_commands.describe(**described)(callback) if described else callback
     if fixed:
         decorated = app_commands.choices(**fixed)(decorated)
     if completers:
         decorated = app_commands.autocomplete(**completers)(decorated)
-    if command.admin:
+    if top and command.admin:  # Discord takes permissions on top-level commands only
         decorated = app_commands.default_permissions(manage_guild=True)(decorated)
-    if command.where == "group":
+    if top and command.where == "group":
         decorated = app_commands.guild_only()(decorated)
     return app_commands.Command(
         name=command.name,
@@ -109,40 +129,3 @@ def choice_autocomplete(choices: tuple[str, ...]) -> Any:
         return [app_commands.Choice(name=c, value=c) for c in hits[:CHOICES_LIMIT]]
 
     return complete
-
-
-def command_line(command: Command, values: dict[str, Any]) -> str:
-    """The ``/name args`` text the core parses, from the typed values of a slash command.
-
-    An optional value left out before one that is given is filled with its default; if it
-    has none, that is a usage error rather than a silent shift of the later values.
-    """
-    tokens: list[str] = [f"/{command.name}"]
-    gap: Arg | None = None
-    for arg in command.args:
-        value = values.get(arg.name)
-        if value is None or value == "":
-            gap = gap or arg
-            continue
-        if gap is not None:
-            skipped = _between(command, gap, arg)
-            missing = next((a for a in skipped if a.default is None), None)
-            if missing is not None:
-                raise CommandError(
-                    f"Give {missing.name} as well when you give {arg.name}.\nUsage: {command.usage}"
-                )
-            tokens.extend(_token(a.default) for a in skipped)
-            gap = None
-        tokens.append(_token(value))
-    return " ".join(tokens)
-
-
-def _between(command: Command, first: Arg, stop: Arg) -> list[Arg]:
-    args = list(command.args)
-    return args[args.index(first) : args.index(stop)]
-
-
-def _token(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return shlex.quote(str(value))

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
-from bot.replies import Attachment, Button, Reply
+from adapters.discord.buttons import ConveneButton, custom_id
+from adapters.discord.translate import PLATFORM
+from bot.replies import Attachment, Button, Mention, Reply, mentions_in, render_mentions
 from bot.text import defuse_mentions, shorten, split_message
 
 log = logging.getLogger("convene.discord")
@@ -28,31 +31,27 @@ FIELD_VALUE_LIMIT = 1024
 FIELDS_LIMIT = 25
 EMBED_TOTAL = 6000
 BUTTONS_LIMIT = 25
-CUSTOM_ID_PREFIX = "convene:"
 COLOUR = discord.Colour(0x2A9D8F)
 TRIMMED = "… (trimmed to fit Discord)"
-_STYLES = {
-    "primary": discord.ButtonStyle.primary,
-    "secondary": discord.ButtonStyle.secondary,
-    "success": discord.ButtonStyle.success,
-    "danger": discord.ButtonStyle.danger,
-}
 
 
-def safe(text: str) -> str:
-    """User-sourced text made inert: markdown escaped, @everyone/@here defused."""
-    return defuse_mentions(discord.utils.escape_markdown(text))
+def safe(text: str, mentions: Callable[[Mention], str] = lambda m: m.name) -> str:
+    """User-sourced text made inert: markdown escaped, @everyone/@here defused; a `Mention`
+    becomes what `mentions` makes of it (the member's name unless told otherwise)."""
+    return render_mentions(defuse_mentions(discord.utils.escape_markdown(text)), mentions)
 
 
 def allowed_mentions(reply: Reply | None = None) -> discord.AllowedMentions:
-    """Nobody is pinged, except the one member a reply says it may notify."""
-    if reply is not None and reply.mention_user and reply.mention_user.isdigit():
-        return discord.AllowedMentions(
-            everyone=False,
-            roles=False,
-            replied_user=False,
-            users=[discord.Object(int(reply.mention_user))],
-        )
+    """Nobody is pinged, except the Discord members the reply's text mentions."""
+    users = []
+    if reply is not None:
+        users = [
+            discord.Object(int(m.user))
+            for m in mentions_in(reply.text)
+            if m.platform == PLATFORM and m.user.isdigit()
+        ]
+    if users:
+        return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=users)
     return discord.AllowedMentions.none()
 
 
@@ -95,48 +94,35 @@ class Outgoing:
         )
 
 
-def custom_id(callback: str) -> str | None:
-    """The stable custom_id for a button callback (None if Discord's 100 characters overflow)."""
-    value = CUSTOM_ID_PREFIX + callback
-    return value if len(value) <= 100 else None
-
-
-def callback_of(custom: str) -> str | None:
-    """The core callback behind a Convene custom_id; None for anything else."""
-    return custom[len(CUSTOM_ID_PREFIX) :] if custom.startswith(CUSTOM_ID_PREFIX) else None
-
-
 def button_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
-    """Buttons with stable custom_ids; presses are handled by custom_id, not by this view.
+    """The buttons as persistent `ConveneButton`s (see adapters/discord/buttons.py).
 
-    The view is stopped before it is sent so discord.py does not keep it in memory: the
-    adapter's ``on_interaction`` answers ``convene:…`` ids, which also works after a restart.
+    The view is stopped before it is sent so discord.py does not keep it in memory: presses
+    are matched by the dynamic item's custom_id template, which also works after a restart.
     """
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
     for button in buttons[:BUTTONS_LIMIT]:
-        cid = custom_id(button.callback)
-        if cid is None:
+        if custom_id(button.callback) is None:
             log.warning(
                 "button %r dropped: its callback is longer than Discord allows", button.label
             )
             continue
-        view.add_item(
-            discord.ui.Button(
-                label=shorten(button.label, 80),
-                custom_id=cid,
-                style=_STYLES.get(button.style, discord.ButtonStyle.secondary),
-            )
-        )
+        view.add_item(ConveneButton.of(button))
     view.stop()
     return view if view.children else None
+
+
+def mention(m: Mention) -> str:
+    """A Discord ping for a Discord member; anyone else by name."""
+    return f"<@{m.user}>" if m.platform == PLATFORM and m.user.isdigit() else m.name
 
 
 def render(reply: Reply) -> list[Outgoing]:
     """The Discord messages for one reply: a card becomes an embed, long text is split."""
     mentions = allowed_mentions(reply)
-    text = safe(reply.text) if reply.text else ""
+    text = safe(reply.text, mention) if reply.text else ""
     if reply.title or reply.fields:
         embed = card(reply, text)
         return [Outgoing(None, embed, reply.buttons, reply.attachment, mentions)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import discord
 
 from bot.chat_event import ChatEvent, EventKind
+from bot.commands import CommandCall
 
 PLATFORM = "discord"
 MESSAGE_TYPES = (discord.MessageType.default, discord.MessageType.reply)
@@ -94,9 +95,14 @@ def reaction_event(
 
 
 def interaction_event(
-    client: discord.Client | None, interaction: discord.Interaction, text: str, kind: EventKind
+    client: discord.Client | None,
+    interaction: discord.Interaction,
+    text: str,
+    kind: EventKind,
+    *,
+    call: CommandCall | None = None,
 ) -> ChatEvent:
-    """A slash command (as its ``/name args`` line) or a button press (its callback id)."""
+    """A slash command (its typed `call`) or a button press (`text` is its callback id)."""
     user = interaction.user
     guild_id = interaction.guild_id
     chat, thread = chat_of(client, interaction.channel_id or 0)
@@ -112,5 +118,6 @@ def interaction_event(
         is_direct=guild_id is None,
         is_admin=guild_id is not None and interaction.permissions.manage_guild,
         at=interaction.created_at,
+        call=call,
         raw=interaction,
     )

@@ -44,7 +44,6 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from adapters.base import route, target_for
 from adapters.telegram.rate_limit import Pacer, send_paced
 from adapters.telegram.render import (
     MAX_CAPTION,
@@ -64,6 +63,7 @@ from adapters.telegram.translate import (
 from bot.chat_event import ChatEvent
 from bot.config import ConfigError
 from bot.core import Core
+from bot.delivery import Fallback, after_dm, already_told, group_note, plan, route, tell_admins_once
 from bot.replies import Capabilities, Reply, Target, Visibility
 
 log = logging.getLogger("convene.telegram")
@@ -301,18 +301,18 @@ class TelegramAdapter:
         if event.is_admin:
             return event
         user = int(event.user) if event.user.lstrip("-").isdigit() else 0
-        chats = self._member_groups(event.user) if event.is_direct else [int(event.chat)]
+        chats = self._member_groups(event) if event.is_direct else [int(event.chat)]
         for chat in chats:
             if user in await self._admin_ids(chat):
                 return replace(event, is_admin=True)
         return event
 
-    def _member_groups(self, user: str) -> list[int]:
+    def _member_groups(self, event: ChatEvent) -> list[int]:
         """The Telegram groups of the community a private chat belongs to."""
-        found = self.core.store.communities_of(PLATFORM, user)
-        if not found:
+        community = self.core.community_for(event)
+        if community is None:
             return []
-        spaces = self.core.store.spaces(found[0])
+        spaces = self.core.store.spaces(community)
         return [int(space) for platform, space in spaces if platform == PLATFORM]
 
     async def _admin_ids(self, chat_id: int) -> frozenset[int]:
@@ -365,7 +365,7 @@ class TelegramAdapter:
         self._privacy_checked.add(chat)
         community = self.core.store.space_community(PLATFORM, chat)
         key = f"telegram.privacy_warned.{chat}"
-        if community is not None and self.core.store.setting(community, key, False):
+        if already_told(self.core, community, key):
             return
         try:
             me = await self.app.bot.get_chat_member(int(chat), self.bot_id)
@@ -374,10 +374,8 @@ class TelegramAdapter:
             return
         if me.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER):
             return
-        note = Reply(PRIVACY_NOTE.format(bot=self.username))
-        sent = await self._send_to(Target(PLATFORM, chat=chat), note) == "sent"
-        if sent and community is not None:
-            self.core.store.set_setting(community, key, True)
+        note = PRIVACY_NOTE.format(bot=self.username)
+        await tell_admins_once(self.core, community, key, note, [Target(PLATFORM, chat=chat)])
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Telegram: an update could not be handled", exc_info=context.error)
@@ -398,10 +396,10 @@ class TelegramAdapter:
         ``t.me/<bot>?start=…`` link posted in the group."""
         waiting: list[Reply] = []
         for reply in replies:
-            target = target_for(reply, event, self.capabilities)
+            target = plan(reply, event, self.capabilities).target
             outcome = await self._send_to(target, reply)
-            fallback = target.is_direct and target.user == event.user and not event.is_direct
-            if outcome == "forbidden" and fallback:
+            fallback = after_dm(target, event, self.capabilities)
+            if outcome == "forbidden" and fallback is Fallback.GROUP_NOTE:
                 waiting.append(reply)
         if waiting:
             await self._leave_link(event, waiting)
@@ -413,10 +411,7 @@ class TelegramAdapter:
         self._pending[token] = _Pending(event.user, waiting, now + 24 * 3600)
         link = f"https://t.me/{self.username}?start={token}"
         mention = f'<a href="tg://user?id={esc(event.user)}">{esc(event.name)}</a>'
-        note = (
-            f"{mention}, I answer that privately, but you have not started a chat with me "
-            f"yet. Open {esc(link)} and press Start, and I will send it there."
-        )
+        note = group_note(mention, esc(link))
         target = Target(PLATFORM, chat=event.chat, thread=event.thread)
         await self._send_html(target, [note], None)
 

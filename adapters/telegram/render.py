@@ -11,7 +11,7 @@ import itertools
 import time
 from dataclasses import dataclass
 
-from bot.replies import Button, Reply
+from bot.replies import Button, Mention, Reply, render_mentions
 from bot.text import split_message
 
 MAX_TEXT = 4096
@@ -55,7 +55,14 @@ def html_blocks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
         else:
             blocks.append(f"<b>{esc(name[: limit // 4])}</b>:")
             blocks.extend(_escaped_pieces(value, limit))
-    return blocks
+    return [render_mentions(block, mention) for block in blocks]
+
+
+def mention(m: Mention) -> str:
+    """A Telegram member as a link that notifies them; anyone else by (escaped) name."""
+    if m.platform == "telegram" and m.user.lstrip("-").isdigit():
+        return f'<a href="tg://user?id={m.user}">{m.name}</a>'
+    return m.name
 
 
 def html_chunks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:

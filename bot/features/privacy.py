@@ -67,9 +67,7 @@ def export_member(ctx: Context) -> dict[str, Any]:
     """Everything every feature stores about the member, as one JSON-ready dict."""
     data: dict[str, Any] = {
         "exported_at": ctx.now.astimezone(UTC).isoformat(),
-        "community": ctx.store.scalar(
-            "SELECT name FROM communities WHERE id = ?", (ctx.community,)
-        ),
+        "community": ctx.store.community_name(ctx.community),
     }
     for f in ctx.core.features:
         for exporter in f.exporters:

@@ -182,6 +182,7 @@ class Scheduler(
 
     async def _run(self, runner: Runner, row: ScheduleRow) -> None:
         try:
+            await self.core.settle()
             await runner(self.core, row)
         except NotDelivered:
             log.warning("%s for community %s not delivered; will retry", row.kind, row.community)
@@ -259,6 +260,7 @@ class Scheduler(
 
         async def job() -> None:
             try:
+                await self.core.settle()
                 await run(self.core)
             except Exception:
                 log.exception("periodic job %s failed", name)

@@ -271,6 +271,19 @@ class Store:
             ).fetchall()
         return [(int(r[0]), r[1]) for r in rows]
 
+    def member_names(self, community: int) -> list[str]:
+        """Every member name of a community (to keep them out of topic words)."""
+        rows = self.conn.execute("SELECT name FROM members WHERE community = ?", (community,))
+        return [r[0] for r in rows]
+
+    def community_ids(self) -> list[int]:
+        return [int(r[0]) for r in self.conn.execute("SELECT id FROM communities ORDER BY id")]
+
+    def community_name(self, community: int) -> str:
+        row = self.conn.execute("SELECT name FROM communities WHERE id = ?", (community,))
+        found = row.fetchone()
+        return found[0] if found else ""
+
     def set_member(self, member: int, **values: Any) -> None:
         """Update columns of a member row (names are checked against the table)."""
         columns = self.db["members"].columns_dict

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter, app_commands, discord, sync_global
-from adapters.discord.commands import command_line
 from adapters.discord.render import CONTENT_LIMIT, EMBED_TOTAL, TRIMMED
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, sub
 from bot.config import Config, ConfigError
 from bot.context import Answer, Context
 from bot.core import Core
 from bot.feature import Feature
 from bot.features import default_features
-from bot.replies import Attachment, Reply, Target
+from bot.features.profiles.store import load_profile
+from bot.replies import Attachment, Button, Mention, Reply, Target
 from bot.storage.store import ACTIVITY_KINDS, Store
 from tests.fakes.discord_server import DEFAULT_PERMISSIONS, MANAGE_GUILD, FakeDiscord, Json
 
@@ -44,6 +44,16 @@ async def ponder(ctx: Context, args: Args) -> Answer:
 )
 async def echo(ctx: Context, args: Args) -> Answer:
     return ctx.reply(" ".join([args["words"]] * args["times"]))
+
+
+@slow_feature.command(
+    "vault",
+    "Admin-only group.",
+    sub("open", "Open it.", Arg("why", "text"), admin=True),
+    sub("shut", "Shut it.", admin=True),
+)
+async def vault(ctx: Context, args: Args) -> Answer:
+    return ctx.reply(f"{args['action']}: {args.get('why')}")
 
 
 async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
@@ -104,12 +114,19 @@ def user(fake: FakeDiscord, uid: int) -> Json:
 
 
 async def slash(
-    fake: FakeDiscord, name: str, uid: int = ALICE, admin: bool = False, **options: Any
+    fake: FakeDiscord,
+    name: str,
+    uid: int = ALICE,
+    admin: bool = False,
+    sub: str | None = None,
+    **options: Any,
 ) -> Json:
-    """Use a slash command and return the interaction callback body."""
+    """Use a slash command (a group's `sub`command) and return the interaction callback body."""
     kinds = {int: 4, float: 10, str: 3}
     before = len(fake.find("POST", CALLBACK))
     opts = [{"name": k, "type": kinds[type(v)], "value": v} for k, v in options.items()]
+    if sub is not None:  # Discord nests a subcommand's options under it (option type 1)
+        opts = [{"name": sub, "type": 1, "options": opts}]
     perms = DEFAULT_PERMISSIONS | (MANAGE_GUILD if admin else 0)
     await fake.dispatch(
         "INTERACTION_CREATE",
@@ -204,12 +221,22 @@ async def test_every_core_command_is_synced_as_a_slash_command(
     for name, command in core.registry.commands.items():
         payload = synced[name]
         assert 1 <= len(payload["description"]) <= 100
-        required_first = sorted(command.args, key=lambda a: not a.required)
-        assert [o["name"] for o in payload.get("options", [])] == [a.name for a in required_first]
         permissions = payload["default_member_permissions"]
         assert (int(permissions) if permissions else None) == (
             MANAGE_GUILD if command.admin else None
         ), name
+        leaves = [(payload, command)]
+        if command.is_group:  # a group's options are its subcommands (option type 1)
+            options = payload["options"]
+            assert [(o["name"], o["type"]) for o in options] == [
+                (s.name, 1) for s in command.subcommands
+            ]
+            leaves = list(zip(options, command.subcommands, strict=True))
+        for option, leaf in leaves:
+            required_first = sorted(leaf.args, key=lambda a: not a.required)
+            assert [o["name"] for o in option.get("options", [])] == [
+                a.name for a in required_first
+            ]
     days = synced["leaderboard"]["options"][0]
     assert (days["type"], days["min_value"], days["max_value"]) == (4, 1, 365)
     assert days["required"] is False
@@ -593,18 +620,6 @@ async def test_removed_from_a_guild_keeps_data_and_keeps_running(
     assert (await fake.wait_for("POST", CALLBACK))[0].json["type"] == 4
 
 
-def test_command_line_quotes_and_fills_gaps(core: Core) -> None:
-    echo_cmd = core.registry.commands["echo"]
-    assert command_line(echo_cmd, {"words": "two words", "times": None}) == "/echo 1 'two words'"
-    assert core.registry.parse(command_line(echo_cmd, {"words": "it's", "times": 3}))[1] == {
-        "times": 3,
-        "words": "it's",
-    }
-    privacy = core.registry.commands["privacy"]
-    with pytest.raises(CommandError, match="Give setting as well"):
-        command_line(privacy, {"setting": None, "value": "on"})
-
-
 async def test_cli_sync_global_publishes_the_registry(
     fake: FakeDiscord, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -647,11 +662,10 @@ async def test_image_card_and_a_permitted_mention(fake: FakeDiscord, start: Star
     adapter = await start()
     chart = Attachment("chart.png", b"\x89PNG fake", is_image=True, description="activity")
     reply = Reply(
-        f"<@{ALICE}>, your chart",
+        f"{Mention('discord', str(ALICE), 'alice')}, your chart",
         title="Activity",
         fields=(("Messages", "12"),),
         attachment=chart,
-        mention_user=str(ALICE),
         to=Target("discord", chat=str(CHAN)),
     )
     assert await adapter.deliver(reply)
@@ -659,3 +673,76 @@ async def test_image_card_and_a_permitted_mention(fake: FakeDiscord, start: Star
     assert call.files == [("chart.png", b"\x89PNG fake")]
     assert call.json["embeds"][0]["image"]["url"] == "attachment://chart.png"
     assert call.json["allowed_mentions"] == {"parse": [], "users": [ALICE]}
+    assert call.json["embeds"][0]["description"] == f"<@{ALICE}>, your chart"
+
+
+# -- typed commands and subcommands --------------------------------------------------------
+
+FREE_TEXT = 'We\'re hiring: intros to "top" VCs, path C:\\new\\deal'
+
+
+async def test_free_text_reaches_the_store_unchanged(
+    fake: FakeDiscord, core: Core, start: Start
+) -> None:
+    await start()
+    body = await slash(fake, "profile", sub="set", field="headline", value=FREE_TEXT)
+    assert body["data"]["embeds"][0]["description"].startswith("Saved your headline.")
+    [(member,)] = core.store.conn.execute("SELECT id FROM members").fetchall()
+    community = core.store.space_community("discord", str(GUILD))
+    profile = load_profile(core.store, community, member)
+    assert profile is not None
+    assert profile.headline == FREE_TEXT
+    body = await slash(fake, "echo", words=FREE_TEXT, times=1)
+    assert body["data"]["content"] == FREE_TEXT.replace("\\", "\\\\")  # markdown-escaped
+
+
+async def test_groups_are_subcommands_with_their_own_permissions(
+    fake: FakeDiscord, start: Start
+) -> None:
+    await start()
+    await fake.wait_for("PUT", rf"/applications/\d+/guilds/{GUILD}/commands")
+    synced = commands_by_name(fake)
+    event = synced["event"]
+    assert event["default_member_permissions"] is None  # members RSVP; admins create
+    create = next(o for o in event["options"] if o["name"] == "create")
+    assert [(o["name"], o["type"]) for o in create["options"]] == [("when", 3), ("title", 3)]
+    assert synced["vault"]["default_member_permissions"] == MANAGE_GUILD
+    digest = {o["name"] for o in synced["digest"]["options"]}
+    assert digest == {"status", "schedule", "now", "off", "preview"}
+
+
+async def test_subcommand_runs_with_typed_values_and_admin_check(
+    fake: FakeDiscord, core: Core, start: Start
+) -> None:
+    await start()
+    refused = await slash(fake, "event", sub="create", when="2030-01-01T10:00", title="Demo")
+    assert "/event create is for the community's admins only." in refused["data"]["content"]
+    body = await slash(
+        fake, "event", uid=ORG, admin=True, sub="create", when="2026-12-30T18:30",
+        title='Founders\' "night"',
+    )  # fmt: skip
+    assert body["type"] == 4
+    titles = [r["title"] for r in core.store.rows("SELECT title FROM events")]
+    assert titles == ['Founders\' "night"']
+    shut = await slash(fake, "vault", uid=ORG, admin=True, sub="shut")
+    assert shut["data"]["content"] == "shut: None"
+
+
+async def test_a_mention_pings_only_that_member(fake: FakeDiscord, start: Start) -> None:
+    adapter = await start()
+    text = f"Meet {Mention('discord', str(ORG), 'olga')} and {Mention('telegram', '5', 'Tom')}"
+    assert await adapter.deliver(Reply(text, to=Target("discord", chat=str(CHAN))))
+    call = fake.find("POST", rf"/channels/{CHAN}/messages")[-1]
+    assert call.json["content"] == f"Meet <@{ORG}> and Tom"
+    assert call.json["allowed_mentions"] == {"parse": [], "users": [ORG]}
+
+
+async def test_a_button_too_long_for_discord_is_left_out(fake: FakeDiscord, start: Start) -> None:
+    adapter = await start()
+    fits, too_long = "x:" + "a" * 90, "x:" + "a" * 91  # 100 and 101 with "convene:"
+    buttons = (Button("fits", fits), Button("too long", too_long))
+    assert await adapter.deliver(
+        Reply("pick", buttons=buttons, to=Target("discord", chat=str(CHAN)))
+    )
+    row = fake.find("POST", rf"/channels/{CHAN}/messages")[-1].json["components"][0]
+    assert [b["custom_id"] for b in row["components"]] == ["convene:" + fits]

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from adapters.fake import FakeAdapter
+from bot.config import Config
 from bot.core import Core
-from bot.feature import Feature
+from bot.feature import Feature, FeatureError
+from bot.features.events.feature import Events
+from bot.features.help import Help
+from bot.features.matching.feature import Matching
+from bot.features.matching.rounds import Rounds
 from bot.replies import Visibility
+from bot.scheduling.scheduler import Scheduler
+from bot.storage.store import Store
 from tests.conftest import Clock
 
 
@@ -231,3 +243,135 @@ async def test_a_changed_display_name_is_kept_current(core: Core, chat: FakeAdap
     assert core.store.scalar("SELECT name FROM members") == "Ana Lovelace"
     [sent] = await chat.say("bo", "/stats Ana Lovelace")
     assert dict(sent.reply.fields)["Messages"] == "2"
+
+
+# -- features own their state ----------------------------------------------------------------
+
+
+async def test_match_without_a_model_says_matching_is_unavailable(
+    core: Core, chat: FakeAdapter
+) -> None:
+    """No embedder: matching says so plainly (it used to fall back to a test double)."""
+    assert core.embedder is None
+    for user in ("ana", "bo"):
+        [saved] = await chat.say(user, "/profile set offers Seed checks for climate startups")
+        assert saved.reply.text.startswith("Saved your offers")  # profiles keep working
+    [sent] = await chat.say("ana", "/match")
+    assert sent.reply.visibility is Visibility.ONLY_YOU
+    assert "Matching is unavailable" in sent.text
+    await chat.say("bo", "/rounds join")
+    await chat.say("ana", "/rounds join")
+    [rounds] = await chat.say("admin", "/rounds now")
+    assert "Matching is unavailable" in rounds.text
+    assert core.store.scalar("SELECT count(*) FROM rounds") == 0
+    bo = core.store.scalar("SELECT member FROM identities WHERE user = 'bo'")
+    [intro] = await chat.press("ana", f"intro:{bo}", direct=False)
+    assert "Matching is unavailable" in intro.text
+    assert core.store.scalar("SELECT count(*) FROM intro_requests") == 0
+
+
+def test_production_code_uses_no_test_double_and_no_service_dict() -> None:
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for package in ("bot", "adapters", "models"):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for needle in ("from tests", "import tests", "services["):
+                if needle in text:
+                    offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []
+
+
+async def test_a_missing_required_feature_is_named_when_the_core_is_built(
+    core: Core,
+) -> None:
+    with pytest.raises(FeatureError, match=r"'rounds' feature needs the 'matching' and 'profiles'"):
+        Core(core.config, core.store, [Scheduler, Rounds])
+    with pytest.raises(FeatureError, match="Two features are called 'help'"):
+        Core(core.config, core.store, [Help, Feature.define("help")])
+
+
+async def test_each_core_has_its_own_feature_instances(core: Core, tmp_path: Path) -> None:
+    other = Core(Config(database=tmp_path / "other.db"), Store(tmp_path / "other.db"))
+    try:
+        assert core.feature(Matching) is not other.feature(Matching)
+        assert core.feature(Matching).service is not other.feature(Matching).service
+        assert core.feature(Scheduler).core is core
+        assert core.has(Events)
+        assert core.has(Scheduler)
+    finally:
+        await other.close()
+    small = Core(core.config, core.store, [Help])
+    assert not small.has(Matching)
+    with pytest.raises(FeatureError, match="'matching' feature is not installed"):
+        small.feature(Matching)
+    with pytest.raises(TypeError, match=r"Feature\.define"):
+        Feature(core)
+
+
+Extra = Feature.define("extra")
+
+
+@Extra.digest_section
+async def extra_section(
+    core: Core, community: int, start: datetime, end: datetime
+) -> tuple[str, str] | None:
+    return "From a feature", f"community {community}"
+
+
+async def test_digest_sections_come_only_from_installed_features(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    from bot.features import default_features
+    from bot.features.digests.feature import latest_digest
+
+    await chat.say("ana", "hello there")
+    clock.advance(hours=1)
+    community = core.community_for(chat.event("ana"))
+    assert community is not None
+    without = await latest_digest(core, community)
+    assert dict(without.reply.fields)["Messages"].startswith("1 ")
+    assert "From a feature" not in dict(without.reply.fields)
+    with_extra = Core(core.config, core.store, [*default_features(), Extra], clock=clock)
+    built = await latest_digest(with_extra, community)
+    assert dict(built.reply.fields)["From a feature"] == f"community {community}"
+
+
+async def test_flush_and_text_expiry_run_off_the_event_loop(
+    core: Core, chat: FakeAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop_thread = threading.get_ident()
+    threads: dict[str, set[int]] = {"flush": set(), "expire": set()}
+    flush, expire = core.store.flush, core.store.expire_text
+
+    def watched_flush() -> int:
+        if core.store.pending:  # a flush with something to write
+            threads["flush"].add(threading.get_ident())
+        return flush()
+
+    def watched_expire(community: int, before: int) -> int:
+        threads["expire"].add(threading.get_ident())
+        return expire(community, before)
+
+    monkeypatch.setattr(core.store, "flush", watched_flush)
+    monkeypatch.setattr(core.store, "expire_text", watched_expire)
+    await chat.say("ana", "a message to flush")
+    assert threads["flush"] == set()  # the hot path only buffers
+    await core.store.read(lambda conn: None)  # a read flushes first: in its worker thread
+    assert threads["flush"]
+    assert loop_thread not in threads["flush"]
+    await chat.say("ana", "a message before a command")
+    [sent] = await chat.say("ana", "/stats")  # a command's reads find it written
+    assert dict(sent.reply.fields)["Messages"] == "2"
+    assert loop_thread not in threads["flush"]
+    threads["flush"].clear()
+    await chat.say("ana", "a message for the flush loop")
+    await core.start()  # expires old text at start, then flushes once a second
+    assert threads["expire"]
+    assert loop_thread not in threads["expire"]
+    for _ in range(100):
+        if threads["flush"]:
+            break
+        await asyncio.sleep(0.1)
+    assert threads["flush"]
+    assert loop_thread not in threads["flush"]

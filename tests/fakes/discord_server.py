@@ -321,7 +321,11 @@ class FakeDiscord:
         roles: tuple[int, ...] = (),
         permissions: int = DEFAULT_PERMISSIONS,
     ) -> Json:
-        """An INTERACTION_CREATE for a button press on `message`."""
+        """An INTERACTION_CREATE for a button press on `message`.
+
+        Without a message, the press comes from a bot message holding just that button, as
+        it does on Discord (the pressed component is always on the message).
+        """
         payload = self._interaction(
             3,
             {"custom_id": custom_id, "component_type": 2},
@@ -331,7 +335,11 @@ class FakeDiscord:
             roles,
             permissions,
         )
-        payload["message"] = message or self.message(channel, self.bot_user, "", guild=guild)
+        if message is None:
+            message = self.message(channel, self.bot_user, "", guild=guild)
+            button = {"type": 2, "style": 2, "label": "button", "custom_id": custom_id}
+            message["components"] = [{"type": 1, "components": [button]}]
+        payload["message"] = message
         return payload
 
     def _interaction(

@@ -113,7 +113,7 @@ async def test_accept_introduces_both_privately(people: FakeAdapter) -> None:
     for_bo = next(s for s in sent if s.target.user == "bo")
     for_ana = next(s for s in sent if s.target.user == "ana")
     assert for_bo.reply.title == "You're introduced: Ana"
-    assert "Reach them: Ana on fake (user ana)" in for_bo.text
+    assert "Reach them: Ana on fake." in for_bo.text
     assert FOUNDER["headline"] in for_bo.text
     assert "Bo accepted your intro request" in for_ana.text
     assert for_ana.reply.title == "You're introduced: Bo"

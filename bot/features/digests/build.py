@@ -22,6 +22,7 @@ from bot.chart import ChartData, render_chart
 from bot.features.digests import summaries
 from bot.features.digests.data import Change, DigestData, collect, window_for
 from bot.features.digests.topic_worker import DAY, priority
+from bot.features.profiles.feature import Profiles
 from bot.features.profiles.store import load_profile
 from bot.replies import Attachment, Button, Reply
 from bot.text import defuse_mentions, plural, shorten
@@ -112,19 +113,16 @@ async def _topics(
         return None
     texts = [data.topic_texts[i] for i in keep]
     periods = np.array([data.topic_periods[i] for i in keep], dtype=np.int64)
-    names = core.store.rows("SELECT name FROM members WHERE community = ?", (community,))
-    hide = name_tokens(row["name"] for row in names)
+    hide = name_tokens(core.store.member_names(community))
     return await asyncio.to_thread(extract_topics, texts, vecs, periods, hide_words=hide)
 
 
 async def _newcomers(core: Core, community: int, data: DigestData) -> list[str]:
     lines = []
+    profiles = core.has(Profiles)
     for member, name in data.newcomers:
         headline = ""
-        try:
-            profile = load_profile(core.store, community, member)
-        except sqlite3.OperationalError:  # the profiles feature is not installed
-            profile = None
+        profile = load_profile(core.store, community, member) if profiles else None
         if profile is not None and profile.visible and profile.headline:
             headline = " — " + snippet(profile.headline, 80)
         lines.append(f"• {snippet(name, 40)}{headline}")
@@ -192,7 +190,7 @@ async def build_digest(
             admins=frozenset(a.casefold() for a in core.config.console_admins),
         )
     )
-    name = core.store.scalar("SELECT name FROM communities WHERE id = ?", (community,)) or ""
+    name = core.store.community_name(community)
     start_local = datetime.fromtimestamp(window.start, tz)
     span = f"{start_local:%d %b}–{(local_end - timedelta(seconds=1)):%d %b %Y}"
     heading = title or f"{period_label(days)} digest · {name}"

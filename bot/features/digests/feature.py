@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.digests import summaries
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 KIND = "digest"
-ACTIONS = ("schedule", "now", "off", "preview", "status")
-_CHANGES = ("schedule", "now", "off")
 
 
 class Digests(Feature, name="digests", requires=("scheduler",), migrations=summaries.MIGRATIONS):
@@ -127,9 +125,13 @@ async def _schedule(ctx: Context, spec_text: str) -> Answer:
 @Digests.command(
     "digest",
     "The community's trend digest: schedule it, post it now, stop it or preview it.",
-    Arg("action", "word", "what to do", default="status", choices=ACTIONS),
-    Arg("spec", "text", "for schedule: e.g. weekly mon 09:00 Europe/Berlin", default=""),
-    slow=True,
+    sub("status", "When the next digest is due."),
+    sub("schedule", "Post the digest here on a schedule (admins).",
+        Arg("spec", "text", "e.g. weekly mon 09:00 Europe/Berlin", default=""), admin=True),
+    sub("now", "Post the digest of the last period here (admins).", admin=True, slow=True),
+    sub("off", "Stop the scheduled digest (admins).", admin=True),
+    sub("preview", "See the digest privately.", slow=True),
+    default="status",
     details=(
         "/digest schedule weekly mon 09:00 [timezone] — post here every Monday at 09:00 "
         "(also daily 18:00, biweekly fri 17:00, monthly 1 09:00 or a cron line).\n"
@@ -139,13 +141,9 @@ async def _schedule(ctx: Context, spec_text: str) -> Answer:
         "/digest status — when the next digest is due.\n"
         "Changing the schedule and posting are for admins."
     ),
-)
+)  # fmt: skip
 async def digest(ctx: Context, args: Args) -> Answer:
     action = args["action"]
-    if action in _CHANGES and not ctx.is_admin:
-        return ctx.private(f"/digest {action} is for the community's admins only.")
-    if action != "schedule" and args["spec"]:
-        raise CommandError(f"/digest {action} takes no more words. Usage: /digest {action}")
     scheduler = ctx.core.feature(Scheduler)
     if action == "schedule":
         return await _schedule(ctx, args["spec"])

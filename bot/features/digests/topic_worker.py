@@ -195,11 +195,11 @@ class TopicWorker:
 
     async def backfill_all(self) -> None:
         """Backfill every community, then keep running the background loop."""
-        for row in self.core.store.rows("SELECT id FROM communities ORDER BY id"):
+        for community in self.core.store.community_ids():
             try:
-                await self.backfill(int(row["id"]))
+                await self.backfill(community)
             except Exception:
-                log.exception("topic backfill failed for community %s", row["id"])
+                log.exception("topic backfill failed for community %s", community)
         await self.run()
 
     def start(self) -> None:

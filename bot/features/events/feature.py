@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.digests.build import snippet
@@ -35,8 +35,6 @@ REMINDER_TICK = 300.0
 MAX_WRONG_CODES = 5  # per member and event within the window, so codes cannot be guessed
 WRONG_CODE_WINDOW = 10 * 60
 MAX_PLACE = 200
-ACTIONS = ("rsvp", "unrsvp", "who", "match", "create", "where", "cancel", "code")
-ADMIN_ACTIONS = ("create", "where", "cancel", "code")
 
 
 class Events(
@@ -264,16 +262,25 @@ async def _cancel(ctx: Context, event: Event) -> Reply:
     )
 
 
+EVENT = Arg("event", help="the event number from /events", default=None)
+
+
 @Events.command(
     "event",
     "One event: RSVP, see who's going, who to meet there; admins create, place, cancel.",
-    Arg("action", help="rsvp, unrsvp, who, match; admins: create, where, cancel, code",
-        choices=ACTIONS),
-    Arg("id_or_when", help="the event number from /events; for create: 2026-12-03T18:30",
-        default=None),
-    Arg("details", "text", help="for create: the title; for where: a place or link",
-        default=None),
-    slow=True,
+    sub("rsvp", "RSVP to an event.", EVENT),
+    sub("unrsvp", "Take back your RSVP.", EVENT),
+    sub("who", "Who is going to an event.", EVENT),
+    sub("match", "Who to meet at an event.", EVENT, slow=True),
+    sub("create", "Create an event (admins).",
+        Arg("when", help="the start, e.g. 2026-12-03T18:30", default=None),
+        Arg("title", "text", help="the event's title", default=None),
+        admin=True, details=EXAMPLE),
+    sub("where", "Set an event's place or link (admins).", EVENT,
+        Arg("place", "text", help="a place or link", default=None), admin=True, slow=True),
+    sub("cancel", "Cancel an event and tell who RSVP'd (admins).", EVENT, admin=True,
+        slow=True),
+    sub("code", "An event's check-in code (admins).", EVENT, admin=True),
     details="Examples:\n" + "\n".join((
         "/event rsvp 3", "/event who 3", "/event match 3", EXAMPLE,
         "/event where 3 https://meet.example/demo", "/event cancel 3", "/event code 3",
@@ -281,10 +288,10 @@ async def _cancel(ctx: Context, event: Event) -> Reply:
     )),
 )  # fmt: skip
 async def event_command(ctx: Context, args: Args) -> Answer:
-    """Dispatch one /event action; admin actions are checked here."""
-    action, ref, details = args["action"], args["id_or_when"], args["details"]
-    if action in ADMIN_ACTIONS and not ctx.is_admin:
-        return ctx.private(f"/event {action} is for the community's admins only.")
+    """Dispatch one /event subcommand (the registry checks who may run it)."""
+    action = args["action"]
+    ref = args["when"] if action == "create" else args["event"]
+    details = args.get("title") or args.get("place")
     if action == "create":
         return _create(ctx, ref, details)
     event = _find(ctx, ref, action)

@@ -27,26 +27,23 @@ from bot.features.matching.outcomes import expect_outcomes
 from bot.features.matching.service import service
 from bot.features.profiles.fields import describe
 from bot.features.profiles.store import load_profile
-from bot.replies import Button, Reply
+from bot.replies import Button, Mention, Reply
 from bot.storage.store import Store
 
 CLOSED = "They aren't taking new intro requests right now."
 
 
-def contact(store: Store, member: int, prefer: str) -> tuple[str, str | None]:
-    """How to reach a member, preferably on platform `prefer`: (text, user to mention)."""
+def contact(store: Store, member: int, prefer: str) -> str:
+    """How to reach a member, preferably on platform `prefer` (a mention the adapter renders)."""
     ids = store.identities(member)
     ids.sort(key=lambda pu: pu[0] != prefer)
     info = store.member_info(member)
     name = info["name"] if info else "them"
     if not ids:
-        return name, None
+        return name
     platform, user = ids[0]
-    if platform == "discord":
-        return f"<@{user}> on Discord", user
-    if platform == "telegram":
-        return f"{name} on Telegram (tg://user?id={user})", user
-    return f"{name} on {platform} (user {user})", user
+    where = {"discord": "Discord", "telegram": "Telegram"}.get(platform, platform)
+    return f"{Mention(platform, user, name)} on {where}"
 
 
 def _refusal(ctx: Context, other: int, name: str, now: int) -> str | None:
@@ -133,17 +130,16 @@ async def request_intro(ctx: Context, payload: str) -> Answer:
     ]
 
 
-def _introduction(ctx: Context, to: int, other: int) -> tuple[str, str | None, Reply]:
+def _introduction(ctx: Context, to: int, other: int) -> tuple[str, Reply]:
     p = load_profile(ctx.store, ctx.community, other)
-    how, mention = contact(ctx.store, other, ctx.event.platform)
+    how = contact(ctx.store, other, ctx.event.platform)
     name = ctx.member_name(other)
     body = Reply(
         f"Meet {name}! Reach them: {how}.\n\n{p.headline if p else ''}".strip(),
         title=f"You're introduced: {name}",
         fields=describe(p) if p else (),
-        mention_user=mention,
     )
-    return name, mention, body
+    return name, body
 
 
 async def answer_intro(ctx: Context, payload: str) -> Answer:
@@ -174,18 +170,15 @@ async def answer_intro(ctx: Context, payload: str) -> Answer:
     expect_outcomes(
         ctx.store, ctx.community, req.to_member, [(req.from_member, fit_ba, fit_ab)], ref, now
     )
-    _, _, mine = _introduction(ctx, ctx.member, req.from_member)
-    _, _, theirs = _introduction(ctx, req.from_member, ctx.member)
+    _, mine = _introduction(ctx, ctx.member, req.from_member)
+    _, theirs = _introduction(ctx, req.from_member, ctx.member)
     to_requester = ctx.dm(
         req.from_member,
         f"{ctx.member_name(ctx.member)} accepted your intro request.\n\n" + theirs.text,
         title=theirs.title,
         fields=theirs.fields,
-        mention_user=theirs.mention_user,
     )
-    replies = [
-        ctx.private(mine.text, title=mine.title, fields=mine.fields, mention_user=mine.mention_user)
-    ]
+    replies = [ctx.private(mine.text, title=mine.title, fields=mine.fields)]
     return [*replies, *([to_requester] if to_requester else [])]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.matching.intro_store import WEEK, add_history, recent_pairs
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 KIND = "rounds"
 DEFAULT_WHEN = "mon 09:00"
-ADMIN_ACTIONS = ("schedule", "now", "off")
 
 
 class Rounds(
@@ -123,7 +122,7 @@ def _group_text(
     names = [core.store.member_info(o)["name"] for o in others]  # type: ignore[index]
     lines = [f"This round you're meeting {' and '.join(names)}. Say hello and find a time!"]
     for o, name in zip(others, names, strict=True):
-        how, _ = contact(core.store, o, platform)
+        how = contact(core.store, o, platform)
         lines.append(f"\n{name} — reach them: {how}")
         lines.extend(f"• {w}" for w in fits[member, o][3][:3])
     lines.append("\nI'll check in in a week to ask how it went.")
@@ -138,15 +137,18 @@ async def run_scheduled_round(core: Core, row: ScheduleRow) -> None:
 @Rounds.command(
     "rounds",
     "Intro rounds: join or leave; admins schedule them (weekly/biweekly), run one now or stop.",
-    Arg("action", help="status, join, leave, schedule, now or off", default="status",
-        choices=("status", "join", "leave", *ADMIN_ACTIONS)),
-    Arg("when", "text", help="for schedule: weekly or biweekly, optionally a day and time",
-        default=None),
+    sub("status", "Whether intro rounds are scheduled and if you're in."),
+    sub("join", "Take part in the intro rounds."),
+    sub("leave", "Stop taking part in the intro rounds."),
+    sub("schedule", "Schedule intro rounds (admins).",
+        Arg("when", "text", help="weekly or biweekly, optionally a day and time",
+            default=None), admin=True),
+    sub("now", "Run an intro round now (admins).", admin=True),
+    sub("off", "Stop the scheduled intro rounds (admins).", admin=True),
+    default="status",
 )  # fmt: skip
 async def rounds(ctx: Context, args: Args) -> Answer:
-    action, when = args["action"], args["when"]
-    if action in ADMIN_ACTIONS and not ctx.is_admin:
-        return ctx.private(f"/rounds {action} is for the community's admins only.")
+    action, when = args["action"], args.get("when")
     now = int(ctx.now.timestamp())
     if action == "join":
         join_rounds(ctx.store, ctx.community, ctx.member, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.dialog import Dialog, Question
 from bot.feature import Feature
@@ -60,13 +60,17 @@ async def store_profile(ctx: Context, community: int, p: Profile) -> None:
 @Profiles.command(
     "profile",
     "Show your matching profile, change one field, or set it up step by step.",
-    Arg("action", help="show, set or setup", default="show", choices=("show", "set", "setup")),
-    Arg("field", help="the field to set", default=None, choices=FIELDS),
-    Arg("value", "text", help="the new value ('none' clears it)", default=None),
+    sub("show", "Show your matching profile."),
+    sub("set", "Change one field of your profile.",
+        Arg("field", help="the field to set", default=None, choices=FIELDS),
+        Arg("value", "text", help="the new value ('none' clears it)", default=None),
+        details="Fields:\n" + "\n".join(f"{k} — {v}" for k, v in FIELD_HELP.items())),
+    sub("setup", "Set up your profile step by step, in a private chat."),
+    default="show",
     details="Fields:\n" + "\n".join(f"{k} — {v}" for k, v in FIELD_HELP.items()),
-)
+)  # fmt: skip
 async def profile(ctx: Context, args: Args) -> Answer:
-    action, field, value = args["action"], args["field"], args["value"]
+    action, field, value = args["action"], args.get("field"), args.get("value")
     if action == "setup":
         return start_setup(ctx)
     if action == "set":
