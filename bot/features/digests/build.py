@@ -74,7 +74,7 @@ def snippet(text: str, limit: int = 90) -> str:
 
 
 async def _vectors(
-    core: Core, texts: list[str], periods: list[int], budget: int = ENCODE_BUDGET
+    core: Core, texts: list[str], periods: list[int], budget: int | None = None
 ) -> tuple[list[int], np.ndarray]:
     """Indices of the texts that have vectors, and those vectors (cached first, then a budget)."""
     embedder = core.embedder
@@ -85,7 +85,9 @@ async def _vectors(
         cached = await asyncio.to_thread(embedder.cache.get_many, embedder.model_id, hashes)
     # Newest period first; within a period a uniform (hash-ordered) part, so shares stay fair.
     misses = {h: i for i, h in enumerate(hashes) if h not in cached}.values()
-    missing = sorted(misses, key=lambda i: (-periods[i], priority(texts[i])))[:budget]
+    missing = sorted(misses, key=lambda i: (-periods[i], priority(texts[i])))[
+        : ENCODE_BUDGET if budget is None else budget
+    ]
     if missing:
         fresh = await embedder.aencode([texts[i] for i in missing])
         cached.update({hashes[i]: fresh[j] for j, i in enumerate(missing)})
@@ -96,7 +98,7 @@ async def _vectors(
 
 
 async def _topics(
-    core: Core, community: int, data: DigestData, notes: list[str], budget: int = ENCODE_BUDGET
+    core: Core, community: int, data: DigestData, notes: list[str], budget: int | None = None
 ) -> TopicReport | None:
     if core.embedder is None or not data.topic_texts:
         return None
