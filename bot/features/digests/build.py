@@ -12,6 +12,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ import numpy as np
 from bot.chart import ChartData, render_chart
 from bot.features.digests import summaries
 from bot.features.digests.data import Change, DigestData, collect, window_for
-from bot.features.digests.topic_worker import DAY, priority
+from bot.features.digests.topic_worker import DAY, CachedReport, priority
 from bot.features.profiles.feature import Profiles
 from bot.features.profiles.store import load_profile
 from bot.replies import Attachment, Button, Reply
@@ -175,14 +176,33 @@ def _forecast_text(f: Forecast, days: int) -> str:
     return in_words(f, unit or plural(days, "day"))
 
 
+async def topic_report(core: Core, community: int, end: datetime, days: int) -> CachedReport:
+    """Only the topics of the period ending at `end` (for the background worker's cache)."""
+    window = window_for(end.astimezone(core.timezone(community)), days)
+    data = await asyncio.to_thread(collect, core.store.reader(), community, window)
+    notes: list[str] = []
+    report = await _topics(core, community, data, notes)
+    if report is not None and report.topics:
+        with contextlib.suppress(sqlite3.OperationalError):
+            summaries.save(core.store, community, window, report)
+    return CachedReport(window.end, time.time(), report, tuple(notes))
+
+
 async def build_digest(
-    core: Core, community: int, end: datetime, days: int, *, title: str | None = None
+    core: Core,
+    community: int,
+    end: datetime,
+    days: int,
+    *,
+    title: str | None = None,
+    cached: CachedReport | None = None,
 ) -> Digest:
-    """The digest of the `days` days ending at `end` (any aware datetime)."""
+    """The digest of the `days` days ending at `end` (any aware datetime); `cached`: topics
+    the background worker already worked out for this period."""
     tz = core.timezone(community)
     local_end = end.astimezone(tz)
     window = window_for(local_end, days)
-    with_texts = core.embedder is not None
+    with_texts = core.embedder is not None and cached is None
     data = await asyncio.to_thread(  # the reader flushes the buffer first: off the loop
         lambda: collect(
             core.store.reader(),
@@ -205,7 +225,11 @@ async def build_digest(
     digest = Digest(Reply(), data)
     notes = digest.notes
     try:
-        digest.topics = await _topics(core, community, data, notes)
+        if cached is not None:
+            digest.topics = cached.report
+            notes.extend(cached.notes)
+        else:
+            digest.topics = await _topics(core, community, data, notes)
     except Exception:
         log.exception("topic extraction failed for community %s", community)
         notes.append("Topics could not be worked out this time.")
@@ -247,7 +271,7 @@ async def build_digest(
             fields.append(extra)
     report = digest.topics
     now = int(core.clock().timestamp())
-    if report is not None and report.topics and window.end <= now + 60:
+    if cached is None and report is not None and report.topics and window.end <= now + 60:
         with contextlib.suppress(sqlite3.OperationalError):  # no digests tables: no summary
             summaries.save(core.store, community, window, report)
     lines = [span]

@@ -15,7 +15,7 @@ from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.digests import summaries
-from bot.features.digests.build import Digest, build_digest
+from bot.features.digests.build import Digest, build_digest, topic_report
 from bot.features.digests.topic_worker import TopicWorker
 from bot.replies import Reply, Visibility
 from bot.scheduling.scheduler import NotDelivered, Scheduler, ScheduleRow
@@ -37,6 +37,14 @@ class Digests(Feature, name="digests", requires=("scheduler",), migrations=summa
     def __init__(self, core: Core) -> None:
         super().__init__(core)
         self.worker = TopicWorker(core)
+        self.worker.refresh = self.refresh_topics
+
+    async def refresh_topics(self, community: int) -> None:
+        """Work out the current period's topics in the background, so /digest preview and
+        /trends answer in about a second on a busy community."""
+        end = self.core.clock()
+        days = digest_days(self.core, community, end)
+        self.worker.reports[(community, days)] = await topic_report(self.core, community, end, days)
 
     async def start(self) -> None:
         self.core.feature(Scheduler).register_kind(KIND, run_scheduled)
@@ -68,9 +76,13 @@ async def latest_digest(core: Core, community: int, *, end: datetime | None = No
     """The digest for the period ending now (or `end`), e.g. for the demo tour.
 
     The result's `reply` is what would be posted; `chart` holds the PNG bytes (or None).
+    A topic report the background worker made for this period in the last half hour is used
+    instead of working the topics out again.
     """
     end = end or core.clock()
-    return await build_digest(core, community, end, digest_days(core, community, end))
+    days = digest_days(core, community, end)
+    cached = worker(core).cached_report(community, days, int(end.timestamp()))
+    return await build_digest(core, community, end, days, cached=cached)
 
 
 async def prepare_topics(

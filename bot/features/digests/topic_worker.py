@@ -17,9 +17,10 @@ import contextlib
 import heapq
 import logging
 import sqlite3
+import time
 import zlib
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,25 @@ from models.embedder import text_hash
 
 if TYPE_CHECKING:
     from bot.core import Core
+    from models.topics.extract import TopicReport
 
 log = logging.getLogger("convene.topics")
 DAILY_SAMPLE = 400  # distinct texts per community and UTC day used for topics
 QUEUE_LIMIT = 20_000  # texts waiting for the model; beyond this new ones are dropped
 BATCH = 128
 DAY = 86400
+REFRESH = 600  # seconds between background topic refreshes of one community
+STALE = 1800  # a background report older than this (or for another end) is not used
+
+
+@dataclass(frozen=True, slots=True)
+class CachedReport:
+    """A topic report the background worker made for the period ending at `end`."""
+
+    end: int
+    made: float  # time.time() when it was made
+    report: TopicReport | None
+    notes: tuple[str, ...]
 
 
 def priority(text: str) -> int:
@@ -116,6 +130,10 @@ class TopicWorker:
         self.encoded = 0
         self._days: dict[tuple[int, int], _DaySketch] = {}
         self._wake = asyncio.Event()
+        self.reports: dict[tuple[int, int], CachedReport] = {}
+        self.dirty: set[int] = set()  # communities with messages since their last refresh
+        self._refreshed: dict[int, float] = {}
+        self.refresh: Callable[[int], Awaitable[object]] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def offer(self, community: int, at: int, text: str) -> bool:
@@ -127,6 +145,7 @@ class TopicWorker:
         if sketch is None:
             self._forget_old_days(day)
             sketch = self._days[(community, day)] = _DaySketch()
+        self.dirty.add(community)
         if not sketch.offer(priority(text), self.daily_sample):
             return False
         if len(self.queue) >= QUEUE_LIMIT:
@@ -186,12 +205,35 @@ class TopicWorker:
         return done
 
     async def run(self) -> None:
-        """The background loop: wake on a full batch or after `idle` seconds."""
+        """The background loop: wake on a full batch or after `idle` seconds; after new
+        messages, refresh each busy community's topic report at most every `REFRESH` s."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle)
             self._wake.clear()
             await self.drain()
+            await self._refresh_due()
+
+    async def _refresh_due(self) -> None:
+        if self.refresh is None:
+            return
+        now = time.monotonic()
+        for community in sorted(self.dirty):
+            if now - self._refreshed.get(community, -REFRESH) < REFRESH:
+                continue
+            self.dirty.discard(community)
+            self._refreshed[community] = now
+            try:
+                await self.refresh(community)
+            except Exception:
+                log.exception("topic refresh failed for community %s", community)
+
+    def cached_report(self, community: int, days: int, end: int) -> CachedReport | None:
+        """The background report for this period, if it is recent enough to stand in."""
+        found = self.reports.get((community, days))
+        if found is None or abs(found.end - end) > STALE or time.time() - found.made > STALE:
+            return None
+        return found
 
     async def backfill_all(self) -> None:
         """Backfill every community, then keep running the background loop."""
