@@ -146,7 +146,8 @@ async def run(db: Path, rows: int) -> None:
     started = time.perf_counter()
     digest = await latest_digest(core, 1, end=END)  # what /digest preview runs
     total = time.perf_counter() - started
-    assert digest.topics is not None and digest.topics is not cold.topics, "cache not used"
+    assert digest.topics is not None, "no topics"
+    assert digest.topics is not cold.topics, "the background report was not used"
     assert core.embedder.encoded_texts == encoded, "the digest had to encode texts"
     print(f"digest: cold build (topics worked out on the spot) {cold_time:.2f} s; background "
           f"topic refresh {refresh:.2f} s (every 10 min at most, off the command path)")  # fmt: skip
