@@ -101,7 +101,8 @@ async def stats(ctx: Context, args: Args) -> Answer:
 async def leaderboard(ctx: Context, args: Args) -> Answer:
     days = args["days"]
     since = int((ctx.now - timedelta(days=days)).timestamp())
-    rows = await ctx.store.read(top_members, ctx.community, since)
+    until = int(ctx.now.timestamp()) + 1  # `convene chat --at` looks from a past day
+    rows = await ctx.store.read(top_members, ctx.community, since, until)
     if not rows:
         return ctx.reply(f"No messages in the last {plural(days, 'day')} yet.")
     lines = [

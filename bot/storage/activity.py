@@ -54,9 +54,11 @@ def ranking(
     return sorted(counts.items(), key=lambda mn: (-mn[1], mn[0]))
 
 
-def top_members(conn: sqlite3.Connection, community: int, since: int) -> list[tuple[str, int, int]]:
-    """(name, named, messages) of the ten most active members since `since`."""
-    ranked = ranking(conn, community, since, 2**62)
+def top_members(
+    conn: sqlite3.Connection, community: int, since: int, until: int = 2**62
+) -> list[tuple[str, int, int]]:
+    """(name, named, messages) of the ten most active members in [since, until)."""
+    ranked = ranking(conn, community, since, until)
     names = _names(conn, [m for m, _ in ranked])
     rows = [(names[m][0], names[m][1], n) for m, n in ranked if m in names]
     rows.sort(key=lambda r: (-r[2], r[0]))
@@ -68,7 +70,7 @@ def member_stats(
 ) -> tuple[dict[int, int], list[int], int]:
     """A member's messages per day, the 30-day ranking of members, events attended."""
     days = daily_counts(conn, community, 0, now + 1, offset, member)
-    ranked = [m for m, _ in ranking(conn, community, now - 30 * DAY, 2**62)]
+    ranked = [m for m, _ in ranking(conn, community, now - 30 * DAY, now + 1)]
     attended = conn.execute(
         "SELECT count(*) FROM activity WHERE member = ? AND community = ? AND kind = ?",
         (member, community, ACTIVITY_KINDS["attend"]),
@@ -86,9 +88,10 @@ def community_activity(
 ) -> tuple[dict[int, int], int, int, int, int]:
     """Messages per local day since `start`, active and new members, this and last week."""
     counts = daily_counts(conn, community, start, now + 1, offset)
-    active = active_members(conn, community, start, 2**62)
+    active = active_members(conn, community, start, now + 1)
     new = conn.execute(
-        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?", (community, start)
+        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ? AND joined_at <= ?",
+        (community, start, now),
     ).fetchone()[0]
     # Weeks are half-open (now - 7 days, now]: a message exactly a week old is last week's.
     week = 7 * DAY

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,3 +109,28 @@ def test_eval_forecast_prints_the_backtest_table(
     for method in ("naive", "damped trend", "least squares"):
         assert method in printed
     assert "range held" in printed
+
+
+def test_console_opens_an_imported_community_as_of_a_past_day(imported: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", str(imported),
+         "--community", "founders lounge", "--at", "2019-11-30"],
+        input="/activity 30\n/leaderboard 30\n:quit\n",
+        capture_output=True, text=True, timeout=120, check=False, cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Opening Founders Lounge: 240 stored messages." in out
+    assert "Sat 30 Nov 2019 23:59" in out
+    # the 30 days before 30 Nov 2019 hold 66 of the messages, spread over ana, ben and cho;
+    # nothing after the console's day counts
+    assert "Messages: 66 (2.2 a day)" in out
+    board = out.split("== Leaderboard, last 30 days ==")[1]
+    counts = [int(n) for n in re.findall(r"— (\d+) messages", board)[:3]]
+    assert sum(counts) == 66
