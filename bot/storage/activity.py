@@ -28,13 +28,13 @@ def daily_counts(
     """Messages per local day number in [start, end) (`offset`: seconds east of UTC).
 
     The community's counts come from the hourly rollup (O(hours), bot/storage/rollups.py);
-    one member's from their own rows (the `activity_member` index).
+    one member's from their own rows (`+community` keeps SQLite on the member index).
     """
     if member is None:
         return rollups.hourly_local_days(conn, community, start, end, offset)
     sql = (
         "SELECT (at + ?) / 86400 AS day, count(*) FROM activity "
-        "WHERE member = ? AND at >= ? AND at < ? AND community = ? AND kind = 0"
+        "WHERE member = ? AND at >= ? AND at < ? AND +community = ? AND kind = 0"
     )
     rows = conn.execute(sql + " GROUP BY day", (offset, member, start, end, community))
     return {int(day): int(n) for day, n in rows}
@@ -72,7 +72,7 @@ def member_stats(
     days = daily_counts(conn, community, 0, now + 1, offset, member)
     ranked = [m for m, _ in ranking(conn, community, now - 30 * DAY, now + 1)]
     attended = conn.execute(
-        "SELECT count(*) FROM activity WHERE member = ? AND community = ? AND kind = ?",
+        "SELECT count(*) FROM activity WHERE member = ? AND +community = ? AND kind = ?",
         (member, community, ACTIVITY_KINDS["attend"]),
     ).fetchone()[0]
     return days, ranked, int(attended)

@@ -204,3 +204,16 @@ async def test_preview_uses_the_background_report_and_a_stale_one_is_ignored(
     assert digest.topics is fresh.report
     # a week later the cached report is for another period: not used
     assert worker(core).cached_report(1, 7, int((NOW + timedelta(days=7)).timestamp())) is None
+
+
+async def test_only_a_busy_community_gets_a_background_report(
+    core: Core, chat: FakeAdapter, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.now = NOW
+    await chat.say("ana", "just one message about pricing", at=NOW - timedelta(hours=2))
+    w = worker(core)
+    await w._refresh_due()
+    assert w.reports == {}  # quiet: worked out on demand
+    monkeypatch.setattr(topic_worker, "BUSY", 1)
+    await w._refresh_due()
+    assert list(w.reports) == [(1, 7)]

@@ -121,25 +121,15 @@ SUBSTANTIVE = 25  # characters a message needs to count ("lol", "+1" never do)
 def _answered(conn: sqlite3.Connection, community: int, w: Window) -> list[tuple[str, int]]:
     """Named members by their substantive messages that another member answered (wrote in
     the same chat within ten minutes after), most first: contribution, not volume."""
-    scores: dict[int, int] = {}
-    last: dict[int, tuple[int, int, int]] = {}  # chat -> (member, at, length) of the last message
     rows = conn.execute(
-        "SELECT chat, member, at, length FROM activity WHERE community = ? AND kind = 0 "
-        "AND at >= ? AND at < ? ORDER BY at",
-        (community, w.start, w.end),
+        "SELECT member, count(*) FROM (SELECT member, at, length, "
+        "lead(member) OVER w AS next_member, lead(at) OVER w AS next_at FROM activity "
+        "WHERE community = ? AND kind = 0 AND at >= ? AND at < ? "
+        "WINDOW w AS (PARTITION BY chat ORDER BY at)) "
+        "WHERE next_member != member AND next_at - at <= ? AND length >= ? GROUP BY member",
+        (community, w.start, w.end, ANSWER_SECONDS, SUBSTANTIVE),
     )
-    for chat, member, at, length in rows:
-        before = last.get(chat)
-        if (
-            before is not None
-            and before[0] != member
-            and at - before[1] <= ANSWER_SECONDS
-            and before[2] >= SUBSTANTIVE
-        ):
-            scores[before[0]] = scores.get(before[0], 0) + 1
-            last[chat] = (member, at, length)
-            continue
-        last[chat] = (member, at, length)
+    scores = {int(m): int(n) for m, n in rows}
     best = sorted(scores.items(), key=lambda mn: (-mn[1], mn[0]))[: TOP * 4]
     if not best:
         return []

@@ -36,6 +36,7 @@ QUEUE_LIMIT = 20_000  # texts waiting for the model; beyond this new ones are dr
 BATCH = 128
 DAY = 86400
 REFRESH = 600  # seconds between background topic refreshes of one community
+BUSY = 500  # messages since the last refresh that make a community worth a refresh
 STALE = 1800  # a background report older than this (or for another end) is not used
 
 
@@ -131,7 +132,7 @@ class TopicWorker:
         self._days: dict[tuple[int, int], _DaySketch] = {}
         self._wake = asyncio.Event()
         self.reports: dict[tuple[int, int], CachedReport] = {}
-        self.dirty: set[int] = set()  # communities with messages since their last refresh
+        self.arrived: dict[int, int] = {}  # messages per community since its last refresh
         self._refreshed: dict[int, float] = {}
         self.refresh: Callable[[int], Awaitable[object]] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -145,7 +146,7 @@ class TopicWorker:
         if sketch is None:
             self._forget_old_days(day)
             sketch = self._days[(community, day)] = _DaySketch()
-        self.dirty.add(community)
+        self.arrived[community] = self.arrived.get(community, 0) + 1
         if not sketch.offer(priority(text), self.daily_sample):
             return False
         if len(self.queue) >= QUEUE_LIMIT:
@@ -218,10 +219,13 @@ class TopicWorker:
         if self.refresh is None:
             return
         now = time.monotonic()
-        for community in sorted(self.dirty):
-            if now - self._refreshed.get(community, -REFRESH) < REFRESH:
-                continue
-            self.dirty.discard(community)
+        for community in sorted(self.arrived):
+            if (
+                self.arrived[community] < BUSY
+                or now - self._refreshed.get(community, -REFRESH) < REFRESH
+            ):
+                continue  # quiet: the digest works its topics out fast enough on demand
+            del self.arrived[community]
             self._refreshed[community] = now
             try:
                 await self.refresh(community)
