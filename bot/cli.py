@@ -10,6 +10,8 @@ Examples:
     convene import discord export.json
     convene eval matching --db convene-demo.db
     convene eval forecast --db convene.db --community founders
+    convene store deadletters --db convene.db   rows the bot could not write, with why
+    convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
     convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
 """
 
@@ -21,6 +23,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load
@@ -112,6 +115,32 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(ev)
     ev.set_defaults(func=_eval)
 
+    st = sub.add_parser("store", help="database maintenance")
+    st.add_argument(
+        "action", choices=("deadletters",), help="deadletters: rows that could not be written"
+    )
+    _store_options(st)
+    st.set_defaults(func=_store)
+    pa = sub.add_parser("privacy", help="privacy tools: audit what still mentions a member")
+    pa.add_argument("action", choices=("audit",), help="audit: list every row and file hit")
+    pa.add_argument("--db", type=Path, required=True, help="database file")
+    pa.add_argument("--member", required=True, help="member id or display name")
+    pa.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="more text that identifies them (name, user id, a message); repeatable",
+    )
+    pa.add_argument(
+        "--files",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="more files or folders the bot wrote (charts, exports); repeatable",
+    )
+    pa.set_defaults(func=_privacy)  # fmt: skip
     dash = sub.add_parser(
         "dashboard", help="serve the organizer's web dashboard for a database; print a link"
     )
@@ -217,17 +246,20 @@ def _import(args: argparse.Namespace) -> int:
     if not args.file.exists():
         print(f"convene: no file or folder at {args.file}.", file=sys.stderr)
         return 2
+    if args.platform == "telegram" and not args.community:
+        print("convene: name the community: --community NAME", file=sys.stderr)
+        return 2
     config = _config_from(args)
     _retention_notice(config)
-    store = Store(config.database)
+    created = not config.database.exists()
+    store = Store(config.database, busy_timeout=30)  # a command-line tool may wait for a lock
+    refused = False
     before = int(store.scalar("SELECT coalesce(max(id), 0) FROM activity"))
+    spans: list[dict[str, int]] = []
     try:
         if args.platform == "telegram":
             from bot.importers.telegram_export import run_import
 
-            if not args.community:
-                print("convene: name the community: --community NAME", file=sys.stderr)
-                return 2
             result = run_import(
                 store, args.file, args.community, store_text=config.store_message_text
             )
@@ -239,17 +271,29 @@ def _import(args: argparse.Namespace) -> int:
             )
     except _import_error() as exc:
         print(f"convene: {exc}", file=sys.stderr)
+        refused = True
         return 2
     finally:
-        store.flush()
-        spans = store.rows(
-            "SELECT community, min(at) AS first, max(at) AS last, count(*) AS n, "
-            "sum(text IS NOT NULL) AS texts FROM activity WHERE id > ? AND kind = 0 "
-            "GROUP BY community",
-            (before,),
-        )
+        if not refused:
+            store.flush()
+            spans = store.rows(
+                "SELECT community, min(at) AS first, max(at) AS last, count(*) AS n, "
+                "sum(text IS NOT NULL) AS texts FROM activity WHERE id > ? AND kind = 0 "
+                "GROUP BY community",
+                (before,),
+            )
         store.close()
+        if refused and created:  # a refused import leaves no empty database behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{config.database}{suffix}").unlink(missing_ok=True)
+    for problem in result.problems[:SHOWN_PROBLEMS]:
+        print(f"convene: {problem}", file=sys.stderr)
+    hidden = len(result.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        print(f"convene: … and {hidden:,} more.", file=sys.stderr)
     print(f"Imported {result.added:,} records ({result.skipped:,} already there).")
+    if result.problems:
+        print(f"{len(result.problems):,} bad records were skipped or repaired (listed above).")
     for span in spans:
         _after_import(config, span, warm=not args.no_embed)
     return 0
@@ -302,6 +346,9 @@ async def _warm(config: Config, span: dict[str, int]) -> int:
     return 0
 
 
+SHOWN_PROBLEMS = 20
+
+
 def _import_error() -> type[Exception]:
     from bot.importers.records import ImportFormatError
 
@@ -333,6 +380,41 @@ def _eval(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _store(args: argparse.Namespace) -> int:
+    from bot.storage.store import Store
+
+    database = _config_from(args).database
+    if not database.exists():
+        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+        return 2
+    store = Store(database, busy_timeout=30)
+    try:
+        letters = store.dead_letters(limit=1000)
+    finally:
+        store.close()
+    if not letters:
+        print("No rows were set aside: every write succeeded.")
+        return 0
+    print(f"{len(letters):,} rows set aside (newest first):")
+    for row in letters:
+        when = datetime.fromtimestamp(row["at"], UTC).strftime("%Y-%m-%d %H:%M")
+        print(f"  #{row['id']} {when} {row['kind']} member {row['member']}: {row['error']}")
+        print(f"      {row['data'][:200]}")
+    return 0
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from bot.privacy_audit import audit
+
+    if not args.db.exists():
+        print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
+        return 2
+    report = audit(args.db, args.member, args.also, args.files)
+    for line in report.lines():
+        print(line)
+    return 0 if report.clean else 1
 
 
 def _dashboard(args: argparse.Namespace) -> int:

@@ -37,6 +37,21 @@ ACTION = "action"  # the key a group's handler finds its subcommand's name under
 QUOTES = "\"'"
 
 
+SQLITE_INT_MAX = 2**63 - 1
+
+
+def parse_id(text: str | None) -> int | None:
+    """The number in `text` if it is plain ASCII digits that SQLite can hold, else None.
+
+    ``str.isdigit`` accepts "²" and digits of other scripts that `int` refuses, and a
+    number past 64 bits makes SQLite raise: ids from commands and buttons go through here.
+    """
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= SQLITE_INT_MAX else None
+
+
 class _Required:
     def __repr__(self) -> str:
         return "REQUIRED"
@@ -145,6 +160,9 @@ def _number(value: Any, kind: type, problem: str, command: Command) -> Any:
     if kind is int:
         if isinstance(number, float) and not number.is_integer():
             raise UsageError(f"{problem}, not {value!r}.", command)
+        if abs(int(number)) > SQLITE_INT_MAX:  # SQLite stores at most 64-bit integers
+            shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
+            raise UsageError(f"{problem}, not {shown!r} (too large).", command)
         return int(number)
     return float(number)
 
@@ -222,6 +240,7 @@ class Command:
     def usage(self) -> str:
         if self.is_group:
             names = "|".join(s.name for s in self.subcommands)
+            names = names if len(self.subcommands) <= 4 else ACTION
             label = f"[{names}]" if self.default else f"<{names}>"
             return f"/{self.name} {label} …"
         return " ".join([f"/{self.qualified}", *(a.shown for a in self.args)])
@@ -288,8 +307,15 @@ def _word(rest: str, command: Command) -> tuple[str, str]:
         if end < 0:
             raise UsageError("A quote is not closed.", command)
         return rest[1:end], rest[end + 1 :].lstrip()
-    word, _, tail = rest.partition(" ")
-    return word, tail.lstrip()
+    return _first(rest)
+
+
+def _first(text: str) -> tuple[str, str]:
+    """The first word of `text` (split at any whitespace, newlines too) and the rest."""
+    parts = text.split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
 
 
 def _unquote_whole(text: str) -> str:
@@ -356,14 +382,12 @@ class Registry:
             raise CommandError(
                 f"That is {len(text):,} characters; commands take at most {MAX_INPUT:,}."
             )
-        text = clean(text).strip()
-        head, _, rest = text.partition(" ")
+        head, rest = _first(clean(text).strip())
         name = head.lstrip("/").split("@", 1)[0].lower()
-        rest = rest.lstrip()
         group = self.commands.get(name) or self.get(name)  # unknown: names the closest
         sub_name: str | None = None
         if group.is_group:
-            first, _, tail = rest.partition(" ")
+            first, tail = _first(rest)
             if first and any(s.name == first.lower() for s in group.subcommands):
                 sub_name, rest = first.lower(), tail
             elif first or group.default is None:

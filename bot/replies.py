@@ -10,8 +10,9 @@ from enum import Enum
 from bot.text import clean
 
 # A mention travels inside reply text between these two control characters, which
-# `clean` strips from every member's input, so only code can make one.
-_MARK, _SEP = "\x1e", "\x1f"
+# `clean` strips from every member's input, so only code can make one. Spaces in the name
+# travel as no-break spaces, so splitting a long text never cuts a mention in two.
+_MARK, _SEP, _NBSP = "\x0e", "\x0f", "\u00a0"  # not whitespace: strip() keeps them
 _MENTIONS = re.compile(
     f"{_MARK}([^{_MARK}{_SEP}]*){_SEP}([^{_MARK}{_SEP}]*){_SEP}([^{_MARK}]*){_MARK}"
 )
@@ -54,13 +55,14 @@ class Mention:
 
     def __str__(self) -> str:
         return (
-            f"{_MARK}{clean(self.platform)}{_SEP}{clean(self.user)}{_SEP}{clean(self.name)}{_MARK}"
+            f"{_MARK}{clean(self.platform)}{_SEP}{clean(self.user)}{_SEP}"
+            f"{clean(self.name).replace(' ', _NBSP)}{_MARK}"
         )
 
 
 def mentions_in(text: str) -> list[Mention]:
     """The mentions a text carries, in order."""
-    return [Mention(*m.groups()) for m in _MENTIONS.finditer(text)]
+    return [_mention(m) for m in _MENTIONS.finditer(text)]
 
 
 def render_mentions(text: str, render: Callable[[Mention], str] = lambda m: m.name) -> str:
@@ -68,7 +70,12 @@ def render_mentions(text: str, render: Callable[[Mention], str] = lambda m: m.na
 
     Adapters call this after escaping the text, so `render` gets the name escaped too.
     """
-    return _MENTIONS.sub(lambda m: render(Mention(*m.groups())), text)
+    return _MENTIONS.sub(lambda m: render(_mention(m)), text)
+
+
+def _mention(found: re.Match[str]) -> Mention:
+    platform, user, name = found.groups()
+    return Mention(platform, user, name.replace(_NBSP, " "))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,7 @@ class Reply:
     visibility: Visibility = Visibility.PUBLIC
     to: Target | None = None
     slow: bool = False  # produced by slow work: adapters defer interactions before it
+    community: int | None = None  # made for this community: `Core.send` stamps its buttons
 
     def with_target(self, target: Target) -> Reply:
         return replace(self, to=target)

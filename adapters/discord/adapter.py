@@ -1,10 +1,11 @@
 """The Discord adapter: discord.py's `Client.start()` on the shared loop.
 
 Callbacks translate (a slash command into a typed `CommandCall`, a message, join, leave,
-reaction or button press into a `ChatEvent`), call the core, and render the replies (embeds,
-ephemeral answers, DMs with a fallback, persistent buttons with ``convene:<callback>`` ids,
-matched by discord.py's `DynamicItem` so they survive restarts). Slash commands are synced per guild on
-join (and at start only when the command set changed), globally by ``sync_global``.
+reaction or button press into a `ChatEvent`), call the core, and render the replies
+(embeds, ephemeral answers, DMs with a fallback, persistent buttons with
+``convene:<callback>`` ids, matched by discord.py's `DynamicItem` so they survive
+restarts). Slash commands are synced per guild on join (and at start only when the command
+set changed), globally by ``sync_global``.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class DiscordAdapter:
         self._ready = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._registry_hash = ""
-        core.attach(self)
+        core.attach(self, ready=False)  # ready once the gateway is (see on_ready)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -250,6 +251,7 @@ class DiscordAdapter:
             "connected to Discord as %s in %d guild(s)", self.client.user, len(self.client.guilds)
         )
         self._ready.set()
+        self.core.mark_ready(self.name)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         log.info("joined guild %s (%s)", guild.name, guild.id)

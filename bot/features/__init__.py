@@ -9,6 +9,7 @@ def default_features() -> list[type[Feature]]:
     """Every built-in feature class; `Core` makes one instance of each for itself."""
     from bot.features.activity import Activity
     from bot.features.backfill import Backfill
+    from bot.features.choices import Choices
     from bot.features.dashboard import Dashboard
     from bot.features.digests.feature import Digests
     from bot.features.events.feature import Events
@@ -18,6 +19,7 @@ def default_features() -> list[type[Feature]]:
     from bot.features.matching.rounds import Rounds
     from bot.features.privacy import Privacy
     from bot.features.profiles.feature import Profiles
+    from bot.outbox import Outbox
     from bot.scheduling.scheduler import Scheduler
 
     return [
@@ -32,5 +34,7 @@ def default_features() -> list[type[Feature]]:
         Backfill,
         Dashboard,
         Linking,
+        Choices,
+        Outbox,
         Privacy,
     ]

@@ -120,8 +120,22 @@ def export_activity_rows(store: Store, community: int, member: int) -> list[dict
 
 
 def delete_member_activity(store: Store, community: int, member: int) -> None:
-    """Delete a member's activity rows (after writing what is buffered, so none survive)."""
+    """Delete a member's activity rows and set-aside rows (after writing what is buffered,
+    so none survive)."""
     store.flush()
     with store.transaction() as c:
         rollups.remove_member(c, community, member)
         c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
+        c.execute(  # rows the writer set aside hold the member's text too
+            "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)
+        )
+
+
+def member_texts(store: Store, community: int, member: int) -> list[str]:
+    """The distinct message texts a member has stored in a community (for `Feature.erase_texts`)."""
+    rows = store.rows(
+        "SELECT DISTINCT text FROM activity WHERE community = ? AND member = ? "
+        "AND text IS NOT NULL",
+        (community, member),
+    )
+    return [r["text"] for r in rows]

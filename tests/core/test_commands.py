@@ -127,6 +127,12 @@ def test_free_text_is_kept_exactly_as_typed(registry: Registry) -> None:
     assert args["title"] == "We're   here"
 
 
+def test_words_split_at_any_whitespace_and_text_keeps_its_lines(registry: Registry) -> None:
+    _, args = registry.read("/profile\nset\theadline  line one\n  line two ")
+    assert args == {"action": "set", "field": "headline", "value": "line one\n  line two"}
+    assert registry.read("/event rsvp\n3")[1]["event"] == 3
+
+
 def test_quotes_group_the_words_of_an_earlier_argument(registry: Registry) -> None:
     _, args = registry.read("/profile set 'head line' x")
     assert args["field"] == "head line"
@@ -195,6 +201,7 @@ def test_usage_marks_required_and_optional(registry: Registry) -> None:
     assert registry.commands["ratio"].usage == "/ratio <x>"
     event = registry.commands["event"]
     assert event.usage == "/event <rsvp|create|where> …"
+    assert Command("g", "g", _noop, subcommands=event.subcommands * 2).usage == "/g <action> …"
     assert event.subcommand("create").usage == "/event create <when> <title>"
     assert registry.commands["digest"].usage == "/digest [status|now] …"
 
