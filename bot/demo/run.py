@@ -98,7 +98,7 @@ async def run_chat(
         clock = lambda: origin + (utcnow() - started)  # noqa: E731
     core = Core(config, store, embedder=make_embedder(config, store), clock=clock)
     await core.start()
-    folder = files or config.database.resolve().parent / "convene-files"
+    folder = files or Path(config.database).parent / "convene-files"
     print(f"Charts and files the bot sends are saved under {folder}.")
     try:
         await ConsoleAdapter(core, user=user, space=space, files=folder).run()

@@ -6,7 +6,7 @@ importers' (`bot.importers.records`).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.commands import Arg, Args
@@ -21,7 +21,7 @@ from bot.storage.activity import (
     member_stats,
     top_members,
 )
-from bot.storage.store import Store
+from bot.storage.store import KIND_NAMES, Store
 from bot.text import plural
 from models.vector_cache import text_hash
 
@@ -153,7 +153,17 @@ async def activity(ctx: Context, args: Args) -> Answer:
 
 @Activity.exporter
 def export_activity(store: Store, community: int, member: int) -> dict[str, Any]:
-    return {"activity": export_activity_rows(store, community, member)}
+    days = store.rows(
+        "SELECT day * 86400 AS day, kind, sum(n) AS n FROM member_days WHERE community = ? "
+        "AND member = ? GROUP BY day, kind ORDER BY day, kind",
+        (community, member),
+    )
+    daily = [
+        {"day": datetime.fromtimestamp(r["day"], UTC).date().isoformat(),
+         "kind": KIND_NAMES[r["kind"]], "count": r["n"]}
+        for r in days
+    ]  # fmt: skip
+    return {"activity": export_activity_rows(store, community, member), "member_days": daily}
 
 
 @Activity.deleter

@@ -102,8 +102,11 @@ def community_activity(
 
 def messages_per_member(store: Store, community: int, since: int) -> dict[int, int]:
     """Each member's messages since `since` (members without any are absent)."""
-    store.flush()
-    return dict(rollups.member_counts(store.conn, community, since, 2**62))
+    conn = store.reader()
+    try:
+        return dict(rollups.member_counts(conn, community, since, 2**62))
+    finally:
+        conn.close()
 
 
 def export_activity_rows(store: Store, community: int, member: int) -> list[dict[str, Any]]:

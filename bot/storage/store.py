@@ -446,6 +446,7 @@ class Store:
         and their markers commit together); same columns as `add_activity`."""
         assert self.conn.in_transaction, "write_activity belongs inside store.transaction()"
         self.conn.executemany(INSERT_ACTIVITY, rows)
+        rollups.add(self.conn, rows)  # counts per hour and member-day, same commit
 
     def expire_text(self, community: int, before: int) -> int:
         """Delete stored message text older than `before`; counts stay.

@@ -108,11 +108,11 @@ def test_out_of_order_history_is_compacted_to_one_row_per_key(
             at = START + (i * 2161 + cycle * 7) % (10 * 86400)
             store.add_activity(community, members[i % 4], chat, at, 0, 5, None)
     store.flush()
-    rollups.compact(store.conn)
     keys = store.scalar(
         "SELECT count(*) FROM (SELECT DISTINCT community, day, member, kind FROM member_days)"
     )
-    assert store.scalar("SELECT count(*) FROM member_days") == keys
+    # without compaction every flush would append a row per key it touched (about 1,300)
+    assert store.scalar("SELECT count(*) FROM member_days") <= keys + 2 * rollups.COMPACT_AFTER
     last = int(store.scalar("SELECT max(at) FROM activity")) + 1
     assert daily_counts(store.conn, 1, START, last, 0) == _raw_days(store.conn, START, last, 0)
     assert dict(ranking(store.conn, 1, START, last)) == _raw_members(store.conn, START, last)

@@ -43,7 +43,6 @@ class CommunityInfo:
 
 def communities(store: Store) -> list[CommunityInfo]:
     """Every stored community with its message count and time span, busiest first."""
-    store.flush()
     rows = store.rows(
         "SELECT c.id, c.key, c.name, count(a.id) AS n, min(a.at) AS first, max(a.at) AS last "
         "FROM communities c LEFT JOIN activity a ON a.community = c.id AND a.kind = 0 "
@@ -175,7 +174,6 @@ async def render_period_cli(config: Config, name: str, period: tuple[date, date]
     try:
         written = await render_period(core, info.id, period, out)
     finally:
-        core.store.flush()
         if core.embedder is not None:
             core.embedder.close()
         store.close()
