@@ -36,6 +36,7 @@ _FILLER = """
     also still though actually probably perhaps seems seem sounds sound right well yet bit
     mean means meant say said says see seen look looks looking try trying tried use using used
     did does doing done go goes going gone went come comes came let lets ask asked tell told
+    i'll you'll we'll it'll that'll they'll i'd you'd we'd it'd they're they've
     make makes made work works working way ways better best sorry np xd hmm hm ahh uh um afaik
 """
 CHAT_FILLER = frozenset(_FILLER.split())
