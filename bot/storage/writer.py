@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.storage import rollups
+
 log = logging.getLogger("convene.store")
 
 INSERT_ACTIVITY = (
@@ -115,6 +117,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     try:
         with immediate(conn):
             conn.executemany(INSERT_ACTIVITY, batch.rows)
+            rollups.add(conn, batch.rows)  # counts per hour and member-day, same commit
             conn.executemany(_LAST_SEEN, [(at, m) for m, at in batch.seen.items()])
         return len(batch.rows)
     except ROW_ERRORS:
@@ -126,12 +129,15 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     written = 0
     now = int(time.time())
     with immediate(conn):
+        kept = []
         for row in batch.rows:
             try:
                 conn.execute(INSERT_ACTIVITY, row)
                 written += 1
+                kept.append(row)
             except ROW_ERRORS as exc:
                 conn.execute(_DEAD, (now, *_owner(row), _as_json(row), _describe(exc)))
+        rollups.add(conn, kept)
         for member, at in batch.seen.items():
             with contextlib.suppress(*ROW_ERRORS):
                 conn.execute(_LAST_SEEN, (at, member))
