@@ -1,4 +1,4 @@
-"""The digest chart: daily messages, the fitted trend and the forecast band, as PNG bytes.
+"""The digest chart: daily messages and the chosen forecast for the next period, as PNG bytes.
 
 Uses matplotlib's object API on the Agg canvas (no pyplot global state), so it is safe to
 call from a worker thread.
@@ -10,21 +10,23 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from models.forecast import fit
+from models.forecast import Forecast
 
 
 @dataclass(frozen=True, slots=True)
 class ChartData:
-    """What the chart shows: the daily series and how many days ahead to forecast."""
+    """What the chart shows: the daily series and the forecast of the period after it."""
 
     title: str
     daily: list[tuple[date, int]]
-    ahead: int
-    level: float = 0.9
+    forecast: Forecast | None = None
 
 
 def render_chart(data: ChartData) -> bytes:
-    """A PNG of the daily counts with the least-squares trend and its prediction band.
+    """A PNG of the daily counts and, per day, the digest's own forecast and its likely range.
+
+    The band is the same forecast the digest's text states (the method chosen on the
+    community's past), spread evenly over the next period's days.
 
     Raises:
         ValueError: no days to draw.
@@ -37,32 +39,22 @@ def render_chart(data: ChartData) -> bytes:
         raise ValueError("no days to chart")
     days = [d for d, _ in data.daily]
     counts = [c for _, c in data.daily]
-    line = fit(list(range(len(counts))), counts)
-    future = [days[-1] + timedelta(days=i) for i in range(1, data.ahead + 1)]
-    xs_future = range(len(counts), len(counts) + data.ahead)
-
+    f = data.forecast
     fig = Figure(figsize=(8, 3.6), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     ax.bar(days, counts, color="#7aa6d6", label="messages per day")
-    ax.plot(
-        days + future,
-        [line.predict(x) for x in range(len(counts) + data.ahead)],
-        color="#1f4e79",
-        linewidth=2,
-        label="trend (least squares)",
-    )
-    bands = [line.interval(x, data.level) for x in xs_future]
-    if future and all(abs(lo) != float("inf") for lo, _ in bands):
-        ax.fill_between(
-            future,
-            [max(0.0, lo) for lo, _ in bands],
-            [hi for _, hi in bands],
-            color="#f4a259",
-            alpha=0.35,
-            label=f"forecast, {data.level:.0%} range",
-        )
-    top = max([*counts, *(hi for _, hi in bands if hi != float("inf")), 1])
+    top = max([*counts, 1])
+    if f is not None and f.period_days > 0:
+        future = [days[-1] + timedelta(days=i) for i in range(1, f.period_days + 1)]
+        per_day = f.expected / f.period_days
+        ax.plot(future, [per_day] * len(future), color="#1f4e79", linewidth=2,
+                label=f"forecast ({f.method})")  # fmt: skip
+        if f.low is not None and f.high is not None:
+            low, high = max(0.0, f.low / f.period_days), f.high / f.period_days
+            ax.fill_between(future, [low] * len(future), [high] * len(future),
+                            color="#f4a259", alpha=0.35, label=f"likely, {f.level:.0%} range")  # fmt: skip
+            top = max(top, high)
     ax.set_title(data.title)
     ax.set_ylabel("messages")
     ax.set_ylim(0, top * 1.3)  # room for the legend above the bars

@@ -71,3 +71,23 @@ async def test_quotes_in_summaries_come_only_from_members_who_may_be_named(
     assert rows
     assert all(r["quote"] is None for r in rows)
     assert summaries.load(cached_core.store, 1, 0, int(NOW.timestamp()) + 86400)
+
+
+async def test_forget_drops_the_members_quotes_from_summaries(
+    cached_core: Core, clock: Clock
+) -> None:
+    from bot.features.privacy import forget_member
+
+    clock.now = NOW
+    _year(cached_core)
+    start = int((NOW - timedelta(days=30)).timestamp())
+    await warm_history(cached_core, 1, start, int(NOW.timestamp()))
+    quoted = cached_core.store.rows(
+        "SELECT DISTINCT a.member, t.quote FROM topic_summaries t "
+        "JOIN activity a ON a.text = t.quote AND a.community = t.community"
+    )
+    assert quoted  # the summaries quote members who may be named
+    member = int(quoted[0]["member"])
+    forget_member(cached_core.store, cached_core.features, 1, member)
+    left = {r["quote"] for r in cached_core.store.rows("SELECT quote FROM topic_summaries")}
+    assert not left & {r["quote"] for r in quoted if int(r["member"]) == member}

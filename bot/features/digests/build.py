@@ -236,7 +236,7 @@ async def build_digest(
     digest.forecast = choose_forecast(data.history or [c for _, c in data.daily], days)
     try:
         digest.chart = await asyncio.to_thread(
-            render_chart, ChartData(f"{name} · messages per day", data.daily, days)
+            render_chart, ChartData(f"{name} · messages per day", data.daily, digest.forecast)
         )
     except Exception:
         log.exception("chart failed for community %s", community)
@@ -298,7 +298,7 @@ async def build_digest(
     if digest.chart is not None:
         attachment = Attachment(
             "digest.png", digest.chart, is_image=True,
-            description="Messages per day, the least-squares trend and the forecast range",
+            description="Messages per day and the forecast for the next period with its likely range",
         )  # fmt: skip
     digest.full = Reply(
         "\n".join(lines), title=heading, fields=tuple(fields), attachment=attachment

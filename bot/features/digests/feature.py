@@ -57,8 +57,10 @@ class Digests(Feature, name="digests", requires=("scheduler",), migrations=summa
         self.worker.offer(community, int(event.at.timestamp()), event.text)
 
     def erase_texts(self, community: int, texts: list[str]) -> None:
-        """Erased texts that still wait for the model are dropped, so no vector comes back."""
+        """Erased texts that still wait for the model are dropped, so no vector comes back, and
+        quotes taken from them leave the stored topic summaries."""
         self.worker.drop(texts)
+        summaries.forget_quotes(self.core.store, community, texts)
 
 
 def worker(core: Core) -> TopicWorker:

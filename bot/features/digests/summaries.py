@@ -79,13 +79,6 @@ def save(store: Store, community: int, w: Window, report: TopicReport) -> int:
     return len(topics)
 
 
-def _row(community: int, w: Window, rank: int, t: TopicTrend, allowed: set[str]) -> tuple:
-    quote = next((e for e in t.examples if e in allowed), None)
-    keywords = ", ".join(t.keywords[:6])
-    return (community, w.start, w.end, rank, t.label, keywords, t.current, t.growth, t.status,
-            quote)  # fmt: skip
-
-
 def _row(
     community: int, w: Window, rank: int, t: TopicTrend, allowed: set[str]
 ) -> tuple[object, ...]:
@@ -104,6 +97,23 @@ def expire_quotes(store: Store, community: int, before: int) -> int:
             (community, before),
         )
     return cur.rowcount
+
+
+def forget_quotes(store: Store, community: int, texts: list[str]) -> int:
+    """Drop every stored quote taken from one of `texts` (a member's erased messages)."""
+    erased = set(texts)
+    with store.transaction() as c:
+        rows = c.execute(
+            "SELECT rowid, quote FROM topic_summaries WHERE community = ? AND quote IS NOT NULL",
+            (community,),
+        ).fetchall()
+        gone = [
+            (rowid,)
+            for rowid, quote in rows
+            if quote in erased or any(t.startswith(quote.rstrip("…").rstrip()) for t in erased)
+        ]
+        c.executemany("UPDATE topic_summaries SET quote = NULL WHERE rowid = ?", gone)
+    return len(gone)
 
 
 def load(store: Store, community: int, start: int, end: int, *, days: int = 7) -> list[Summary]:
