@@ -8,6 +8,7 @@ Examples:
     convene import discord export.json
     convene eval matching --db convene-demo.db
     convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
+    convene migrate --to postgresql://convene@db.example.org/convene --from convene.db
 """
 
 from __future__ import annotations
@@ -101,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(dash)
     dash.set_defaults(func=_dashboard)
 
+    mig = sub.add_parser(
+        "migrate", help="copy a SQLite store into PostgreSQL, verify row counts (safe to re-run)"
+    )
+    mig.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/database")
+    mig.add_argument(
+        "--from", dest="source", type=Path, default=Path("convene.db"), metavar="PATH",
+        help="the SQLite file (default convene.db)",
+    )  # fmt: skip
+    mig.set_defaults(func=_migrate)
+
     dc = sub.add_parser("discord", help="Discord maintenance")
     dc.add_argument("action", choices=("sync",), help="sync: publish slash commands globally")
     dc.add_argument("--config", type=Path, default=Path("config.toml"), help="config file")
@@ -119,6 +130,28 @@ def _config_from(args: argparse.Namespace) -> Config:
         return load(args.config)
     db = getattr(args, "db", None) or Path("convene.db")
     return Config(database=db)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.storage.copy import copy_store
+    from bot.storage.engine import check_url
+
+    check_url(args.to, where="--to")
+    results = copy_store(args.source, args.to)
+    width = max(len(r.table) for r in results) if results else 0
+    for r in results:
+        mark = "ok" if r.ok else "MISMATCH"
+        print(f"{r.table:<{width}}  {r.source:>9} rows in the file  {r.target:>9} copied  {mark}")
+    bad = [r.table for r in results if not r.ok]
+    if bad:
+        print(
+            f"convene: row counts differ for {', '.join(bad)}: the target already held other "
+            "rows there (a bot wrote to it?). Nothing was deleted.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Copied {len(results)} tables; every row count matches.")
+    return 0
 
 
 def _run_async(fn: Callable[[], object]) -> int:
@@ -152,7 +185,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"convene: no file or folder at {args.file}.", file=sys.stderr)
         return 2
     config = _config_from(args)
-    store = Store(config.database)
+    store = Store(config.store)
     try:
         if args.platform == "telegram":
             from bot.importers.telegram_export import run_import

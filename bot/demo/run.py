@@ -44,7 +44,7 @@ async def run_demo(db: Path, seed: int, *, chat: bool) -> int:
 
 async def run_chat(config: Config, user: str) -> int:
     """Open the console chat on an existing (or new) database."""
-    store = Store(config.database)
+    store = Store(config.store)
     core = Core(config, store, embedder=make_embedder(config, store))  # loads on first use
     await core.start()
     try:
