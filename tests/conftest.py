@@ -106,10 +106,10 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> str | Path:
-    """The SQLite file, or the URL of a fresh PostgreSQL database."""
+    """The SQLite file, or the URL of a fresh PostgreSQL database (schema already made)."""
     if engine == "postgresql":
         server: PgServer = request.getfixturevalue("pg_server")
-        return server.new_database()
+        return server.clean_database()
     return db_path
 
 

@@ -10,6 +10,12 @@ before anything is posted and marked 'sent' after; a claimed run is never starte
 so a crash between posting and recording cannot post twice — at the price that a crash
 before posting loses that one run (logged at start). A runner that knows nothing went out
 raises `NotDelivered`, which releases the claim so the next sweep retries within the grace.
+
+Several processes may share one PostgreSQL store: only the leader (`bot.scheduling.leader`)
+fires jobs, sweeps and periodic loops; every process checks the lead every
+`leader_seconds` and a new leader catches up at once, so a leader change skips nothing
+(the catch-up finds the run the dead leader did not claim) and posts nothing twice (the
+claim is unique).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.feature import Feature
 from bot.replies import Target
+from bot.scheduling.leader import CHECK_SECONDS, Leader
 from bot.scheduling.spec import last_due, next_fire, parse_spec, resolve_timezone
 from bot.scheduling.store import (
     MIGRATIONS,
@@ -70,6 +77,9 @@ class Scheduler(
         super().__init__(core)
         self.grace = grace
         self.catch_up_delay = catch_up_delay  # lets adapters connect before catch-up posts
+        self.sweep_seconds = SWEEP_SECONDS
+        self.leader_seconds = CHECK_SECONDS
+        self.leader = Leader(core.store.engine)
         self.kinds: dict[str, Runner] = {}
         self.aps: AsyncIOScheduler | None = None
         self._periodic: dict[str, tuple[float, Periodic]] = {}
@@ -209,10 +219,15 @@ class Scheduler(
             self._add_job(row)
         for name, (seconds, run) in self._periodic.items():
             self._add_periodic(name, seconds, run)
-        self._add_periodic("scheduler-sweep", SWEEP_SECONDS, self._sweep)
-        stuck = interrupted(self.store)
-        if stuck:
-            log.warning("%s scheduled runs were interrupted mid-send; not re-sent", stuck)
+        self._add_periodic("scheduler-sweep", self.sweep_seconds, self._sweep)
+        self.aps.add_job(
+            self._check_lead, IntervalTrigger(seconds=self.leader_seconds), id="leader",
+            replace_existing=True, coalesce=True, max_instances=1,
+        )  # fmt: skip
+        if await asyncio.to_thread(self.leader.check):
+            stuck = interrupted(self.store)
+            if stuck:
+                log.warning("%s scheduled runs were interrupted mid-send; not re-sent", stuck)
         self._spawn(self._catch_up(None))
 
     async def stop(self) -> None:
@@ -224,6 +239,13 @@ class Scheduler(
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await asyncio.to_thread(self.leader.release)
+
+    async def _check_lead(self) -> None:
+        """Keep or take the lead; a process that just took it catches up at once."""
+        was = self.leader.leading
+        if await asyncio.to_thread(self.leader.check) and not was:
+            self._spawn(self.run_due(self.core.clock()))
 
     async def drain(self) -> None:
         """Wait for background catch-ups started so far (tests)."""
@@ -238,7 +260,8 @@ class Scheduler(
     async def _catch_up(self, kind: str | None) -> None:
         if self.catch_up_delay:
             await asyncio.sleep(self.catch_up_delay)
-        await self.run_due(self.core.clock(), kind=kind)
+        if self.leader.leading:
+            await self.run_due(self.core.clock(), kind=kind)
 
     async def _sweep(self, core: Core) -> None:
         await self.run_due(core.clock())
@@ -253,12 +276,15 @@ class Scheduler(
         )  # fmt: skip
 
     async def _fire(self, schedule_id: int) -> None:
-        await self.run_due(self.core.clock(), schedule_id=schedule_id)
+        if self.leader.leading:
+            await self.run_due(self.core.clock(), schedule_id=schedule_id)
 
     def _add_periodic(self, name: str, seconds: float, run: Periodic) -> None:
         assert self.aps is not None
 
         async def job() -> None:
+            if not self.leader.leading:
+                return  # another process runs the loops
             try:
                 await self.core.settle()
                 await run(self.core)

@@ -41,7 +41,7 @@ def top_members(conn: sqlite3.Connection, community: int, since: int) -> list[tu
     return conn.execute(
         "SELECT m.name, m.named, count(*) AS n FROM activity a "
         "JOIN members m ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? "
-        "GROUP BY a.member ORDER BY n DESC, m.name LIMIT 10",
+        "GROUP BY m.id ORDER BY n DESC, m.name LIMIT 10",
         (community, since),
     ).fetchall()
 

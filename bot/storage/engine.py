@@ -165,6 +165,13 @@ class PgConnection:
                 cursor.executemany(text, rows)
         return cursor
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Bulk-load rows with ``COPY … FROM STDIN`` (PostgreSQL's bulk path)."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        with self.pg.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(_params(row))
+
     def executescript(self, script: str) -> None:
         for statement in script.split(";"):
             if statement.strip():

@@ -1,7 +1,11 @@
-"""The embedded store: one SQLite file through sqlite-utils, WAL, forward migrations.
+"""The store: one SQLite file (WAL) or a PostgreSQL database, forward migrations.
+
+The engine (`bot.storage.engine`) is chosen by ``[store] url``; the SQL here and in the
+feature store modules is written once, in SQLite's dialect, and translated for PostgreSQL
+in one place.
 
 The hot path (activity rows) is buffered in memory and written with one ``executemany``
-per batch, flushed when the buffer fills, at least once a second, and on close.
+per batch (``COPY`` on PostgreSQL), flushed when the buffer fills, at least once a second, and on close.
 """
 
 from __future__ import annotations
@@ -18,21 +22,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import sqlite_utils
 
+from bot.storage.engine import Engine, PgConnection, StoreError
 from bot.storage.migrations import CORE_MIGRATIONS
 
 T = TypeVar("T")
 ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
 KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
+_ACTIVITY_COLUMNS = ("community", "member", "chat", "at", "kind", "length", "text")
 _INSERT_ACTIVITY = (
     "INSERT INTO activity (community, member, chat, at, kind, length, text) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-class StoreError(Exception):
-    """The database cannot be used; the message says why and what to do."""
 
 
 @dataclass(slots=True)
@@ -45,16 +46,19 @@ class MemberRow:
 
 
 class Store:
-    """Repository over one SQLite file. All SQL is parameterized."""
+    """Repository over one SQLite file or PostgreSQL database. All SQL is parameterized.
 
-    def __init__(self, path: str | Path, *, batch_size: int = 5000) -> None:
-        self.path = Path(path)
+    `target` is a SQLite path or a ``postgresql://`` URL.
+    """
+
+    def __init__(self, target: str | Path, *, batch_size: int = 5000) -> None:
+        self.engine = Engine(target)
+        self.path = self.engine.path
         self.batch_size = batch_size
         self._buffer: list[tuple[Any, ...]] = []
         self._lock = threading.RLock()
         self._buffer_lock = threading.Lock()  # held only to append to or swap the buffer
-        self.conn = _connect(self.path)
-        self.db = sqlite_utils.Database(self.conn)
+        self.conn = _connect(self.engine)
         migrate(self.conn, "core", CORE_MIGRATIONS)
         self._spaces: dict[tuple[str, str], int] = {}
         self._chats: dict[tuple[int, str, str], int] = {}
@@ -68,6 +72,7 @@ class Store:
         """Flush what is buffered and close the file."""
         self.flush()
         self.conn.close()
+        self.engine.dispose()
 
     def flush(self) -> int:
         """Write buffered activity in one transaction; returns how many rows were written."""
@@ -78,7 +83,10 @@ class Store:
             self.last_flush = time.monotonic()
             if rows or seen:
                 with self.conn:
-                    self.conn.executemany(_INSERT_ACTIVITY, rows)
+                    if isinstance(self.conn, PgConnection):
+                        self.conn.copy_rows("activity", _ACTIVITY_COLUMNS, rows)
+                    else:
+                        self.conn.executemany(_INSERT_ACTIVITY, rows)
                     self.conn.executemany(
                         "UPDATE members SET last_seen = max(coalesce(last_seen, 0), ?) "
                         "WHERE id = ?",
@@ -91,7 +99,7 @@ class Store:
         return len(self._buffer)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection | PgConnection]:
         """One atomic write: everything inside commits together or not at all."""
         with self._lock, self.conn:
             yield self.conn
@@ -106,7 +114,7 @@ class Store:
 
         def run() -> T:
             self.flush()
-            conn = sqlite3.connect(self.path, check_same_thread=False)
+            conn = self.engine.connect()
             try:
                 return query(conn, *args)
             finally:
@@ -114,12 +122,16 @@ class Store:
 
         return await asyncio.to_thread(run)
 
-    def reader(self) -> sqlite3.Connection:
+    def reader(self) -> sqlite3.Connection | PgConnection:
         """A separate connection for heavy reads in a worker thread (WAL lets it run alongside)."""
         self.flush()
-        conn = sqlite3.connect(self.path, check_same_thread=False)
+        conn = self.engine.connect()
         conn.row_factory = sqlite3.Row
         return conn
+
+    def tables(self) -> list[str]:
+        """The names of the tables in the store."""
+        return self.engine.tables(self.conn)
 
     def migrate(self, component: str, migrations: list[list[str]]) -> int:
         """Create or bring forward a feature's own tables (see `migrate`)."""
@@ -283,12 +295,17 @@ class Store:
 
     def set_member(self, member: int, **values: Any) -> None:
         """Update columns of a member row (names are checked against the table)."""
-        columns = self.db["members"].columns_dict
+        columns = self.engine.columns(self.conn, "members")
         for column in values:
             if column not in columns:
                 raise ValueError(f"members has no column {column!r}")
-        with self.transaction():
-            self.db["members"].update(member, values)
+        if not values:
+            return
+        assignments = ", ".join(f'"{column}" = ?' for column in values)
+        with self.transaction() as c:
+            c.execute(
+                f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member)
+            )
 
     # -- activity --------------------------------------------------------------------------
 
@@ -342,7 +359,7 @@ class Store:
     def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors for these text hashes under one model."""
         found: dict[str, np.ndarray] = {}
-        conn = sqlite3.connect(self.path, check_same_thread=False)
+        conn = self.engine.connect()
         try:
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
@@ -359,11 +376,13 @@ class Store:
     def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
         """Cache vectors (float32) for text hashes under one model."""
         rows = [(model_id, h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()]
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn = self.engine.connect()
         try:
             with conn:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO vectors (model, hash, data) VALUES (?, ?, ?)", rows
+                    "INSERT INTO vectors (model, hash, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model, hash) DO UPDATE SET data = excluded.data",
+                    rows,
                 )
         finally:
             conn.close()
@@ -387,7 +406,10 @@ class Store:
         return None if row is None else row[0]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(engine: Engine) -> sqlite3.Connection | PgConnection:
+    if engine.postgres:
+        return engine.connect()
+    path = engine.path
     if str(path) != ":memory:":
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -415,7 +437,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection, component: str, migrations: list[list[str]]) -> int:
+def migrate(conn: sqlite3.Connection | PgConnection, component: str, migrations: list[list[str]]) -> int:
     """Bring one component's tables forward; refuse a database written by a newer Convene.
 
     Each feature owns its tables and its migration list, versioned separately in

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from adapters.fake import FakeAdapter
 from bot.core import Core
 from bot.replies import Visibility
 from tests.privacy_scan import traces
+
+pytestmark = pytest.mark.engines
 
 
 async def _member_id(core: Core, user: str) -> int:

@@ -11,6 +11,8 @@ from bot.features.profiles.store import load_profile, profile_hashes
 from bot.replies import Visibility
 from tests.matching_helpers import FOUNDER, INVESTOR, make_profile, member_id
 
+pytestmark = pytest.mark.engines
+
 
 async def test_profile_without_one_says_how_to_make_it(chat: FakeAdapter) -> None:
     [sent] = await chat.say("ana", "/profile")

@@ -127,7 +127,7 @@ def collect(
         top_rows = conn.execute(
             "SELECT m.name, m.named, count(*) AS n FROM activity a JOIN members m "
             "ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? AND a.at < ? "
-            "GROUP BY a.member ORDER BY n DESC, m.name LIMIT ?",
+            "GROUP BY m.id ORDER BY n DESC, m.name LIMIT ?",
             (community, w.start, w.end, TOP * 4),
         ).fetchall()
         newcomers = conn.execute(
