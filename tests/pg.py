@@ -100,7 +100,7 @@ def _reset_script(conn: psycopg.Connection) -> str:
         )
     ]
     versions = conn.execute("SELECT component, version FROM schema_version").fetchall()
-    known = ", ".join(f"'{t}'" for t in tables + ["schema_version"])
+    known = ", ".join(f"'{t}'" for t in [*tables, "schema_version"])
     components = ", ".join(f"'{c}'" for c, _ in versions)
     return (
         "SET session_replication_role = replica;"  # no foreign-key checks while emptying

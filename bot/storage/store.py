@@ -303,9 +303,7 @@ class Store:
             return
         assignments = ", ".join(f'"{column}" = ?' for column in values)
         with self.transaction() as c:
-            c.execute(
-                f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member)
-            )
+            c.execute(f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member))
 
     # -- activity --------------------------------------------------------------------------
 
@@ -437,7 +435,9 @@ def _connect(engine: Engine) -> sqlite3.Connection | PgConnection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection | PgConnection, component: str, migrations: list[list[str]]) -> int:
+def migrate(
+    conn: sqlite3.Connection | PgConnection, component: str, migrations: list[list[str]]
+) -> int:
     """Bring one component's tables forward; refuse a database written by a newer Convene.
 
     Each feature owns its tables and its migration list, versioned separately in
