@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/telegram_send.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache convene-demo.db*

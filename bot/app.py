@@ -6,17 +6,24 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config
 from bot.core import Core
 from bot.storage.store import Store
 
+if TYPE_CHECKING:
+    from models.embedder import Embedder
+
 log = logging.getLogger("convene")
 
 
-def make_embedder(config: Config, store: Store) -> Any:
-    """The configured sentence-transformers embedder, caching vectors in the store."""
+def make_embedder(config: Config, store: Store) -> Embedder:
+    """The configured sentence-transformers embedder, caching vectors in the store.
+
+    Production always runs the real model (loaded on first use unless `open_core` loads
+    it first); the FakeEmbedder is a test double and never a fallback.
+    """
     from models.embedder import Embedder
 
     return Embedder(config.model, precision=config.precision, cache=store)

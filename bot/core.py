@@ -192,6 +192,14 @@ class Core:
             self.store.link_space(platform, space, community)
         return community
 
+    def chat_moved(self, platform: str, old: str, new: str) -> None:
+        """A chat got a new id (a Telegram group upgraded to a supergroup): every stored
+        target follows it (the community link, chat history, each feature's targets)."""
+        self.store.move_chat(platform, old, new)
+        for feature in self.features:
+            feature.chat_moved(platform, old, new)
+        log.info("%s chat %s is now %s; stored targets moved", platform, old, new)
+
     def timezone(self, community: int) -> ZoneInfo:
         return ZoneInfo(self.store.setting(community, "timezone", self.config.timezone))
 

@@ -108,6 +108,10 @@ class Feature:
     def on_message(self, community: int, member: int, event: ChatEvent) -> None:
         """Called after a message with stored text was recorded. Must stay cheap."""
 
+    def chat_moved(self, platform: str, old: str, new: str) -> None:
+        """A platform chat got a new id (a Telegram group upgraded to a supergroup): move
+        every stored target of this feature from `old` to `new` (override if it has any)."""
+
     @property
     def listens(self) -> bool:
         """Whether this feature overrides `on_message` (the core calls only those)."""

@@ -1,10 +1,11 @@
 """Telegram through python-telegram-bot v22, run inside the shared asyncio loop.
 
 The `Application` is driven by hand (``initialize`` → ``updater.start_polling`` → ``start``,
-and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. One
-callback receives every update: translate it (`adapters.telegram.translate`), call the core,
-render the replies (`adapters.telegram.render`) under Telegram's flood limits
-(`adapters.telegram.rate_limit`).
+and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. PTB's
+own machinery does the plumbing: one handler class per kind of update, its rate-limiter hook
+for flood control (`adapters.telegram.rate_limit`), ``arbitrary_callback_data`` with
+persistence for buttons. Each callback is tiny: translate (`adapters.telegram.translate`),
+call the core, render and send (`adapters.telegram.send`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import contextlib
 import logging
 import os
 import re
-import secrets
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from contextvars import ContextVar
+from dataclasses import replace
 from datetime import timedelta
-from typing import Literal
+from pathlib import Path
 
 # Opt in to PTB's timedelta-valued time fields now; the int-valued ones warn on every access.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -29,62 +29,58 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     ChatMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import (
-    BadRequest,
-    Forbidden,
-    InvalidToken,
-    NetworkError,
-    RetryAfter,
-    TelegramError,
+from telegram.constants import ChatAction
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    MessageReactionHandler,
+    PersistenceInput,
+    PicklePersistence,
+    filters,
 )
-from telegram.ext import Application, ContextTypes, TypeHandler
 
-from adapters.telegram.rate_limit import Pacer, send_paced
-from adapters.telegram.render import (
-    MAX_CAPTION,
-    MAX_TEXT,
-    CallbackTable,
-    esc,
-    html_chunks,
-    keyboard_rows,
-)
+from adapters.telegram.rate_limit import ChatRateLimiter
+from adapters.telegram.render import MAX_TEXT
+from adapters.telegram.send import Outcome, Sender
 from adapters.telegram.translate import (
     PLATFORM,
     Commands,
     button_event,
+    member_events,
+    message_events,
+    reaction_events,
     telegram_name,
-    translate,
 )
+from bot import outbox
 from bot.chat_event import ChatEvent
+from bot.commands import Command
 from bot.config import ConfigError
 from bot.core import Core
 from bot.delivery import Fallback, after_dm, already_told, group_note, plan, route, tell_admins_once
-from bot.replies import Capabilities, Reply, Target, Visibility
+from bot.replies import Capabilities, Mention, Reply, Target, Visibility
 
 log = logging.getLogger("convene.telegram")
-Outcome = Literal["sent", "forbidden", "failed"]
 ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member", "message_reaction"]
+BUTTONS_KEPT = 5000  # keyboards whose buttons stay valid (PTB's cache, least recently used go)
+START_PAYLOAD = "hello"  # https://t.me/<bot>?start=hello opens the chat; any /start hands over
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+# The event being handled in this task: a message the core sends meanwhile through
+# `deliver` (a round pairing from /rounds now) was caused by it, and its member is told
+# when Telegram holds that message back.
+_CAUSE: ContextVar[ChatEvent | None] = ContextVar("telegram_cause", default=None)
 PRIVACY_NOTE = (
     "For the admins of this group: Telegram's privacy mode is on for me, so I only see "
     "commands here and cannot count the group's activity. To fix it, either make me an "
     "admin of this group, or in @BotFather send /setprivacy, choose @{bot}, pick Disable, "
     "then remove me from the group and add me again."
 )
-
-
-@dataclass
-class _Pending:
-    """Private replies kept for a member who has not started a chat with the bot yet."""
-
-    user: str
-    replies: list[Reply]
-    expires: float
 
 
 class TelegramAdapter:
@@ -97,7 +93,10 @@ class TelegramAdapter:
         base_url / base_file_url: another Bot API server (tests, or a self-hosted one).
         poll_timeout: the ``getUpdates`` long-poll timeout in seconds.
         admin_ttl: how long a group's admin list is trusted before it is fetched again.
-        pacer: flood-control limits (defaults follow Telegram's published limits).
+        rate_limiter: flood control (defaults follow Telegram's published limits).
+        buttons_file: where pressed-later buttons survive a restart (PTB's PicklePersistence);
+            defaults to a file beside the database.
+        send_attempts / send_backoff: retries of a 5xx or network error when sending.
     """
 
     name = PLATFORM
@@ -121,7 +120,10 @@ class TelegramAdapter:
         base_file_url: str | None = None,
         poll_timeout: float = 10.0,
         admin_ttl: float = 60.0,
-        pacer: Pacer | None = None,
+        rate_limiter: ChatRateLimiter | None = None,
+        buttons_file: Path | None = None,
+        send_attempts: int = 4,
+        send_backoff: float = 0.5,
     ) -> None:
         self.core = core
         self.token = token.strip()
@@ -130,18 +132,26 @@ class TelegramAdapter:
         self.base_file_url = base_file_url
         self.poll_timeout = poll_timeout
         self.admin_ttl = admin_ttl
-        self.pacer = pacer or Pacer()
-        self.callbacks = CallbackTable()
+        self.rate_limiter = rate_limiter or ChatRateLimiter()
+        store_path = Path(core.store.path)
+        self.buttons_file = buttons_file or store_path.with_name(store_path.name + ".tg-buttons")
+        self.send_attempts = send_attempts
+        self.send_backoff = send_backoff
         self.app: Application | None = None  # type: ignore[type-arg]
+        self.sender: Sender | None = None
         self.username = ""
         self.bot_id = 0
         self.privacy_mode = False
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
-        self._pending: dict[str, _Pending] = {}
         self._recent_joins: dict[tuple[str, str, str], float] = {}
         self._privacy_checked: set[str] = set()
         self._command_names = Commands("", {})
         core.attach(self)
+
+    @property
+    def start_link(self) -> str:
+        """The link that opens a private chat with the bot (and hands over held messages)."""
+        return f"https://t.me/{self.username}?start={START_PAYLOAD}"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -156,12 +166,29 @@ class TelegramAdapter:
                 f"{self.token_env} does not hold a Telegram bot token (it should look like "
                 "123456789:AAE...). Fix: copy the token from @BotFather into it."
             )
-        builder = Application.builder().token(self.token).concurrent_updates(True)
+        # Buttons outlive a restart (an intro request waits for days): PTB keeps the callback
+        # data of every keyboard it sent and persists just that part.
+        persistence = PicklePersistence(
+            self.buttons_file,
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=False, callback_data=True
+            ),
+            update_interval=5,
+        )
+        builder = (
+            Application.builder()
+            .token(self.token)
+            .concurrent_updates(True)
+            .rate_limiter(self.rate_limiter)
+            .arbitrary_callback_data(BUTTONS_KEPT)
+            .persistence(persistence)
+        )
         if self.base_url:
             builder = builder.base_url(self.base_url)
             builder = builder.base_file_url(self.base_file_url or self.base_url)
         app = builder.build()
-        app.add_handler(TypeHandler(Update, self._on_update))
+        self._command_names = self._commands("")
+        self._add_handlers(app)
         app.add_error_handler(self._on_error)
         try:
             await app.initialize()
@@ -181,7 +208,10 @@ class TelegramAdapter:
         me = app.bot.bot
         self.username, self.bot_id = me.username or "", me.id
         self.privacy_mode = not me.can_read_all_group_messages
-        self._command_names = self._commands()
+        self._command_names = self._commands(self.username)
+        self.sender = Sender(
+            app.bot, self._moved, attempts=self.send_attempts, backoff=self.send_backoff
+        )
         await self._publish_commands()
         assert app.updater is not None
         await app.updater.start_polling(
@@ -200,21 +230,43 @@ class TelegramAdapter:
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
-            await app.stop()  # waits for the updates still being handled
+            await app.stop()  # waits for the updates still being handled, saves the buttons
         await app.shutdown()
         self.app = None
+        self.sender = None
+
+    def _add_handlers(self, app: Application) -> None:  # type: ignore[type-arg]
+        """One PTB handler per kind of update, most specific first (the first match runs)."""
+        ours = sorted(set(self._command_names.names) - {"start"})
+        app.add_handlers(
+            [
+                MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migration),
+                CommandHandler("start", self._on_start, filters=filters.ChatType.PRIVATE),
+                CommandHandler(ours or ["help"], self._on_command),
+                MessageHandler(filters.COMMAND, self._on_command),  # typos, other bots
+                MessageHandler(filters.UpdateType.MESSAGE, self._on_message),
+                CallbackQueryHandler(self._on_button, pattern=str),
+                CallbackQueryHandler(self._on_expired_button),  # InvalidCallbackData
+                ChatMemberHandler(self._on_member_change, ChatMemberHandler.CHAT_MEMBER),
+                ChatMemberHandler(self._on_added_or_removed, ChatMemberHandler.MY_CHAT_MEMBER),
+                MessageReactionHandler(
+                    self._on_reaction,
+                    message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_UPDATED,
+                ),
+            ]
+        )
 
     async def _publish_commands(self) -> None:
-        """setMyCommands from the core registry: members' group list, admins', private."""
+        """setMyCommands from the core registry, per scope: the members' list in groups, the
+        admins' list (admin commands, and every subcommand of a group), the private list."""
         group, admin, private = [], [], []
         for command in self.core.registry:
-            entry = BotCommand(telegram_name(command.name), command.summary[:256] or command.name)
             if command.where in ("any", "group"):
-                admin.append(entry)
+                admin.append(_menu_entry(command, admins=True))
                 if not command.admin:
-                    group.append(entry)
+                    group.append(_menu_entry(command, admins=False))
             if command.where in ("any", "dm"):
-                private.append(entry)
+                private.append(_menu_entry(command, admins=command.admin))
         assert self.app is not None
         for commands, scope in (
             (group, BotCommandScopeAllGroupChats()),
@@ -226,58 +278,108 @@ class TelegramAdapter:
             except TelegramError as exc:
                 log.warning("Telegram: could not publish the command list: %s", exc.message)
 
-    def _commands(self) -> Commands:
+    def _commands(self, username: str) -> Commands:
         names = {telegram_name(c.name): c.name for c in self.core.registry}
-        return Commands(self.username, names)
+        return Commands(username, names)
 
-    # -- incoming --------------------------------------------------------------------------
+    # -- incoming: one callback per PTB handler --------------------------------------------
 
-    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        """Translate, call the core, render. Nothing else happens in a platform callback."""
-        if update.callback_query is not None:
-            await self._on_button(update)
-            return
+    async def _on_command(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A ``/command`` (ours, a typo of ours, or another bot's, which counts as activity)."""
+        if update.message is not None:
+            for event in message_events(update.message, self._command_names):
+                await self._handle(event)
+
+    async def _on_message(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any other message: activity, or joins and leaves from service messages."""
+        if update.message is not None:
+            for event in message_events(update.message, self._command_names):
+                if event.kind in ("join", "leave") and self._seen_recently(event):
+                    continue
+                await self._handle(event)
+
+    async def _on_member_change(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.chat_member is not None:
+            for event in member_events(update.chat_member):
+                if not self._seen_recently(event):
+                    await self._handle(event)
+
+    async def _on_reaction(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.message_reaction is not None:
+            for event in reaction_events(update.message_reaction):
+                await self._handle(event)
+
+    async def _on_added_or_removed(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was added to a group (or its rights changed): check what it can see."""
         if update.my_chat_member is not None:
             await self._check_privacy(str(update.my_chat_member.chat.id))
-            return
-        if update.message is not None and update.message.migrate_to_chat_id:
-            self._follow_migration(update.message.chat.id, update.message.migrate_to_chat_id)
-            return
-        for event in translate(update, self._command_names):
-            if event.kind in ("join", "leave") and self._seen_recently(event):
-                continue
-            if event.is_command:
-                if await self._start_link(event):
-                    continue
-                event = await self._with_admin(event)
-                await self._typing_if_slow(event)
-            replies = await route(self.core, self, await self.core.handle(event))
-            await self._render(replies, event)
-            if not event.is_direct:
-                await self._check_privacy(event.chat)
 
-    def _follow_migration(self, old: int, new: int) -> None:
-        """A group upgraded to a supergroup gets a new id; keep it in its community."""
-        community = self.core.store.space_community(PLATFORM, str(old))
-        if community is not None:
-            self.core.store.link_space(PLATFORM, str(new), community)
-            log.info("Telegram: group %s became supergroup %s", old, new)
+    async def _on_migration(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group upgraded to a supergroup gets a new id; every stored target follows it."""
+        message = update.message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            self._moved(message.chat.id, message.migrate_to_chat_id)
+        elif message.migrate_from_chat_id:
+            self._moved(message.migrate_from_chat_id, message.chat.id)
 
-    async def _on_button(self, update: Update) -> None:
+    def _moved(self, old: int, new: int) -> None:
+        self.core.chat_moved(PLATFORM, str(old), str(new))
+        self._admins.pop(old, None)
+
+    async def _on_start(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/start`` in the private chat: hand over what was held, else the core's welcome."""
+        if update.message is None:
+            return
+        for event in message_events(update.message, self._command_names):
+            payload = event.text.partition(" ")[2].strip()
+            if await self._hand_over(event.user) and payload in ("", START_PAYLOAD):
+                continue  # they came for what was waiting; a deep link's own code still runs
+            if "start" not in self.core.registry.commands:
+                event = replace(event, text="/help")
+            await self._handle(event)
+
+    async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        assert query is not None
-        callback = self.callbacks.decode(query.data or "")
-        event = button_event(update, callback) if callback is not None else None
+        if query is None or not isinstance(query.data, str):  # the pattern let only str in
+            return
+        event = button_event(query, query.data)
         if event is None:
             await self._answer(query.id, "That button has expired.")
             return
         event = await self._with_admin(event)
-        replies = await route(self.core, self, await self.core.handle(event))
+        cause = _CAUSE.set(event)
+        try:
+            replies = await route(self.core, self, await self.core.handle(event))
+        finally:
+            _CAUSE.reset(cause)
         alert = next(
             (r for r in replies if r.visibility is Visibility.ONLY_YOU and _fits_alert(r)), None
         )
         await self._answer(query.id, alert.text if alert else None)
         await self._render([r for r in replies if r is not alert], event)
+
+    async def _on_expired_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button PTB no longer knows (its keyboard aged out of the cache)."""
+        if update.callback_query is not None:
+            await self._answer(
+                update.callback_query.id, "That button has expired. Ask again for a new one."
+            )
+
+    async def _handle(self, event: ChatEvent) -> None:
+        """Call the core with one event and render what it answers."""
+        if event.is_command:
+            event = await self._with_admin(event)
+            await self._typing_if_slow(event)
+        cause = _CAUSE.set(event)
+        try:
+            replies = await route(self.core, self, await self.core.handle(event))
+        finally:
+            _CAUSE.reset(cause)
+        await self._render(replies, event)
+        if not event.is_direct:
+            await self._check_privacy(event.chat)
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         assert self.app is not None
@@ -316,6 +418,8 @@ class TelegramAdapter:
         return [int(space) for platform, space in spaces if platform == PLATFORM]
 
     async def _admin_ids(self, chat_id: int) -> frozenset[int]:
+        """A group's admins. Kept here: PTB has no cache for getChatAdministrators, and
+        asking on every command would meet Telegram's flood limits in a busy group."""
         cached = self._admins.get(chat_id)
         if cached and time.monotonic() - cached[0] < self.admin_ttl:
             return cached[1]
@@ -336,27 +440,6 @@ class TelegramAdapter:
         if command is not None and command.slow and self.app is not None:
             with contextlib.suppress(TelegramError):
                 await self.app.bot.send_chat_action(int(event.chat), ChatAction.TYPING)
-
-    async def _start_link(self, event: ChatEvent) -> bool:
-        """``/start <token>`` from a ``t.me`` link: hand over the replies waiting there.
-
-        Any other ``/start`` goes to the core (its own /start, or /help when it has none).
-        """
-        head, _, payload = event.text.partition(" ")
-        if head != "/start" or not event.is_direct:
-            return False
-        pending = self._pending.get(payload.strip())
-        if pending is None or pending.user != event.user or pending.expires < time.monotonic():
-            if "start" not in self.core.registry.commands:
-                help_event = replace(event, text="/help")
-                replies = await route(self.core, self, await self.core.handle(help_event))
-                await self._render(replies, help_event)
-                return True
-            return False
-        del self._pending[payload.strip()]
-        for reply in pending.replies:
-            await self._send_to(Target(PLATFORM, user=event.user), reply)
-        return True
 
     async def _check_privacy(self, chat: str) -> None:
         """Privacy mode on and not an admin: tell the group's admins once how to fix it."""
@@ -386,116 +469,117 @@ class TelegramAdapter:
     # -- outgoing --------------------------------------------------------------------------
 
     async def deliver(self, reply: Reply) -> bool:
-        """Send a reply addressed with `reply.to` (digests, intros); paced, never dropped."""
+        """Send a reply addressed with `reply.to` (digests, intros, reminders).
+
+        Never raises: every platform error becomes False and a log line. A private message
+        to a member who never pressed Start is held and handed over when they do.
+        """
         if reply.to is None:
             return False
-        return await self._send_to(reply.to, reply) == "sent"
+        try:
+            outcome = await self._send(reply.to, reply)
+            user = reply.to.user
+            if outcome == "not_started" and user is not None:
+                cause = _CAUSE.get()
+                self._hold(user, reply, cause)
+                if cause is not None and cause.user != user:
+                    await self._tell_cause(cause, user)
+        except Exception:
+            log.exception("Telegram: delivering a reply to %s failed", reply.to)
+            return False
+        return outcome == "sent"
+
+    async def _send(self, target: Target, reply: Reply) -> Outcome:
+        if self.sender is None:
+            log.warning("Telegram: not connected; a reply to %s was not sent", target)
+            return "failed"
+        return await self.sender.send(target, reply)
 
     async def _render(self, replies: list[Reply], event: ChatEvent) -> None:
-        """Send replies to an event; private ones the member cannot receive yet wait behind a
-        ``t.me/<bot>?start=…`` link posted in the group."""
-        waiting: list[Reply] = []
-        for reply in replies:
+        """Send the replies to an event, where the core's delivery policy says.
+
+        A private message Telegram refuses because its member never pressed Start is held
+        for them (`bot.outbox`): the member who asked gets the group note of the policy; a
+        message to another member (an intro request) is reported to its sender with the
+        link to pass on. The policy has no such case, because only Telegram makes a refused
+        DM deliverable later."""
+        queue = list(replies)
+        own_held = False
+        while queue:
+            reply = queue.pop(0)
             target = plan(reply, event, self.capabilities).target
-            outcome = await self._send_to(target, reply)
-            fallback = after_dm(target, event, self.capabilities)
-            if outcome == "forbidden" and fallback is Fallback.GROUP_NOTE:
-                waiting.append(reply)
-        if waiting:
-            await self._leave_link(event, waiting)
+            if await self._send(target, reply) != "not_started" or target.user is None:
+                continue
+            self._hold(target.user, reply, event)
+            if after_dm(target, event, self.capabilities) is Fallback.GROUP_NOTE:
+                own_held = True
+            elif target.user != event.user:
+                queue.append(Reply(self._not_started(target.user), visibility=Visibility.DM))
+        if own_held:
+            await self._leave_link(event)
 
-    async def _leave_link(self, event: ChatEvent, waiting: list[Reply]) -> None:
-        now = time.monotonic()
-        self._pending = {k: p for k, p in self._pending.items() if p.expires > now}
-        token = secrets.token_urlsafe(9)
-        self._pending[token] = _Pending(event.user, waiting, now + 24 * 3600)
-        link = f"https://t.me/{self.username}?start={token}"
-        mention = f'<a href="tg://user?id={esc(event.user)}">{esc(event.name)}</a>'
-        note = group_note(mention, esc(link))
-        target = Target(PLATFORM, chat=event.chat, thread=event.thread)
-        await self._send_html(target, [note], None)
-
-    async def _send_to(self, target: Target, reply: Reply) -> Outcome:
-        """Render one reply to one chat (refusals are logged and returned)."""
-        chunks = html_chunks(reply)
-        markup = self._keyboard(reply)
-        attachment = reply.attachment
-        if attachment is None:
-            if not chunks:
-                return "sent"
-            return await self._send_html(target, chunks, markup)
-        caption = chunks[0] if len(chunks) == 1 and len(chunks[0]) <= MAX_CAPTION else None
-        chat_id, thread = _chat_of(target)
-        assert self.app is not None
-        bot = self.app.bot
-        common = {
-            "caption": caption,
-            "parse_mode": ParseMode.HTML if caption else None,
-            "reply_markup": markup if caption else None,
-            "message_thread_id": thread,
-            "filename": attachment.filename,
-        }
-        if attachment.is_image:
-            call = lambda: bot.send_photo(chat_id, attachment.data, **common)  # noqa: E731
+    async def _tell_cause(self, cause: ChatEvent, user: str) -> None:
+        """Tell the member whose command made us write to `user` that it waits for Start."""
+        note = Reply(self._not_started(user), visibility=Visibility.DM)
+        if cause.platform == PLATFORM:
+            await self._send(Target(PLATFORM, user=cause.user), note)
         else:
-            call = lambda: bot.send_document(chat_id, attachment.data, **common)  # noqa: E731
-        outcome = await self._guarded(chat_id, call)
-        if outcome == "sent" and caption is None and chunks:
-            return await self._send_html(target, chunks, markup)
-        return outcome
+            await self.core.send(note.with_target(Target(cause.platform, user=cause.user)))
 
-    async def _send_html(
-        self, target: Target, chunks: list[str], markup: InlineKeyboardMarkup | None
-    ) -> Outcome:
-        chat_id, thread = _chat_of(target)
-        assert self.app is not None
-        bot = self.app.bot
-        for i, chunk in enumerate(chunks):
-            last = i == len(chunks) - 1
-            outcome = await self._guarded(
-                chat_id,
-                lambda chunk=chunk, last=last: bot.send_message(
-                    chat_id,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup if last else None,
-                    message_thread_id=thread,
-                ),
-            )
-            if outcome != "sent":
-                return outcome
-        return "sent"
+    def _hold(self, user: str, reply: Reply, event: ChatEvent | None) -> None:
+        store = self.core.store
+        sender = self._member(event.user) if event and event.platform == PLATFORM else None
+        from_member = sender[0] if sender else None
+        outbox.hold(store, PLATFORM, user, reply, self._now(), from_member=from_member)
+        log.info("Telegram: holding a private message for %s until they press Start", user)
 
-    async def _guarded(self, chat_id: int, call: Callable[[], Awaitable[object]]) -> Outcome:
-        """One paced call; Telegram's refusals become an outcome and a log line."""
-        try:
-            await send_paced(self.pacer, chat_id, call)
-        except Forbidden as exc:
-            log.info("Telegram: cannot write to %s: %s", chat_id, exc.message)
-            return "forbidden"
-        except (BadRequest, RetryAfter, NetworkError) as exc:
-            log.warning("Telegram: sending to %s failed: %s", chat_id, exc.message)
-            return "failed"
-        return "sent"
+    async def _hand_over(self, user: str) -> bool:
+        """Deliver what was held for `user`; True if anything was."""
+        handed = False
+        for held_id, reply in outbox.held(self.core.store, PLATFORM, user, self._now()):
+            if await self._send(Target(PLATFORM, user=user), reply) == "sent":
+                outbox.delivered(self.core.store, held_id)
+                handed = True
+        return handed
 
-    def _keyboard(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        if not reply.buttons:
-            return None
-        rows = keyboard_rows(reply.buttons, self.callbacks)
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                for row in rows
-            ]
+    def _not_started(self, user: str) -> str:
+        found = self._member(user)
+        who = str(Mention(PLATFORM, user, found[1])) if found else "That member"
+        return (
+            f"{who} has not started a chat with me yet, and Telegram does not let me write "
+            "first, so my message to them waits. Send them this link: "
+            f"{self.start_link} — when they open it and press Start, I deliver it."
         )
 
+    async def _leave_link(self, event: ChatEvent) -> None:
+        note = group_note(str(Mention(PLATFORM, event.user, event.name)), self.start_link)
+        await self._send(Target(PLATFORM, chat=event.chat, thread=event.thread), Reply(note))
 
-def _chat_of(target: Target) -> tuple[int, int | None]:
-    chat = target.chat if target.chat is not None else target.user
-    if chat is None:
-        raise ValueError("a Telegram target needs a chat or a user")
-    thread = int(target.thread) if target.thread and target.thread.isdigit() else None
-    return int(chat), thread
+    def _member(self, user: str) -> tuple[int, str] | None:
+        """(member id, name) of a Telegram user in their most recent community."""
+        store = self.core.store
+        for community in store.communities_of(PLATFORM, user):
+            rows = store.rows(
+                "SELECT m.id, m.name FROM identities i JOIN members m ON m.id = i.member "
+                "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
+                (community, PLATFORM, user),
+            )
+            if rows:
+                return int(rows[0]["id"]), str(rows[0]["name"])
+        return None
+
+    def _now(self) -> int:
+        return int(self.core.clock().timestamp())
+
+
+def _menu_entry(command: Command, *, admins: bool) -> BotCommand:
+    """A command as one line of Telegram's command menu; a group names the subcommands
+    the menu's readers may run (members never see the admins' ones)."""
+    summary = command.help.split("\n", 1)[0]
+    subs = [s.name for s in command.subcommands if admins or not s.admin]
+    if subs:
+        summary = f"{summary} ({', '.join(subs)})"
+    return BotCommand(telegram_name(command.name), summary[:256] or command.name)
 
 
 def _fits_alert(reply: Reply) -> bool:

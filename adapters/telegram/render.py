@@ -1,25 +1,19 @@
 """Turning a core `Reply` into Telegram messages: HTML text, chunks, inline keyboards.
 
-Pure functions and a small callback table; nothing here talks to the network, so it stays
-testable without python-telegram-bot.
+Pure functions; nothing here talks to the network, so it stays testable without the Bot API.
 """
 
 from __future__ import annotations
 
 import html
-import itertools
-import time
-from dataclasses import dataclass
 
 from bot.replies import Button, Mention, Reply, mentions_in, render_mentions
 from bot.text import split_message
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-MAX_CALLBACK_BYTES = 64
 BUTTONS_PER_ROW = 2
 MENTION_ROOM = 48  # a tg://user link is longer than the mention it replaces
-_LONG_PREFIX = "~"
 
 
 def esc(text: str) -> str:
@@ -83,42 +77,11 @@ def html_chunks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-@dataclass
-class CallbackTable:
-    """Maps button callbacks longer than Telegram's 64 bytes to short tokens.
+def keyboard_rows(buttons: tuple[Button, ...]) -> list[list[tuple[str, str]]]:
+    """Buttons as rows of (label, core callback) for an inline keyboard.
 
-    Short callbacks are sent as they are. Long ones get ``~<n>`` and are looked up on press;
-    a token that is unknown (the bot restarted, or it aged out) reads as an expired button.
+    The callback goes out as it is: PTB's ``arbitrary_callback_data`` swaps it for a short
+    id under Telegram's 64-byte limit and back again when the button is pressed.
     """
-
-    max_entries: int = 5000
-    max_age: float = 7 * 24 * 3600
-
-    def __post_init__(self) -> None:
-        self._long: dict[str, tuple[str, float]] = {}
-        self._counter = itertools.count(1)
-
-    def encode(self, callback: str) -> str:
-        if len(callback.encode()) <= MAX_CALLBACK_BYTES and not callback.startswith(_LONG_PREFIX):
-            return callback
-        token = f"{_LONG_PREFIX}{next(self._counter)}"
-        self._long[token] = (callback, time.monotonic())
-        if len(self._long) > self.max_entries:
-            for old in list(self._long)[: len(self._long) - self.max_entries]:
-                del self._long[old]
-        return token
-
-    def decode(self, data: str) -> str | None:
-        """The core callback for pressed button data; None when it has expired."""
-        if not data.startswith(_LONG_PREFIX):
-            return data
-        found = self._long.get(data)
-        if found is None or time.monotonic() - found[1] > self.max_age:
-            return None
-        return found[0]
-
-
-def keyboard_rows(buttons: tuple[Button, ...], table: CallbackTable) -> list[list[tuple[str, str]]]:
-    """Buttons as rows of (label, callback data) for an inline keyboard."""
-    pairs = [(b.label[:64], table.encode(b.callback)) for b in buttons]
+    pairs = [(b.label[:64], b.callback) for b in buttons]
     return [pairs[i : i + BUTTONS_PER_ROW] for i in range(0, len(pairs), BUTTONS_PER_ROW)]

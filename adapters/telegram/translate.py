@@ -1,7 +1,7 @@
-"""Translating python-telegram-bot updates into core `ChatEvent`s (no network, no core calls).
+"""Translating python-telegram-bot objects into core `ChatEvent`s (no network, no core calls).
 
-Admin status is filled in later by the adapter (it needs an API call, and only commands and
-button presses need it).
+Each PTB handler of the adapter calls one function here. Admin status is filled in later by
+the adapter (it needs an API call, and only commands and button presses need it).
 """
 
 from __future__ import annotations
@@ -10,7 +10,16 @@ import difflib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import Chat, ChatMember, ChatMemberUpdated, Message, MessageEntity, Update, User
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    Message,
+    MessageEntity,
+    MessageReactionUpdated,
+    User,
+)
 
 from bot.chat_event import ChatEvent, EventKind
 
@@ -91,7 +100,10 @@ def _event(
 def command_text(message: Message, commands: Commands) -> str | None:
     """The core's command line for a message, "" to ignore it, or None if it is no command.
 
-    ``/cmd@OtherBot`` is ignored; ``/cmd@OurBot args`` becomes ``/cmd args``.
+    ``/cmd@OtherBot`` is ignored; ``/cmd@OurBot args`` becomes ``/cmd args``. PTB's
+    `CommandHandler` already routes our own commands to the adapter; this still runs for
+    the fallback handler, which must tell a typo of ours (answered) from another bot's
+    command (counted as activity), and it gives the core the line it parses.
     """
     text = message.text or ""
     entity = next(
@@ -181,32 +193,17 @@ def member_events(change: ChatMemberUpdated) -> list[ChatEvent]:
     return [event] if event else []
 
 
-def reaction_events(update: Update) -> list[ChatEvent]:
+def reaction_events(reaction: MessageReactionUpdated) -> list[ChatEvent]:
     """A reaction added by a known user (anonymous and removed reactions are not activity)."""
-    reaction = update.message_reaction
-    if reaction is None or reaction.user is None:
-        return []
-    if len(reaction.new_reaction) <= len(reaction.old_reaction):
+    if reaction.user is None or len(reaction.new_reaction) <= len(reaction.old_reaction):
         return []
     event = _event(reaction.chat, reaction.user, "reaction", reaction.date)
     return [event] if event else []
 
 
-def translate(update: Update, commands: Commands) -> list[ChatEvent]:
-    """Every core event in one update (button presses are handled by the adapter)."""
-    if update.message is not None:
-        return message_events(update.message, commands)
-    if update.chat_member is not None:
-        return member_events(update.chat_member)
-    if update.message_reaction is not None:
-        return reaction_events(update)
-    return []
-
-
-def button_event(update: Update, callback: str) -> ChatEvent | None:
-    """A pressed inline button as a core button event."""
-    query = update.callback_query
-    if query is None or query.message is None:
+def button_event(query: CallbackQuery, callback: str) -> ChatEvent | None:
+    """A pressed inline button (its core callback restored by PTB) as a core button event."""
+    if query.message is None:
         return None
     message = query.message
     where = _where(message.chat)

@@ -146,15 +146,15 @@ def members(conn: sqlite3.Connection, c: int) -> list[Member]:
     return [Member(int(i), n, int(j), bool(t), bool(nm)) for i, n, j, t, nm in rows]
 
 
-def member_days(
-    conn: sqlite3.Connection, c: int, d0: int, d1: int, window: int
+def member_weeks(
+    conn: sqlite3.Connection, c: int, w0: int, w1: int, per: int
 ) -> dict[int, dict[int, int]]:
-    """member → {window number (from `d0`): active days in it}."""
+    """member → {window number: active days}, windows of `per` weeks counted from week `w0`."""
     result: dict[int, dict[int, int]] = defaultdict(dict)
     rows = conn.execute(
-        "SELECT member, (day - ?) / ? AS w, count(*) FROM dash_day_member "
-        "WHERE community = ? AND day BETWEEN ? AND ? GROUP BY member, w",
-        (d0, window, c, d0, d1),
+        "SELECT member, (week - ?) / ? AS w, sum(days) FROM dash_member_week "
+        "WHERE community = ? AND week BETWEEN ? AND ? GROUP BY member, w",
+        (w0, per, c, w0, w1),
     )
     for member, w, n in rows:
         result[int(member)][int(w)] = int(n)

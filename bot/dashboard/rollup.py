@@ -1,8 +1,8 @@
 """Daily rollups of the activity table for the dashboard, brought forward from a watermark.
 
 Until the insight issue's rollups maintained on write land, the dashboard keeps its own:
-messages per (community, local day, chat), and which members were active per local day,
-week (Monday to Sunday) and month. A refresh folds the activity rows added since the last
+messages per (community, local day, chat); which members were active per local day and
+month; and on how many days of each week (Monday to Sunday) each member was active. A refresh folds the activity rows added since the last
 one (`id` above the watermark) in short transactions of `CHUNK` rows, each moving the
 watermark with its counts, so no row is ever counted twice and the bot's writes never wait
 long. A member's rows leave with their data (`bot.dashboard.store.delete_member`); channel
@@ -30,9 +30,18 @@ _FOLD = (
         "SELECT a.community, (a.at + o.offset) / 86400, a.member, count(*) {src} GROUP BY 1, 2, 3 "
         "ON CONFLICT DO UPDATE SET messages = messages + excluded.messages"
     ),
+    "DELETE FROM dash_touched",
     (
-        "INSERT OR IGNORE INTO dash_member_week (community, week, member) "
+        "INSERT OR IGNORE INTO dash_touched (community, week, member) "
         "SELECT DISTINCT a.community, ((a.at + o.offset) / 86400 + 3) / 7, a.member {src}"
+    ),
+    # Active days per member and week, recounted from the day rows for the weeks touched.
+    (
+        "INSERT INTO dash_member_week (community, week, member, days) "
+        "SELECT t.community, t.week, t.member, (SELECT count(*) FROM dash_day_member d "
+        "WHERE d.member = t.member AND d.community = t.community "
+        "AND d.day BETWEEN t.week * 7 - 3 AND t.week * 7 + 3) FROM dash_touched t WHERE true "
+        "ON CONFLICT DO UPDATE SET days = excluded.days"
     ),
     (
         "INSERT OR IGNORE INTO dash_member_month (community, month, member) "
@@ -109,8 +118,13 @@ def _fold(conn: sqlite3.Connection, default_tz: str, step: int) -> int:
                     for (c,) in conn.execute("SELECT id FROM communities").fetchall()
                 ],
             )
+            conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS dash_touched (community INTEGER, week INTEGER, "
+                "member INTEGER, PRIMARY KEY (community, week, member))"
+            )
             for sql in _FOLD:
-                conn.execute(sql.format(src=_SOURCE), (last, upto))
+                params = (last, upto) if "{src}" in sql else ()
+                conn.execute(sql.format(src=_SOURCE), params)
             _set_watermark(conn, upto)
         conn.execute("COMMIT")
     except BaseException:

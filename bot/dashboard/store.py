@@ -36,7 +36,7 @@ MIGRATIONS: list[list[str]] = [
         # Weeks run Monday to Sunday: week = (day + 3) // 7 (day 0, 1970-01-01, a Thursday).
         """CREATE TABLE dash_member_week (
             community INTEGER NOT NULL, week INTEGER NOT NULL, member INTEGER NOT NULL,
-            PRIMARY KEY (community, week, member)) WITHOUT ROWID""",
+            days INTEGER NOT NULL, PRIMARY KEY (community, week, member)) WITHOUT ROWID""",
         """CREATE TABLE dash_member_month (
             community INTEGER NOT NULL, month TEXT NOT NULL, member INTEGER NOT NULL,
             PRIMARY KEY (community, month, member)) WITHOUT ROWID""",

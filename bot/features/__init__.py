@@ -18,6 +18,7 @@ def default_features() -> list[type[Feature]]:
     from bot.features.matching.rounds import Rounds
     from bot.features.privacy import Privacy
     from bot.features.profiles.feature import Profiles
+    from bot.outbox import Outbox
     from bot.scheduling.scheduler import Scheduler
 
     return [
@@ -32,5 +33,6 @@ def default_features() -> list[type[Feature]]:
         Backfill,
         Dashboard,
         Linking,
+        Outbox,
         Privacy,
     ]

@@ -48,6 +48,7 @@ from bot.scheduling.store import (
     load_runs,
     load_schedule,
     load_schedules,
+    move_chat,
     save_schedule,
 )
 
@@ -88,6 +89,10 @@ class Scheduler(
     @property
     def store(self) -> Store:
         return self.core.store
+
+    def chat_moved(self, platform: str, old: str, new: str) -> None:
+        """Schedules posting to chat `old` (a group that became a supergroup) post to `new`."""
+        move_chat(self.store, platform, old, new)
 
     # -- the agreed interface ------------------------------------------------------------
 

@@ -105,6 +105,24 @@ def delete_schedule(store: Store, schedule_id: int) -> None:
         c.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
 
 
+def move_chat(store: Store, platform: str, old: str, new: str) -> None:
+    """Schedules (and their ledger) posting to chat `old` post to `new` from now on."""
+    rows = store.rows(
+        "SELECT DISTINCT target FROM schedules UNION SELECT DISTINCT target FROM scheduled_runs"
+    )
+    with store.transaction() as c:
+        for r in rows:
+            target = Target(**json.loads(r["target"]))
+            if target.platform != platform or target.chat != old:
+                continue
+            moved = target_json(Target(platform, new, target.thread, target.user))
+            c.execute("UPDATE schedules SET target = ? WHERE target = ?", (moved, r["target"]))
+            c.execute(
+                "UPDATE OR IGNORE scheduled_runs SET target = ? WHERE target = ?",
+                (moved, r["target"]),
+            )
+
+
 def _key(row: ScheduleRow, due: datetime) -> tuple[int, str, str, str]:
     return (row.community, row.kind, target_json(row.target), due.isoformat())
 

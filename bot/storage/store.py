@@ -181,6 +181,28 @@ class Store:
         )
         return [(r[0], r[1]) for r in rows]
 
+    def move_chat(self, platform: str, old: str, new: str) -> None:
+        """A chat got a new id: its community link and its activity history follow it."""
+        community = self.space_community(platform, old)
+        with self.transaction() as c:
+            if community is not None:
+                c.execute(
+                    "INSERT INTO spaces (platform, space, community) VALUES (?, ?, ?) "
+                    "ON CONFLICT (platform, space) DO UPDATE SET community = excluded.community",
+                    (platform, new, community),
+                )
+                c.execute("DELETE FROM spaces WHERE platform = ? AND space = ?", (platform, old))
+            c.execute(
+                "UPDATE OR IGNORE chats SET ref = ? WHERE platform = ? AND ref = ?",
+                (new, platform, old),
+            )
+        self._spaces = {
+            k: v for k, v in self._spaces.items() if k[0] != platform or k[1] not in (old, new)
+        }
+        self._chats = {
+            k: v for k, v in self._chats.items() if k[1] != platform or k[2] not in (old, new)
+        }
+
     def chat(self, community: int, platform: str, ref: str, title: str = "") -> int:
         """The id of a chat, created on first use."""
         key = (community, platform, ref)

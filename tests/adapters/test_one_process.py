@@ -14,7 +14,7 @@ import pytest
 
 from adapters.discord.adapter import DiscordAdapter
 from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.rate_limit import Pacer
+from adapters.telegram.rate_limit import ChatRateLimiter
 from bot.config import CommunityConfig, Config
 from bot.core import Core
 from bot.replies import Reply, Target
@@ -76,7 +76,9 @@ async def test_both_platforms_share_one_loop_and_one_community(
         base_url=telegram_fake.base_url,
         base_file_url=telegram_fake.base_file_url,
         poll_timeout=5,
-        pacer=Pacer(per_second=1000, group_per_minute=1000, private_per_second=1000),
+        rate_limiter=ChatRateLimiter(
+            per_second=1000, group_per_minute=1000, private_per_second=1000
+        ),
     )
     discord_bot = DiscordAdapter(core, "fake-token", guild_ready_timeout=0.05, join_backfill_days=0)
     await asyncio.wait_for(asyncio.gather(telegram.start(), discord_bot.start()), 15)

@@ -152,6 +152,12 @@ async def test_erase_needs_the_csrf_token_and_a_confirmation(
     form = {"member": str(leaver), "action": "erase", "confirm": "yes"}
     async with http.post(url, data={**form, "csrf": "forged"}) as r:
         assert r.status == 403
+    stranger = FakeAdapter(served, name="other", space="space-2")
+    await stranger.say("visitor", "hi from another community")
+    theirs = served.store.find_members(served.store.space_community("other", "space-2"), "Visitor")
+    async with http.post(url, data={**form, "member": str(theirs[0][0]), "csrf": csrf}) as r:
+        assert r.status == 404  # another community's member id
+    assert served.store.member_info(theirs[0][0]) is not None
     async with http.post(url, data={**form, "csrf": csrf, "confirm": ""}) as r:
         assert r.status == 400
     assert served.store.member_info(leaver) is not None  # nothing changed so far

@@ -5,8 +5,9 @@ form-encoded (string values raw, everything else JSON) or multipart for uploads;
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": ..., "description": ...}``.
 
 A test starts it, points PTB at ``fake.base_url``, injects updates (``fake.message(...)``,
-``fake.press(...)``, ``fake.join(...)``), injects errors (``fake.fail(...)``), and asserts on
-``fake.calls``, the decoded record of every request.
+``fake.press(...)``, ``fake.join(...)``), injects errors (``fake.fail(...)``: any status, a
+``retry_after``, a ``migrate_to_chat_id``; ``fake.never_started``; ``fake.migrated``), and
+asserts on ``fake.calls``, the decoded record of every request.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ STRING_PARAMS = frozenset(
 )
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 NEVER_STARTED = "Forbidden: bot can't initiate conversation with a user"
+DROP = 0  # fail(method, DROP): close the connection instead of answering
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Failure:
     retry_after: int | None = None
     times: int = 1
     when: Callable[[JSON], bool] | None = None
+    migrate_to: int | None = None
 
 
 def free_port() -> int:
@@ -122,6 +126,7 @@ class FakeBotAPI:
         self.creators: dict[int, int] = {}
         self.bot_admin_in: set[int] = set()
         self.never_started: set[int] = set()  # users who never opened a private chat
+        self.migrated: dict[int, int] = {}  # old group id -> its supergroup's id
         self.chats: dict[int, JSON] = {}
         self.users: dict[int, JSON] = {}
         self._next_update = 1
@@ -206,6 +211,7 @@ class FakeBotAPI:
         retry_after: int | None = None,
         times: int = 1,
         when: Callable[[JSON], bool] | None = None,
+        migrate_to: int | None = None,
     ) -> None:
         """Answer the next `times` calls of `method` (matching `when`) with an error."""
         if not description:
@@ -213,10 +219,13 @@ class FakeBotAPI:
                 429: f"Too Many Requests: retry after {retry_after or 1}",
                 403: "Forbidden: bot was blocked by the user",
                 400: "Bad Request: message text is empty",
+                500: "Internal Server Error",
+                502: "Bad Gateway",
             }.get(code, "Error")
         if code == 429 and retry_after is None:
             retry_after = 1
-        self.failures.append(Failure(method, code, description, retry_after, times, when))
+        failure = Failure(method, code, description, retry_after, times, when, migrate_to)
+        self.failures.append(failure)
 
     # -- updates ---------------------------------------------------------------------------
 
@@ -322,6 +331,26 @@ class FakeBotAPI:
             }
         )
 
+    def press_label(self, chat: JSON, user: JSON, label: str, *, to: int | None = None) -> JSON:
+        """Press the newest button labelled `label` (containing it) the bot sent to `to`.
+
+        The callback data is whatever the bot put on the button (with PTB's arbitrary
+        callback data, an id that only the bot can map back)."""
+        for call in reversed(self.sent(to)):
+            rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+            for button in (b for row in rows for b in row):
+                if label in button["text"]:
+                    return self.press(chat, user, button["callback_data"])
+        raise AssertionError(f"no button {label!r} was sent to {to}")
+
+    def buttons(self, chat_id: int | None = None) -> list[tuple[str, str]]:
+        """(label, callback data) of the newest keyboard sent (to `chat_id`)."""
+        for call in reversed(self.sent(chat_id)):
+            rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+            if rows:
+                return [(b["text"], b["callback_data"]) for row in rows for b in row]
+        return []
+
     # -- what a test reads -----------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:
@@ -341,7 +370,7 @@ class FakeBotAPI:
         return [str(c.params.get("text", c.params.get("caption", ""))) for c in self.sent(chat_id)]
 
     async def wait_for(
-        self, predicate: Callable[[], bool], within: float = 5.0, what: str = "condition"
+        self, predicate: Callable[[], bool], within: float = 30.0, what: str = "condition"
     ) -> None:
         """Wait until `predicate()` holds (checked on every call and update change)."""
         deadline = time.monotonic() + within
@@ -354,13 +383,13 @@ class FakeBotAPI:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), left)
 
-    async def wait_calls(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    async def wait_calls(self, method: str, count: int = 1, within: float = 30.0) -> list[Call]:
         await self.wait_for(
             lambda: len(self.calls_to(method)) >= count, within, f"{count} x {method}"
         )
         return self.calls_to(method)
 
-    async def wait_consumed(self, within: float = 5.0) -> None:
+    async def wait_consumed(self, within: float = 30.0) -> None:
         """Wait until PTB has fetched (and so confirmed) every injected update."""
         await self.wait_for(
             lambda: not self.updates or self._fetched >= self.updates[-1]["update_id"],
@@ -385,9 +414,16 @@ class FakeBotAPI:
                 call.status = 401
                 return _error(401, "Unauthorized")
             failure = self._failure(method, params)
+            if failure is not None and failure.code == DROP:
+                call.status = DROP
+                assert request.transport is not None
+                request.transport.close()  # the connection drops before any answer
+                return web.Response()
             if failure is not None:
                 call.status = failure.code
-                return _error(failure.code, failure.description, failure.retry_after)
+                return _error(
+                    failure.code, failure.description, failure.retry_after, failure.migrate_to
+                )
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 call.status = 404
@@ -415,8 +451,11 @@ class FakeBotAPI:
         return decode_params(raw), files
 
     def _failure(self, method: str, params: JSON) -> Failure | None:
-        if method in SEND_METHODS and params.get("chat_id") in self.never_started:
+        chat = params.get("chat_id")
+        if method in SEND_METHODS and chat in self.never_started:
             return Failure(method, 403, NEVER_STARTED)
+        if method in SEND_METHODS and chat in self.migrated:
+            return Failure(method, 400, UPGRADED, migrate_to=self.migrated[chat])
         for failure in self.failures:
             if failure.method == method and (failure.when is None or failure.when(params)):
                 failure.times -= 1
@@ -618,8 +657,12 @@ def _admin(user: JSON) -> JSON:
     }
 
 
-def _error(code: int, description: str, retry_after: int | None = None) -> web.Response:
+def _error(
+    code: int, description: str, retry_after: int | None = None, migrate_to: int | None = None
+) -> web.Response:
     body: JSON = {"ok": False, "error_code": code, "description": description}
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
+    if migrate_to is not None:
+        body["parameters"] = {"migrate_to_chat_id": migrate_to}
     return web.json_response(body, status=code)
