@@ -145,12 +145,13 @@ class Store:
         row = self.conn.execute("SELECT id FROM communities WHERE key = ?", (key,)).fetchone()
         if row:
             return int(row[0])
-        with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO communities (key, name, created_at) VALUES (?, ?, ?)",
+        with self.transaction() as c:  # another process may create it at the same moment
+            c.execute(
+                "INSERT OR IGNORE INTO communities (key, name, created_at) VALUES (?, ?, ?)",
                 (key, name, int(time.time())),
             )
-        return int(cur.lastrowid or 0)
+            row = c.execute("SELECT id FROM communities WHERE key = ?", (key,)).fetchone()
+        return int(row[0])
 
     def link_space(self, platform: str, space: str, community: int) -> None:
         """Route a platform's group (guild, group chat) to a community."""
@@ -244,11 +245,21 @@ class Store:
                     (community, name, at, at),
                 )
                 member_id = int(cur.lastrowid or 0)
-                c.execute(
-                    "INSERT INTO identities (community, platform, user, member) VALUES (?, ?, ?, ?)",
+                added = c.execute(
+                    "INSERT OR IGNORE INTO identities (community, platform, user, member) "
+                    "VALUES (?, ?, ?, ?)",
                     (community, platform, user, member_id),
-                )
-            row = (member_id, 1, name)
+                ).rowcount
+                if not added:  # another process created this member a moment ago: use theirs
+                    c.execute("DELETE FROM members WHERE id = ?", (member_id,))
+                    row = c.execute(
+                        "SELECT m.id, m.tracking, m.name FROM identities i "
+                        "JOIN members m ON m.id = i.member "
+                        "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
+                        key,
+                    ).fetchone()
+            if added:
+                row = (member_id, 1, name)
         found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
         if name and name != found.name:
             self._rename(found, name)
