@@ -55,7 +55,7 @@ class Processes:
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=self.logs[i],
-            )  # fmt: skip
+            )
             for i in range(3)
         ]
 
