@@ -19,7 +19,7 @@ from bot.chat_event import ChatEvent
 from bot.commands import Command, CommandError, Registry
 from bot.config import Config
 from bot.context import Answer, Context
-from bot.dialog import Dialog
+from bot.dialog import Dialogs
 from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
 from bot.storage.store import ACTIVITY_KINDS, Store
@@ -79,7 +79,7 @@ class Core:
         self.clock = clock
         self.embedder = embedder
         self.adapters: dict[str, Adapter] = {}
-        self.dialogs: dict[tuple[str, str], Dialog] = {}
+        self.dialogs = Dialogs(store)
         self.features: list[Feature] = [kind(self) for kind in features]
         check_features(self.features)
         self.registry = Registry()
@@ -278,6 +278,8 @@ class Core:
                 answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
                 if dialog.done:
                     self.dialogs.pop((event.platform, event.user), None)
+                else:
+                    self.dialogs[(event.platform, event.user)] = dialog  # the step, saved
                 return as_replies(answer)
             if event.kind == "message":
                 return [Reply("I answer commands here: /help lists them.")]
