@@ -19,8 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/convene demo
 
+# The whole suite in float32, then the tests on the real model again in bfloat16: both
+# precisions the embedder may pick must pass (CONVENE_PRECISION forces one).
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 CONVENE_PRECISION=fp32 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 CONVENE_PRECISION=bf16 $(BIN)/python -m pytest -q -m model
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -39,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/telegram_send.py
 

@@ -118,6 +118,7 @@ class ConsoleAdapter:
             text=text,
             is_direct=self.direct,
             at=self.core.clock(),
+            handle=self.user,
         )
 
     async def _send(self, event: ChatEvent) -> None:

@@ -56,6 +56,7 @@ class FakeAdapter:
         name: str | None = None,
         at: datetime | None = None,
         chat: str | None = None,
+        handle: str | None = None,
     ) -> ChatEvent:
         return ChatEvent(
             platform=self.name,
@@ -68,6 +69,7 @@ class FakeAdapter:
             is_direct=direct,
             is_admin=user in self.admins,
             at=at or self.core.clock().astimezone(UTC),
+            handle=user if handle is None else handle,
         )
 
     async def push(self, event: ChatEvent) -> list[Sent]:
@@ -81,8 +83,10 @@ class FakeAdapter:
     async def say(self, user: str, text: str, **kwargs: object) -> list[Sent]:
         return await self.push(self.event(user, text, **kwargs))  # type: ignore[arg-type]
 
-    async def press(self, user: str, callback: str, *, direct: bool = True) -> list[Sent]:
-        return await self.push(self.event(user, callback, kind="button", direct=direct))
+    async def press(
+        self, user: str, callback: str, *, direct: bool = True, **kwargs: object
+    ) -> list[Sent]:
+        return await self.push(self.event(user, callback, kind="button", direct=direct, **kwargs))  # type: ignore[arg-type]
 
     async def deliver(self, reply: Reply) -> bool:
         assert reply.to is not None

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.commands import CommandCall
+from bot.text import valid_text
 
 EventKind = Literal["message", "join", "leave", "reaction", "button"]
 
@@ -21,6 +22,8 @@ class ChatEvent:
         chat: the channel or chat the event happened in.
         user: the member's platform user id.
         name: the member's display name.
+        handle: the member's platform handle (Telegram username, Discord user name), if any.
+        space_title: the group's title (names a new community), if known.
         kind: message, join, leave, reaction or button.
         text: the message text, or the button's callback id for a button press.
         thread: thread or topic id inside the chat, if any.
@@ -50,6 +53,16 @@ class ChatEvent:
     commands: bool = True
     call: CommandCall | None = None
     raw: Any = field(default=None, compare=False, repr=False)
+    handle: str = ""
+    space_title: str = ""
+
+    def __post_init__(self) -> None:
+        # Text is made valid at the edge: a lone surrogate never reaches a feature or SQLite.
+        for name in ("text", "name"):
+            value = getattr(self, name)
+            fixed = valid_text(value)
+            if fixed is not value:
+                object.__setattr__(self, name, fixed)
 
     @property
     def is_command(self) -> bool:

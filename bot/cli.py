@@ -7,6 +7,8 @@ Examples:
     convene import telegram result.json --community "Founders Guild"
     convene import discord export.json
     convene eval matching --db convene-demo.db
+    convene store deadletters --db convene.db   rows the bot could not write, with why
+    convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
     convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
     convene migrate --to postgresql://convene@db.example.org/convene --from convene.db
 """
@@ -19,6 +21,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load
@@ -93,6 +96,32 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(ev)
     ev.set_defaults(func=_eval)
 
+    st = sub.add_parser("store", help="database maintenance")
+    st.add_argument(
+        "action", choices=("deadletters",), help="deadletters: rows that could not be written"
+    )
+    _store_options(st)
+    st.set_defaults(func=_store)
+    pa = sub.add_parser("privacy", help="privacy tools: audit what still mentions a member")
+    pa.add_argument("action", choices=("audit",), help="audit: list every row and file hit")
+    pa.add_argument("--db", type=Path, required=True, help="database file")
+    pa.add_argument("--member", required=True, help="member id or display name")
+    pa.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="more text that identifies them (name, user id, a message); repeatable",
+    )
+    pa.add_argument(
+        "--files",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="more files or folders the bot wrote (charts, exports); repeatable",
+    )
+    pa.set_defaults(func=_privacy)  # fmt: skip
     dash = sub.add_parser(
         "dashboard", help="serve the organizer's web dashboard for a database; print a link"
     )
@@ -154,6 +183,14 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing(database: str | Path) -> bool:
+    """Whether a SQLite store is missing (said on stderr); a PostgreSQL URL is never."""
+    if isinstance(database, Path) and not database.exists():
+        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+        return True
+    return False
+
+
 def _run_async(fn: Callable[[], object]) -> int:
     return int(asyncio.run(fn()) or 0)  # type: ignore[arg-type]
 
@@ -184,15 +221,17 @@ def _import(args: argparse.Namespace) -> int:
     if not args.file.exists():
         print(f"convene: no file or folder at {args.file}.", file=sys.stderr)
         return 2
+    if args.platform == "telegram" and not args.community:
+        print("convene: name the community: --community NAME", file=sys.stderr)
+        return 2
     config = _config_from(args)
-    store = Store(config.store)
+    created = not config.store_url and not config.database.exists()
+    store = Store(config.store, busy_timeout=30)  # a command-line tool may wait for a lock
+    refused = False
     try:
         if args.platform == "telegram":
             from bot.importers.telegram_export import run_import
 
-            if not args.community:
-                print("convene: name the community: --community NAME", file=sys.stderr)
-                return 2
             result = run_import(
                 store, args.file, args.community, store_text=config.store_message_text
             )
@@ -204,11 +243,25 @@ def _import(args: argparse.Namespace) -> int:
             )
     except _import_error() as exc:
         print(f"convene: {exc}", file=sys.stderr)
+        refused = True
         return 2
     finally:
         store.close()
+        if refused and created:  # a refused import leaves no empty database behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{config.database}{suffix}").unlink(missing_ok=True)
+    for problem in result.problems[:SHOWN_PROBLEMS]:
+        print(f"convene: {problem}", file=sys.stderr)
+    hidden = len(result.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        print(f"convene: … and {hidden:,} more.", file=sys.stderr)
     print(f"Imported {result.added:,} records ({result.skipped:,} already there).")
+    if result.problems:
+        print(f"{len(result.problems):,} bad records were skipped or repaired (listed above).")
     return 0
+
+
+SHOWN_PROBLEMS = 20
 
 
 def _import_error() -> type[Exception]:
@@ -221,9 +274,8 @@ def _eval(args: argparse.Namespace) -> int:
     from bot.features.matching.evaluation import eval_matching
     from bot.storage.store import Store
 
-    database = _config_from(args).database
-    if not database.exists():
-        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+    database = _config_from(args).store
+    if _missing(database):
         return 2
     store = Store(database)
     try:
@@ -239,12 +291,45 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(args: argparse.Namespace) -> int:
+    from bot.storage.store import Store
+
+    database = _config_from(args).store
+    if _missing(database):
+        return 2
+    store = Store(database, busy_timeout=30)
+    try:
+        letters = store.dead_letters(limit=1000)
+    finally:
+        store.close()
+    if not letters:
+        print("No rows were set aside: every write succeeded.")
+        return 0
+    print(f"{len(letters):,} rows set aside (newest first):")
+    for row in letters:
+        when = datetime.fromtimestamp(row["at"], UTC).strftime("%Y-%m-%d %H:%M")
+        print(f"  #{row['id']} {when} {row['kind']} member {row['member']}: {row['error']}")
+        print(f"      {row['data'][:200]}")
+    return 0
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from bot.privacy_audit import audit
+
+    if not args.db.exists():
+        print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
+        return 2
+    report = audit(args.db, args.member, args.also, args.files)
+    for line in report.lines():
+        print(line)
+    return 0 if report.clean else 1
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     from bot.dashboard.cli import serve_store
 
     config = _config_from(args)
-    if not config.database.exists():
-        print(f"convene: no database at {config.database}; pass --db or --config.", file=sys.stderr)
+    if _missing(config.store):
         return 2
     return _run_async(lambda: serve_store(config, args.community, args.host, args.port))
 

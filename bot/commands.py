@@ -37,6 +37,21 @@ ACTION = "action"  # the key a group's handler finds its subcommand's name under
 QUOTES = "\"'"
 
 
+SQLITE_INT_MAX = 2**63 - 1
+
+
+def parse_id(text: str | None) -> int | None:
+    """The number in `text` if it is plain ASCII digits that SQLite can hold, else None.
+
+    ``str.isdigit`` accepts "²" and digits of other scripts that `int` refuses, and a
+    number past 64 bits makes SQLite raise: ids from commands and buttons go through here.
+    """
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= SQLITE_INT_MAX else None
+
+
 class _Required:
     def __repr__(self) -> str:
         return "REQUIRED"
@@ -145,6 +160,9 @@ def _number(value: Any, kind: type, problem: str, command: Command) -> Any:
     if kind is int:
         if isinstance(number, float) and not number.is_integer():
             raise UsageError(f"{problem}, not {value!r}.", command)
+        if abs(int(number)) > SQLITE_INT_MAX:  # SQLite stores at most 64-bit integers
+            shown = str(value) if len(str(value)) <= 24 else str(value)[:20] + "…"
+            raise UsageError(f"{problem}, not {shown!r} (too large).", command)
         return int(number)
     return float(number)
 

@@ -143,6 +143,18 @@ def load(path: str | Path) -> Config:
         raise ConfigError(
             f"No config file at {path}. Fix: copy config.example.toml to {path} and edit it."
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path} is a folder, not a config file. Fix: give the .toml file."
+        ) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (line {line}, byte {exc.start}). Fix: save it as UTF-8 "
+            "in your editor."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
     return parse(raw, source=path)
@@ -175,11 +187,11 @@ def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
             f'{where}[bot] precision = "{precision}" is not valid. Fix: "auto", "fp32" or "bf16".'
         )
     retention = get("privacy", "text_retention_days", 30)
-    _check_positive(where, "privacy", "text_retention_days", retention)
+    _check_range(where, "privacy", "text_retention_days", retention, 36_500, "100 years")
     cap = get("matching", "weekly_request_cap", 5)
-    _check_positive(where, "matching", "weekly_request_cap", cap)
+    _check_range(where, "matching", "weekly_request_cap", cap, 1_000, "a thousand")
     cooldown = get("matching", "cooldown_weeks", 12)
-    _check_positive(where, "matching", "cooldown_weeks", cooldown)
+    _check_range(where, "matching", "cooldown_weeks", cooldown, 5_200, "100 years")
     admins = get("console", "admins", ["organizer"])
     if not all(isinstance(a, str) and a for a in admins):
         raise ConfigError(f'{where}[console] admins must be a list of names, e.g. ["organizer"].')
@@ -249,20 +261,27 @@ def _check(where: str, section: str, key: str, value: Any) -> None:
         )
 
 
-def _check_positive(where: str, section: str, key: str, value: int) -> None:
-    if value < 1:
+def _check_range(where: str, section: str, key: str, value: int, top: int, said: str) -> None:
+    if not 1 <= value <= top:
+        bound = "at least 1" if value < 1 else f"at most {top:,} ({said})"
         raise ConfigError(
-            f"{where}[{section}] {key} = {value} is not valid: it must be at least 1. "
+            f"{where}[{section}] {key} = {value} is not valid: it must be {bound}. "
             f"Fix: e.g. {key} = {_EXAMPLES[key]}."
         )
 
 
-def _check_timezone(where: str, section: str, key: str, value: str) -> None:
+def _check_timezone(where: str, section: str, key: str, value: Any) -> None:
+    section = section if section.startswith("[") else f"[{section}]"
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{where}{section} {key} = {value!r} is not valid: it must be a timezone name in "
+            'quotes. Fix: e.g. timezone = "Europe/Berlin" (not an offset such as 5).'
+        )
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f'{where}[{section}] {key} = "{value}" is not a known timezone. '
+            f'{where}{section} {key} = "{value}" is not a known timezone. '
             'Fix: use an IANA name such as "Europe/Berlin", "America/New_York" or "UTC".'
         ) from None
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chat_event import ChatEvent
 from bot.commands import CommandError
-from bot.replies import Reply, Target, Visibility
+from bot.replies import Button, Reply, Target, Visibility
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -17,6 +17,24 @@ if TYPE_CHECKING:
     from bot.storage.store import Store
 
 Answer = Reply | str | list[Reply] | None
+
+
+class AmbiguousMember(CommandError):
+    """A member argument names several members; the core offers them as buttons."""
+
+    def __init__(self, token: str, found: list[tuple[int, str, str]]) -> None:
+        names = ", ".join(label for _, _, label in found)
+        super().__init__(f"{token!r} matches several members: {names}.")
+        self.token = token
+        self.found = found
+
+    def reply(self) -> Reply:
+        """Which one? One button per member; pressing one runs the command for them."""
+        return Reply(
+            f"{self.token!r} matches several members. Which one did you mean?",
+            buttons=tuple(Button(label[:60], f"pick:{member}") for member, _, label in self.found),
+            visibility=Visibility.ONLY_YOU,
+        )
 
 
 @dataclass
@@ -27,6 +45,7 @@ class Context:
     event: ChatEvent
     community: int
     member: int
+    picked: tuple[str, int] | None = None  # (token, member) chosen for an ambiguous argument
 
     @property
     def store(self) -> Store:
@@ -80,10 +99,18 @@ class Context:
 
     def find_member(self, token: str) -> tuple[int, str]:
         """Resolve a name, @name or platform mention to one member of this community."""
+        if self.picked is not None and self.picked[0] == token:
+            member = self.picked[1]
+            if self.store.scalar(
+                "SELECT 1 FROM members WHERE id = ? AND community = ?", (member, self.community)
+            ):
+                return member, self.member_name(member)
         found = self.core.find_member(self.community, self.event.platform, token)
         if not found:
-            raise CommandError(f"No member called {token!r} here. Check the spelling.")
+            raise CommandError(
+                f"No member called {token!r} here. Check the spelling, or use their "
+                "@handle or a mention."
+            )
         if len(found) > 1:
-            names = ", ".join(name for _, name in found[:5])
-            raise CommandError(f"{token!r} matches several members: {names}. Be more precise.")
+            raise AmbiguousMember(token, [(m, n, self.core.member_label(m)) for m, n in found[:8]])
         return found[0]

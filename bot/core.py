@@ -10,19 +10,22 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot import scope
 from bot.chat_event import ChatEvent
 from bot.commands import Command, CommandError, Registry
 from bot.config import Config
-from bot.context import Answer, Context
+from bot.context import AmbiguousMember, Answer, Context
 from bot.dialog import Dialogs
 from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.storage.store import ACTIVITY_KINDS, Store
+from bot.storage.store import ACTIVITY_KINDS, Store, StoreBusy
 from bot.text import MAX_INPUT, clean
 
 if TYPE_CHECKING:
@@ -31,7 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("convene")
 Clock = Callable[[], datetime]
 _MENTION = re.compile(r"^<@!?(\d+)>$")
+SETTLE_SECONDS = 5.0  # longest a command waits for the writer before reading what is there
 COMMUNITY_FREE = frozenset({"help", "start"})  # commands a stranger may use in a DM
+ANY_COMMUNITY = frozenset({"help", "start", "use"})  # DM commands that need no community chosen
 F = TypeVar("F", bound=Feature)
 
 
@@ -83,6 +88,7 @@ class Core:
         self.features: list[Feature] = [kind(self) for kind in features]
         check_features(self.features)
         self.registry = Registry()
+        store.migrate("scope", scope.MIGRATIONS)
         for feature in self.features:
             store.migrate(feature.name, feature.migrations)
             for command in feature.commands:
@@ -91,13 +97,42 @@ class Core:
         self._listeners = [f for f in self.features if f.listens]
         self._text_policy: dict[int, bool] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._ready: dict[str, asyncio.Event] = {}
+        self._retry: list[ChatEvent] = []  # group events that met a locked database
         self._link_configured_communities()
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def attach(self, adapter: Adapter) -> None:
-        """Make an adapter reachable for replies addressed to its platform."""
+    def attach(self, adapter: Adapter, *, ready: bool = True) -> None:
+        """Make an adapter reachable for replies addressed to its platform.
+
+        An adapter that connects later attaches with ``ready=False`` and calls
+        `mark_ready` once it can deliver; `wait_ready` lets scheduled posts wait for that.
+        """
         self.adapters[adapter.name] = adapter
+        if ready:
+            self.mark_ready(adapter.name)
+        else:
+            self._ready_event(adapter.name).clear()
+
+    def mark_ready(self, platform: str) -> None:
+        """Called by an adapter once connected: replies to `platform` can be delivered."""
+        self._ready_event(platform).set()
+
+    def is_ready(self, platform: str) -> bool:
+        """Whether the adapter of `platform` is attached and connected."""
+        found = self._ready.get(platform)
+        return platform in self.adapters and found is not None and found.is_set()
+
+    async def wait_ready(self, platform: str) -> None:
+        """Wait until the adapter of `platform` has connected."""
+        await self._ready_event(platform).wait()
+
+    def _ready_event(self, platform: str) -> asyncio.Event:
+        found = self._ready.get(platform)
+        if found is None:
+            found = self._ready[platform] = asyncio.Event()
+        return found
 
     def feature(self, kind: type[F]) -> F:
         """The running instance of a feature class (or of a subclass of it).
@@ -117,12 +152,15 @@ class Core:
     async def start(self) -> None:
         """Start background work: the flush loop, retention, and every feature's `start`."""
         self._tasks.append(asyncio.create_task(self._flush_loop(), name="convene-flush"))
-        await asyncio.to_thread(self.expire_text)
+        await asyncio.to_thread(self._expire_quietly)
         for feature in self.features:
             await feature.start()
 
     async def close(self) -> None:
-        """Stop features and background work, then flush and close the store."""
+        """Stop features and background work, then flush and close the store.
+
+        Every step runs even if an earlier one fails; the store's last flush always happens.
+        """
         for feature in reversed(self.features):
             try:
                 await feature.stop()
@@ -131,29 +169,50 @@ class Core:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
-        if self.embedder is not None:
-            self.embedder.close()
-        self.store.close()
+        try:
+            if self.embedder is not None:
+                self.embedder.close()
+        except Exception:
+            log.exception("closing the embedder failed")
+        finally:
+            self.store.close()
 
     async def _flush_loop(self) -> None:
-        """Once a second write the buffer, once an hour expire old text: both off the loop."""
-        hours = 0.0
+        """Once a second: hand the buffer to the store's writer; hourly: text retention.
+
+        Never dies: a failure is logged and the next tick tries again.
+        """
+        ticks = 0
         while True:
             await asyncio.sleep(1.0)
-            await asyncio.to_thread(self.store.flush)
-            hours += 1 / 3600
-            if hours >= 1:
-                hours = 0
-                await asyncio.to_thread(self.expire_text)
+            ticks += 1
+            try:
+                self.store.submit()
+                if self._retry:
+                    events, self._retry = self._retry, []
+                    for event in events:
+                        await self.handle(event)
+                if ticks % 3600 == 0:
+                    await asyncio.to_thread(self._expire_quietly)
+            except Exception:
+                log.exception("background flush failed; retrying in a second")
+
+    def _expire_quietly(self) -> None:
+        try:
+            self.expire_text()
+        except StoreBusy:
+            log.warning("text retention skipped: the database is busy; next hour")
 
     async def settle(self) -> None:
-        """Write what the hot path buffered, in a worker thread: the reads that follow (a
-        command's, a scheduled job's) then find it without writing on the loop."""
+        """Let the store's writer commit what the hot path buffered, waiting off the loop, so
+        the reads that follow (a command's, a scheduled job's) find it. Never waits for
+        another process's lock: the reads then see what is committed."""
         if self.store.pending:
-            await asyncio.to_thread(self.store.flush)
+            self.store.submit()
+            await asyncio.to_thread(self.store.wait_written, SETTLE_SECONDS)
 
     def expire_text(self) -> None:
         """Delete message text past each community's retention; counts stay."""
@@ -172,15 +231,28 @@ class Core:
             for chat in c.telegram_chats:
                 self.store.link_space("telegram", chat, community)
 
-    def community_for(self, event: ChatEvent) -> int | None:
-        """The community an event belongs to; a new group becomes a community of its own.
+    def community_for(self, event: ChatEvent, stamped: int | None = None) -> int | None:
+        """The community an event acts in; a new group becomes a community of its own.
 
-        A direct message belongs to the community the member was most recently active in.
+        A pressed button acts in the community it was made in (`stamped`, see `bot.scope`),
+        if the presser belongs to it. Otherwise a direct message acts in the member's only
+        community, or the one they chose with /use, else the one they were last active in
+        (commands from members of several communities are asked first, in `_handle`).
         """
         if event.is_direct or not event.space:
             found = self.store.communities_of(event.platform, event.user)
+            if stamped is not None:
+                if stamped not in found:
+                    raise CommandError("That button is from a community you are not part of.")
+                return stamped
+            choice = scope.chosen(self.store, event.platform, event.user)
+            if choice in found:
+                return choice
             return found[0] if found else None
-        return self.space_community(event.platform, event.space)
+        community = self.space_community(event.platform, event.space, event.space_title)
+        if stamped is not None and stamped != community:
+            raise CommandError("That button belongs to another community's chat.")
+        return community
 
     def space_community(self, platform: str, space: str, name: str = "") -> int:
         """The community of a guild or group, created on first sight (named `name`, else
@@ -218,7 +290,7 @@ class Core:
         return event.is_admin
 
     def find_member(self, community: int, platform: str, token: str) -> list[tuple[int, str]]:
-        """Members matching a name, @name or a platform mention such as <@123>."""
+        """Members matching a platform mention (<@123>), a handle (@ana or ana), or a name."""
         token = token.strip()
         mention = _MENTION.match(token)
         if mention:
@@ -228,7 +300,25 @@ class Core:
                 (community, platform, mention.group(1)),
             ).fetchone()
             return [(int(row[0]), row[1])] if row else []
+        handles = scope.by_handle(self.store, community, token)
+        if handles and (token.startswith("@") or len(handles) == 1):
+            named = self.store.find_members(community, token)
+            exact = [m for m in named if m[1].lower() == token.lstrip("@").lower()]
+            if token.startswith("@") or not exact:
+                return handles
         return self.store.find_members(community, token)
+
+    def member_label(self, member: int) -> str:
+        """A member's name with their handles, telling apart two members of one name."""
+        rows = self.store.rows(
+            "SELECT m.name, i.platform, i.handle FROM members m "
+            "LEFT JOIN identities i ON i.member = m.id WHERE m.id = ? ORDER BY i.platform",
+            (member,),
+        )
+        if not rows:
+            return "a former member"
+        handles = [f"@{r['handle']} on {r['platform']}" for r in rows if r["handle"]]
+        return f"{rows[0]['name']} ({', '.join(handles)})" if handles else rows[0]["name"]
 
     def dm_target(self, member: int, prefer: str | None = None) -> Target | None:
         """Where to reach a member privately: their identity on `prefer`, else any attached."""
@@ -247,6 +337,11 @@ class Core:
             return await self._handle(event)
         except CommandError as exc:
             return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]
+        except StoreBusy as exc:
+            if event.is_command or event.kind == "button" or event.is_direct:
+                return [Reply(str(exc), visibility=Visibility.ONLY_YOU)]
+            self._retry.append(event)  # group activity is recorded once the lock is free
+            return []
         except Exception:
             log.exception("failed to handle %s event from %s", event.kind, event.platform)
             if event.is_command or event.kind == "button":
@@ -260,11 +355,50 @@ class Core:
             return []
 
     async def _handle(self, event: ChatEvent) -> list[Reply]:
-        community = self.community_for(event)
+        stamped = None
+        if event.kind == "button":
+            stamped, event = scope.unstamp(event)
+        community = self.community_for(event, stamped)
         if community is None:
             return await self._stranger(event)
+        if event.kind != "button" and not event.is_direct and not event.is_command:
+            return await self._answer(event, community)  # the hot path: nothing to stamp
+        several: list[int] = []
+        if event.is_direct and event.kind in ("message", "button"):
+            several = self.store.communities_of(event.platform, event.user)
+            if len(several) > 1 and event.is_command and stamped is None:
+                asked = self._ask_community(event, several)
+                if asked:
+                    return asked
+        replies = scope.stamp_all(await self._answer(event, community), community)
+        if len(several) > 1:
+            replies = scope.name_community(replies, scope.community_name(self.store, community))
+        return replies
+
+    def _ask_community(self, event: ChatEvent, communities: list[int]) -> list[Reply]:
+        """A DM command from a member of several communities who has not chosen: ask which."""
+        if scope.chosen(self.store, event.platform, event.user) in communities:
+            return []
+        call = event.call or self.registry.parse(event.text)  # an unknown name explains itself
+        name = call.name
+        if name in ANY_COMMUNITY:
+            return []
+        scope.keep_pending(self.store, event, call, 0, "", int(self.clock().timestamp()))
+        names = ", ".join(scope.community_name(self.store, c) for c in communities)
+        return [
+            Reply(
+                f"You are a member of {names}. Which community is /{name} for? "
+                "I will remember it (/use changes it).",
+                buttons=scope.choice_buttons(self.store, communities),
+            )
+        ]
+
+    async def _answer(self, event: ChatEvent, community: int) -> list[Reply]:
         at = int(event.at.timestamp())
         member = self.store.member(community, event.platform, event.user, event.name, at)
+        if event.handle and member.handle != event.handle:  # once per member and session
+            scope.save_handle(self.store, community, event)
+            member.handle = event.handle
         if event.kind == "button":
             await self.settle()
             return await self._press(event, community, member.id)
@@ -275,11 +409,13 @@ class Core:
             dialog = self.dialogs.get((event.platform, event.user))
             if dialog is not None and event.kind == "message":
                 ctx = Context(self, event, community, member.id)
-                answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
-                if dialog.done:
-                    self.dialogs.pop((event.platform, event.user), None)
-                else:
-                    self.dialogs[(event.platform, event.user)] = dialog  # the step, saved
+                try:
+                    answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
+                finally:  # a failing last step must not leave the dialog in the way
+                    if dialog.done:
+                        self.dialogs.pop((event.platform, event.user), None)
+                    else:
+                        self.dialogs[(event.platform, event.user)] = dialog  # the step, saved
                 return as_replies(answer)
             if event.kind == "message":
                 return [Reply("I answer commands here: /help lists them.")]
@@ -302,13 +438,45 @@ class Core:
             for feature in self._listeners:
                 feature.on_message(community, member, event)
 
-    async def _run_command(self, event: ChatEvent, community: int, member: int) -> list[Reply]:
-        command, args = self.registry.bind(event.call or self.registry.parse(event.text))
+    async def _run_command(
+        self,
+        event: ChatEvent,
+        community: int,
+        member: int,
+        picked: tuple[str, int] | None = None,
+    ) -> list[Reply]:
+        call = event.call or self.registry.parse(event.text)
+        command, args = self.registry.bind(call)
         problem = self._refusal(command, event)
         if problem:
             return [Reply(problem, visibility=Visibility.ONLY_YOU)]
-        ctx = Context(self, event, community, member)
-        return as_replies(await command.handler(ctx, args), slow=command.slow)
+        ctx = Context(self, event, community, member, picked=picked)
+        try:
+            answer = await command.handler(ctx, args)
+        except AmbiguousMember as exc:
+            now = int(self.clock().timestamp())
+            scope.keep_pending(self.store, event, call, community, exc.token, now)
+            return [exc.reply()]
+        return as_replies(answer, slow=command.slow)
+
+    async def run_pending(
+        self, ctx: Context, *, any_community: bool = False, pick: int | None = None
+    ) -> list[Reply]:
+        """Run the command the presser left waiting for a choice, in `ctx.community`.
+
+        `pick` is the member they chose for an ambiguous member argument.
+        """
+        e = ctx.event
+        now = int(self.clock().timestamp())
+        waiting = scope.take_pending(
+            self.store, e.platform, e.user, None if any_community else ctx.community, now
+        )
+        if waiting is None:
+            return []
+        call, token = waiting
+        event = replace(e, kind="message", text="", call=call)
+        picked = (token, pick) if pick is not None and token else None
+        return await self._run_command(event, ctx.community, ctx.member, picked)
 
     async def _stranger(self, event: ChatEvent) -> list[Reply]:
         """A private message from someone not seen in any group yet: /help and /start work."""
@@ -349,11 +517,34 @@ class Core:
         """Deliver a reply addressed with `to` through the adapter of its platform."""
         if reply.to is None:
             raise ValueError("Core.send needs a reply with a target")
+        if reply.community is not None and reply.buttons:
+            [reply] = scope.stamp_all([reply], reply.community)
         adapter = self.adapters.get(reply.to.platform)
         if adapter is None:
             log.warning("no %s adapter attached; dropped a reply", reply.to.platform)
             return False
+        attempts = _attempts.get()
+        if attempts is not None:
+            attempts.append(reply.to)
         return await adapter.deliver(reply)
+
+
+_attempts: ContextVar[list[Target] | None] = ContextVar("convene_send_attempts", default=None)
+
+
+@contextlib.contextmanager
+def send_attempts() -> Iterator[list[Target]]:
+    """Collect the targets `Core.send` tried to reach inside this block (in this task).
+
+    The scheduler uses it to tell a run that failed before anything went out (safe to
+    retry) from one that may have posted something (never retried: at most once).
+    """
+    attempts: list[Target] = []
+    token = _attempts.set(attempts)
+    try:
+        yield attempts
+    finally:
+        _attempts.reset(token)
 
 
 def as_replies(answer: Answer, *, slow: bool = False) -> list[Reply]:

@@ -4,7 +4,8 @@ A feature is a `Feature` subclass, like a discord.py `Cog`. What it *declares* l
 class and is filled by class decorators beside the handlers: its commands and buttons, its
 own tables (a forward-only migration list, versioned per feature), the columns that hold
 member ids (`/link` moves them), its part of the privacy contract (`exporter`, `deleter`:
-`/export` and `/forget` call them all) and the sections it adds to the digest. What it
+`/export` and `/forget` call them all; `erase_texts` for data derived from message texts)
+and the sections it adds to the digest. What it
 *keeps* while running (an index, a worker, a scheduler) lives on the instance: the core
 makes one instance per `Core` and calls `start` and `stop` around its life. `requires`
 names the features it cannot work without; the core refuses to start without them::
@@ -111,6 +112,11 @@ class Feature:
     def chat_moved(self, platform: str, old: str, new: str) -> None:
         """A platform chat got a new id (a Telegram group upgraded to a supergroup): move
         every stored target of this feature from `old` to `new` (override if it has any)."""
+
+    def erase_texts(self, community: int, texts: list[str]) -> None:
+        """Called with a member's message texts before they are erased (`/forget`, `/privacy
+        tracking off`): delete what this feature derived from them, stored (cached vectors,
+        snippets, cached digests, charts on disk) or waiting in memory (queued work)."""
 
     @property
     def listens(self) -> bool:

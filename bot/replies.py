@@ -114,6 +114,7 @@ class Reply:
     visibility: Visibility = Visibility.PUBLIC
     to: Target | None = None
     slow: bool = False  # produced by slow work: adapters defer interactions before it
+    community: int | None = None  # made for this community: `Core.send` stamps its buttons
 
     def with_target(self, target: Target) -> Reply:
         return replace(self, to=target)

@@ -10,9 +10,22 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u206
 _MASS_MENTION = re.compile(r"@(everyone|here|channel|all)\b", re.IGNORECASE)
 
 
+def valid_text(text: str) -> str:
+    """The text with anything UTF-8 cannot hold (lone surrogates) replaced by U+FFFD.
+
+    A surrogate pair split into two code points (as some JSON encoders write emoji) is
+    joined back into its character.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
 def clean(text: str) -> str:
-    """Drop control characters (keep newlines and tabs) and bidi overrides."""
-    return _CONTROL.sub("", text)
+    """Valid text without control characters (newlines and tabs stay) or bidi overrides."""
+    return _CONTROL.sub("", valid_text(text))
 
 
 def defuse_mentions(text: str) -> str:

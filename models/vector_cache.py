@@ -5,12 +5,73 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import queue
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Executor, Future
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+
+T = TypeVar("T")
+
+
+class ModelWorker(Executor):
+    """One daemon thread that runs model calls in order.
+
+    Unlike `ThreadPoolExecutor`, whose threads the interpreter joins at exit, a model load
+    or batch still running when the bot stops is abandoned, not awaited: `convene chat`
+    exits at once instead of waiting seconds for a load a background backfill started.
+    """
+
+    def __init__(self, name: str = "embedder") -> None:
+        self._name = name
+        self._calls: queue.SimpleQueue[
+            tuple[Future[Any], Callable[..., Any], tuple[Any, ...]] | None
+        ]
+        self._calls = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("the model worker is closed")
+            self._calls.put((future, lambda: fn(*args, **kwargs)))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+        return future
+
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, call = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = call()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self.closed = True
+            if cancel_futures:
+                while True:
+                    try:
+                        item = self._calls.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is not None:
+                        item[0].cancel()
+            self._calls.put(None)
+            thread = self._thread
+        if wait and thread is not None:
+            thread.join()
 
 
 def text_hash(text: str) -> str:
@@ -71,7 +132,7 @@ class CachedEncoder:
         self.batch_size = batch_size
         self.encoded_texts = 0  # texts that actually went through the model
         self._model_lock = threading.Lock()  # model calls never overlap, whatever the thread
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedder")
+        self._executor = ModelWorker()
 
     def _encode_raw(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
@@ -116,6 +177,8 @@ class CachedEncoder:
         missing = sorted(missing, key=lambda h: len(unique[h]))  # similar lengths: less padding
         fresh: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), self.batch_size):
+            if self._executor.closed:  # the bot is stopping: drop the rest of the work
+                raise CancelledError()
             batch = missing[start : start + self.batch_size]
             with self._model_lock:
                 raw = self._encode_raw([unique[h] for h in batch])
@@ -134,5 +197,5 @@ class CachedEncoder:
         return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
 
     def close(self) -> None:
-        """Stop the worker thread (waits for a running call)."""
-        self._executor.shutdown(wait=True)
+        """Stop the worker: queued calls are cancelled, a running one is not waited for."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

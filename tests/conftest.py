@@ -77,10 +77,16 @@ def clock() -> Clock:
     return Clock(datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests marked `engines` that use a store run on SQLite and on PostgreSQL."""
-    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
-        metafunc.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+    """Tests marked `engines` that use a store run on SQLite and on PostgreSQL (or on the
+    engines the closest marker names: ``@pytest.mark.engines("sqlite")`` for a test about
+    SQLite's files)."""
+    marker = metafunc.definition.get_closest_marker("engines")
+    if "engine" in metafunc.fixturenames and marker:
+        metafunc.parametrize("engine", list(marker.args or ENGINES), indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""Scan every table of a store for traces of one member (used by privacy tests)."""
+"""Scan a store for traces of one member (used by privacy tests): every table's cells, and
+the bytes of every file under a folder (the database, its WAL, anything the bot wrote)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.storage.store import Store
 
@@ -30,3 +32,13 @@ def traces(
                 if isinstance(value, str) and any(n in value for n in needles):
                     found.append(f"{table}.{column} = {value!r}")
     return found
+
+
+def file_traces(folder: Path, needles: Iterable[bytes]) -> list[str]:
+    """Files under `folder` whose bytes hold one of the needles (as "name: needle")."""
+    needles = list(needles)
+    hits = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        hits += [f"{path.name}: {n[:40]!r}" for n in needles if n in data]
+    return hits

@@ -113,7 +113,7 @@ class DiscordAdapter:
         self._ready = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._registry_hash = ""
-        core.attach(self)
+        core.attach(self, ready=False)  # ready once the gateway is (see on_ready)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -251,6 +251,7 @@ class DiscordAdapter:
             "connected to Discord as %s in %d guild(s)", self.client.user, len(self.client.guilds)
         )
         self._ready.set()
+        self.core.mark_ready(self.name)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         log.info("joined guild %s (%s)", guild.name, guild.id)

@@ -40,6 +40,7 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
             is_direct=True,
             at=message.created_at,
             raw=message,
+            handle=author.name,
         )
     chat, thread = chat_of(client, message.channel.id)
     text = message.content
@@ -60,6 +61,8 @@ def message_event(client: discord.Client, message: discord.Message) -> ChatEvent
         at=message.created_at,
         length=length,
         raw=message,
+        handle=author.name,
+        space_title=guild.name,
     )
 
 
@@ -69,8 +72,9 @@ def member_event(member: discord.Member, kind: EventKind) -> ChatEvent | None:
         return None
     guild = str(member.guild.id)
     return ChatEvent(
-        PLATFORM, guild, guild, str(member.id), member.display_name, kind=kind, raw=member
-    )
+        PLATFORM, guild, guild, str(member.id), member.display_name, kind=kind, raw=member,
+        handle=member.name, space_title=member.guild.name,
+    )  # fmt: skip
 
 
 def reaction_event(
@@ -91,6 +95,7 @@ def reaction_event(
         thread=thread,
         is_admin=member.guild_permissions.manage_guild,
         raw=payload,
+        handle=member.name,
     )
 
 
@@ -120,4 +125,6 @@ def interaction_event(
         at=interaction.created_at,
         call=call,
         raw=interaction,
+        handle=user.name,
+        space_title=interaction.guild.name if interaction.guild else "",
     )

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import time
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-
-# Opt in to PTB's timedelta-valued time fields now; the int-valued ones warn on every access.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import (
     BotCommand,
@@ -146,7 +142,7 @@ class TelegramAdapter:
         self._recent_joins: dict[tuple[str, str, str], float] = {}
         self._privacy_checked: set[str] = set()
         self._command_names = Commands("", {})
-        core.attach(self)
+        core.attach(self, ready=False)  # ready once polling (see start)
 
     @property
     def start_link(self) -> str:
@@ -220,6 +216,7 @@ class TelegramAdapter:
             error_callback=self._on_poll_error,
         )
         await app.start()
+        self.core.mark_ready(self.name)
         log.info("Telegram: polling as @%s", self.username)
 
     async def stop(self) -> None:

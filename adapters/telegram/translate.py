@@ -94,6 +94,8 @@ def _event(
         thread=thread,
         is_direct=direct,
         at=_utc(at),
+        handle=user.username or "",
+        space_title=chat.title or "",
     )
 
 
@@ -176,6 +178,8 @@ def message_events(message: Message, commands: Commands) -> list[ChatEvent]:
             at=_utc(at),
             length=length,
             raw=message,
+            handle=(message.from_user.username or "") if message.from_user else "",
+            space_title=message.chat.title or "",
         )
     ]
 
@@ -222,4 +226,6 @@ def button_event(query: CallbackQuery, callback: str) -> ChatEvent | None:
         thread=thread,
         is_direct=direct,
         raw=query,
+        handle=query.from_user.username or "",
+        space_title=message.chat.title or "",
     )

@@ -9,6 +9,7 @@ def default_features() -> list[type[Feature]]:
     """Every built-in feature class; `Core` makes one instance of each for itself."""
     from bot.features.activity import Activity
     from bot.features.backfill import Backfill
+    from bot.features.choices import Choices
     from bot.features.dashboard import Dashboard
     from bot.features.digests.feature import Digests
     from bot.features.events.feature import Events
@@ -33,6 +34,7 @@ def default_features() -> list[type[Feature]]:
         Backfill,
         Dashboard,
         Linking,
+        Choices,
         Outbox,
         Privacy,
     ]

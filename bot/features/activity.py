@@ -23,12 +23,18 @@ from bot.storage.activity import (
 )
 from bot.storage.store import Store
 from bot.text import plural
+from models.vector_cache import text_hash
 
 
 class Activity(
     Feature, name="activity", member_columns=[("activity", "member"), ("imported", "member")]
 ):
     """/stats, /leaderboard and /activity over the core's activity log."""
+
+    def erase_texts(self, community: int, texts: list[str]) -> None:
+        """The cached embeddings of the texts go with them (a cache: another member's same
+        text is simply encoded again when needed)."""
+        self.core.store.delete_vectors([text_hash(t) for t in texts])
 
 
 _BARS = "▁▂▃▄▅▆▇█"
@@ -149,6 +155,7 @@ def export_activity(store: Store, community: int, member: int) -> dict[str, Any]
 
 @Activity.deleter
 def delete_activity(store: Store, community: int, member: int) -> None:
-    """Delete a member's activity, live and imported."""
+    """Delete a member's activity, live and imported (`bot.features.privacy.erase_activity`
+    also deletes what was derived from their texts)."""
     delete_member_activity(store, community, member)
     forget_imports(store, community, member)

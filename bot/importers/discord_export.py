@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from bot.importers.records import (
     ImportedRecord,
     ImportFormatError,
     ImportResult,
+    checked_time,
     import_records,
     read_json,
 )
@@ -38,6 +39,7 @@ class ExportStats:
     bots: int = 0
     system: int = 0
     duplicates: int = 0
+    problems: list[str] = field(default_factory=list)  # bad messages, each skipped
 
 
 @dataclass(frozen=True)
@@ -97,36 +99,47 @@ def _records(
 ) -> Iterator[ImportedRecord]:
     seen: set[str] = set()
     for index, msg in enumerate(messages):
-        where = f"{source}: message #{index}"
-        if not isinstance(msg, dict):
-            raise ImportFormatError(f"{where} is not an object.")
-        ref = _text_id(msg.get("id"), where)
-        where = f"{where} (id {ref})"
-        if ref in seen:
-            stats.duplicates += 1
+        try:
+            records = list(_message(msg, index, chat, title, stats, source, seen))
+        except ImportFormatError as exc:
+            stats.problems.append(f"{exc} Skipped.")
             continue
-        seen.add(ref)
-        author = msg.get("author")
-        if not isinstance(author, dict):
-            raise ImportFormatError(f"{where} has no author.")
-        user = _text_id(author.get("id"), f"{where}: author")
-        at = _timestamp(msg.get("timestamp"), where)
-        kind = str(msg.get("type") or "Default")
-        if author.get("isBot"):
-            stats.bots += 1
-            continue
-        name = str(author.get("nickname") or author.get("name") or f"user {user}")
-        if kind in JOIN_TYPES:
-            yield ImportedRecord(PLATFORM, chat, title, user, name, "join", at, ref)
-            continue
-        if kind not in MESSAGE_TYPES:
-            stats.system += 1
-            continue
-        content = msg.get("content") or ""
-        if not isinstance(content, str):
-            raise ImportFormatError(f"{where} has content that is not text.")
-        yield ImportedRecord(PLATFORM, chat, title, user, name, "message", at, ref, content)
-        yield from _reactions(msg, chat, title, at, ref, where)
+        yield from records
+
+
+def _message(
+    msg: Any, index: int, chat: str, title: str, stats: ExportStats, source: str, seen: set[str]
+) -> Iterator[ImportedRecord]:
+    where = f"{source}: message #{index}"
+    if not isinstance(msg, dict):
+        raise ImportFormatError(f"{where} is not an object.")
+    ref = _text_id(msg.get("id"), where)
+    where = f"{where} (id {ref})"
+    if ref in seen:
+        stats.duplicates += 1
+        return
+    author = msg.get("author")
+    if not isinstance(author, dict):
+        raise ImportFormatError(f"{where} has no author.")
+    user = _text_id(author.get("id"), f"{where}: author")
+    at = _timestamp(msg.get("timestamp"), where)
+    kind = str(msg.get("type") or "Default")
+    seen.add(ref)
+    if author.get("isBot"):
+        stats.bots += 1
+        return
+    name = str(author.get("nickname") or author.get("name") or f"user {user}")
+    if kind in JOIN_TYPES:
+        yield ImportedRecord(PLATFORM, chat, title, user, name, "join", at, ref)
+        return
+    if kind not in MESSAGE_TYPES:
+        stats.system += 1
+        return
+    content = msg.get("content") or ""
+    if not isinstance(content, str):
+        raise ImportFormatError(f"{where} has content that is not text.")
+    yield ImportedRecord(PLATFORM, chat, title, user, name, "message", at, ref, content)
+    yield from _reactions(msg, chat, title, at, ref, where)
 
 
 def _reactions(
@@ -163,10 +176,15 @@ def _timestamp(value: Any, where: str) -> datetime:
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
+        if value[:5].isdigit():  # a five-digit year: past what a date can hold
+            raise ImportFormatError(
+                f"{where} has a timestamp out of range ({value[:40]!r}); dates must fall "
+                "between 1970 and 9999."
+            ) from None
         raise ImportFormatError(
-            f"{where} has a timestamp that is not ISO 8601: {value!r}."
+            f"{where} has a timestamp that is not ISO 8601: {value[:40]!r}."
         ) from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return checked_time(at.replace(tzinfo=UTC) if at.tzinfo is None else at, where)
 
 
 def export_files(path: Path) -> list[Path]:
@@ -185,8 +203,9 @@ def run_import(
     """Import a DiscordChatExporter export (or a folder of them) into the guild's community.
 
     The community is the one the guild is already linked to, else ``discord:<guild id>``
-    named after the guild (or `community_name`). Every file is validated before anything
-    is written; a re-run adds nothing. Progress goes to stderr every 500 records.
+    named after the guild (or `community_name`). Every file is read before anything is
+    written; a bad message is reported in `ImportResult.problems` and skipped; a re-run adds
+    nothing. Progress goes to stderr every 500 records.
     """
     exports = [parse_file(p) for p in export_files(path)]
     guilds = {e.guild_id for e in exports}
@@ -214,6 +233,7 @@ def run_import(
         done += len(export.records)
         total.added += result.added
         total.skipped += result.skipped
+        total.problems += export.stats.problems + result.problems
         stats = export.stats
         left_out = [
             f"{n:,} {what}"

@@ -27,6 +27,8 @@ from bot.importers.records import (
     ImportedRecord,
     ImportFormatError,
     ImportResult,
+    checked_time,
+    from_unix,
     import_records,
     read_json,
 )
@@ -149,35 +151,57 @@ def flatten_text(value: Any) -> str:
 def message_time(msg: dict[str, Any], where: str) -> datetime:
     """When a message was sent: ``date_unixtime`` (a string), else the ISO ``date`` as UTC."""
     unix = msg.get("date_unixtime")
-    if isinstance(unix, str | int) and str(unix).strip().isdigit():
-        return datetime.fromtimestamp(int(unix), UTC)
+    if isinstance(unix, str | int) and _digits(str(unix).strip()):
+        return from_unix(int(unix), where)
     date = msg.get("date")
     if isinstance(date, str):
         try:
             parsed = datetime.fromisoformat(date)
         except ValueError:
-            pass
+            if date[:5].isdigit():  # a five-digit year: past what a date can hold
+                raise ImportFormatError(
+                    f"{where} has a date out of range ({date[:25]!r}); dates must fall "
+                    "between 1970 and 9999."
+                ) from None
         else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            return checked_time(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), where)
     raise ImportFormatError(f"{where} has no usable date (date_unixtime or date).")
 
 
-def chat_records(chat: ExportChat) -> Iterator[ImportedRecord]:
-    """Every activity record in one chat: messages, joins, leaves and reactions."""
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def chat_records(chat: ExportChat, problems: list[str]) -> Iterator[ImportedRecord]:
+    """Every activity record in one chat: messages, joins, leaves and reactions.
+
+    A message that cannot be read is described in `problems` (naming its id) and skipped.
+    """
     names = _known_senders(chat.messages)
     for number, msg in enumerate(chat.messages, 1):
-        if not isinstance(msg, dict):
-            raise ImportFormatError(f"{chat.where}: message number {number} is not an object.")
-        msg_id = msg.get("id")
-        if not isinstance(msg_id, int) or isinstance(msg_id, bool):
-            raise ImportFormatError(f"{chat.where}: message number {number} has no numeric id.")
-        where = f"{chat.where}: message id {msg_id} (number {number})"
-        at = message_time(msg, where)
-        kind = msg.get("type", "message")
-        if kind == "service":
-            yield from _service_records(chat, msg, msg_id, at, names)
-        elif kind == "message":
-            yield from _message_records(chat, msg, msg_id, at, where)
+        try:
+            records = list(_records_of(chat, msg, number, names))
+        except ImportFormatError as exc:
+            problems.append(f"{exc} Skipped.")
+            continue
+        yield from records
+
+
+def _records_of(
+    chat: ExportChat, msg: Any, number: int, names: dict[str, str]
+) -> Iterator[ImportedRecord]:
+    if not isinstance(msg, dict):
+        raise ImportFormatError(f"{chat.where}: message number {number} is not an object.")
+    msg_id = msg.get("id")
+    if not isinstance(msg_id, int) or isinstance(msg_id, bool):
+        raise ImportFormatError(f"{chat.where}: message number {number} has no numeric id.")
+    where = f"{chat.where}: message id {msg_id} (number {number})"
+    at = message_time(msg, where)
+    kind = msg.get("type", "message")
+    if kind == "service":
+        yield from _service_records(chat, msg, msg_id, at, names)
+    elif kind == "message":
+        yield from _message_records(chat, msg, msg_id, at, where)
 
 
 def _message_records(
@@ -203,6 +227,7 @@ def _reaction_records(
     if not isinstance(reactions, list):
         return
     local_offset = _local_offset(msg, at)
+    where = f"{chat.where}: message id {msg_id}, a reaction"
     for reaction in reactions:
         if not isinstance(reaction, dict):
             continue
@@ -213,7 +238,7 @@ def _reaction_records(
             user = sender_id(recent.get("from_id"))
             if user is None:
                 continue
-            when = _reaction_time(recent, local_offset, at)
+            when = _reaction_time(recent, local_offset, at, where)
             name = str(recent.get("from") or DELETED_NAME)
             ref = f"{msg_id}:{user}:{emoji}"
             yield ImportedRecord(PLATFORM, chat.id, chat.title, user, name, "reaction", when, ref)
@@ -228,18 +253,23 @@ def _local_offset(msg: dict[str, Any], at: datetime) -> timedelta:
     return local.replace(tzinfo=UTC) - at if local.tzinfo is None else timedelta(0)
 
 
-def _reaction_time(recent: dict[str, Any], local_offset: timedelta, fallback: datetime) -> datetime:
+def _reaction_time(
+    recent: dict[str, Any], local_offset: timedelta, fallback: datetime, where: str
+) -> datetime:
     """A reaction's time: only a local ``date`` is exported, so undo the export's offset."""
     unix = recent.get("date_unixtime")
-    if isinstance(unix, str | int) and str(unix).strip().isdigit():
-        return datetime.fromtimestamp(int(unix), UTC)
+    if isinstance(unix, str | int) and _digits(str(unix).strip()):
+        return from_unix(int(unix), where)
     try:
         local = datetime.fromisoformat(str(recent.get("date")))
     except ValueError:
         return fallback
-    if local.tzinfo is not None:
-        return local.astimezone(UTC)
-    return local.replace(tzinfo=UTC) - local_offset
+    if local.tzinfo is None:
+        try:
+            local = local.replace(tzinfo=UTC) - local_offset
+        except OverflowError:
+            return fallback
+    return checked_time(local, where)
 
 
 def _service_records(
@@ -294,11 +324,13 @@ def _known_senders(messages: list[Any]) -> dict[str, str]:
     return names
 
 
-def read_records(path: Path) -> list[ImportedRecord]:
-    """Every record in an export file, validated before anything is written."""
+def read_records(path: Path, problems: list[str] | None = None) -> list[ImportedRecord]:
+    """Every readable record in an export file, read before anything is written; bad
+    records are described in `problems` and left out."""
+    found = [] if problems is None else problems
     records: list[ImportedRecord] = []
     for chat in load_export(path):
-        records.extend(chat_records(chat))
+        records.extend(chat_records(chat, found))
     return records
 
 
@@ -358,15 +390,19 @@ def run_import(
 ) -> ImportResult:
     """Backfill a community's activity from a Telegram Desktop JSON export; safe to re-run.
 
+    A bad message is reported in `ImportResult.problems` (naming its id) and skipped.
+
     Raises:
         ImportFormatError: the file is not a usable export (nothing is written then).
     """
     chats = load_export(path)
+    problems: list[str] = []
     records: list[ImportedRecord] = []
     for chat in chats:
-        records.extend(chat_records(chat))
+        records.extend(chat_records(chat, problems))
     community = community_for(store, community_name, [c.id for c in chats])
     show = progress_bar(len(records), out)
     result = import_records(store, community, records, store_text=store_text, progress=show)
     show(len(records))
+    result.problems[:0] = problems
     return result

@@ -7,12 +7,15 @@ the trigger itself and runs it unless `scheduled_runs` already has it.
 
 Delivery is **at most once**. A run is claimed (status 'sending') in `scheduled_runs`
 before anything is posted and marked 'sent' after; a claimed run is never started again,
-so a crash between posting and recording cannot post twice — at the price that a crash
-before posting loses that one run (logged at start). A runner that knows nothing went out
-raises `NotDelivered`, which releases the claim so the next sweep retries within the grace.
+so a crash between posting and recording cannot post twice. A run found 'sending' at start
+was interrupted by a crash: the schedule's creator (else its target chat) is told once, and
+it is marked 'interrupted'. A run that failed before anything was handed to an adapter (or
+whose runner raised `NotDelivered`) releases its claim, so the next sweep retries it within
+the grace. Nothing runs for a platform until its adapter is ready (`Core.wait_ready`): the
+catch-up after downtime waits for the connection instead of failing before it.
 
 Several processes may share one PostgreSQL store: only the leader (`bot.scheduling.leader`)
-fires jobs, sweeps and periodic loops; every process checks the lead every
+fires jobs, sweeps, periodic loops and the catch-up; every process checks the lead every
 `leader_seconds` and a new leader catches up at once, so a leader change skips nothing
 (the catch-up finds the run the dead leader did not claim) and posts nothing twice (the
 claim is unique).
@@ -32,12 +35,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.core import send_attempts
 from bot.feature import Feature
-from bot.replies import Target
+from bot.replies import Reply, Target
 from bot.scheduling.leader import CHECK_SECONDS, Leader
 from bot.scheduling.spec import last_due, next_fire, parse_spec, resolve_timezone
 from bot.scheduling.store import (
     MIGRATIONS,
+    InterruptedRun,
     ScheduleRow,
     claim,
     delete_schedule,
@@ -48,6 +53,7 @@ from bot.scheduling.store import (
     load_runs,
     load_schedule,
     load_schedules,
+    mark_reported,
     move_chat,
     save_schedule,
 )
@@ -74,10 +80,9 @@ class Scheduler(
     """The scheduling feature: schedules from the `schedules` table, run by APScheduler on
     the core's loop. Other features reach it with ``core.feature(Scheduler)``."""
 
-    def __init__(self, core: Core, *, grace: timedelta = GRACE, catch_up_delay: float = 5.0):
+    def __init__(self, core: Core, *, grace: timedelta = GRACE):
         super().__init__(core)
         self.grace = grace
-        self.catch_up_delay = catch_up_delay  # lets adapters connect before catch-up posts
         self.sweep_seconds = SWEEP_SECONDS
         self.leader_seconds = CHECK_SECONDS
         self.leader = Leader(core.store.engine)
@@ -85,6 +90,7 @@ class Scheduler(
         self.aps: AsyncIOScheduler | None = None
         self._periodic: dict[str, tuple[float, Periodic]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._waiting: set[asyncio.Task[Any]] = set()  # work waiting for an adapter
 
     @property
     def store(self) -> Store:
@@ -100,7 +106,7 @@ class Scheduler(
         """Say how to run schedules of `kind`; catches up that kind if already started."""
         self.kinds[kind] = run
         if self.aps is not None:
-            self._spawn(self._catch_up(kind))
+            self._catch_up(kind)
 
     def set_schedule(
         self,
@@ -161,17 +167,28 @@ class Scheduler(
     # -- running -------------------------------------------------------------------------
 
     async def run_due(
-        self, now: datetime, *, kind: str | None = None, schedule_id: int | None = None
+        self,
+        now: datetime,
+        *,
+        kind: str | None = None,
+        schedule_id: int | None = None,
+        platform: str | None = None,
     ) -> list[ScheduleRow]:
         """Run every schedule whose latest fire time within the grace is not yet claimed.
 
-        Called by the APScheduler jobs, the periodic sweep and the catch-up at start.
+        Called by the APScheduler jobs, the periodic sweep and the catch-up at start. A
+        schedule whose platform's adapter is still connecting is left for later (not claimed).
         Returns the runs started (each with `due` set).
         """
         ran: list[ScheduleRow] = []
         for row in self.schedules(kind):
             if row.paused or (schedule_id is not None and row.id != schedule_id):
                 continue
+            if platform is not None and row.target.platform != platform:
+                continue
+            attached = row.target.platform in self.core.adapters
+            if attached and not self.core.is_ready(row.target.platform):
+                continue  # still connecting: a later sweep (or its catch-up) runs it
             runner = self.kinds.get(row.kind)
             if runner is None:
                 continue
@@ -196,17 +213,27 @@ class Scheduler(
         finish(self.store, row, status, int(self.core.clock().timestamp()))
 
     async def _run(self, runner: Runner, row: ScheduleRow) -> None:
-        try:
-            await self.core.settle()
-            await runner(self.core, row)
-        except NotDelivered:
-            log.warning("%s for community %s not delivered; will retry", row.kind, row.community)
-            self._finish(row, None)
-        except Exception:
-            log.exception("%s for community %s failed", row.kind, row.community)
-            self._finish(row, "failed")
-        else:
-            self._finish(row, "sent")
+        with send_attempts() as attempts:
+            try:
+                await self.core.settle()
+                await runner(self.core, row)
+            except NotDelivered:
+                log.warning(
+                    "%s for community %s not delivered; will retry", row.kind, row.community
+                )
+                self._finish(row, None)
+            except Exception:
+                if attempts:  # something may have gone out: never posted twice
+                    log.exception("%s for community %s failed", row.kind, row.community)
+                    self._finish(row, "failed")
+                else:
+                    log.exception(
+                        "%s for community %s failed before sending; will retry",
+                        row.kind, row.community,
+                    )  # fmt: skip
+                    self._finish(row, None)
+            else:
+                self._finish(row, "sent")
 
     def runs(self, community: int, kind: str) -> list[dict[str, Any]]:
         """The recorded runs of a community's kind, oldest first."""
@@ -230,18 +257,23 @@ class Scheduler(
             replace_existing=True, coalesce=True, max_instances=1,
         )  # fmt: skip
         if await asyncio.to_thread(self.leader.check):
-            stuck = interrupted(self.store)
-            if stuck:
-                log.warning("%s scheduled runs were interrupted mid-send; not re-sent", stuck)
-        self._spawn(self._catch_up(None))
+            self._lead()
+
+    def _lead(self) -> None:
+        """This process now runs the schedule: report interrupted runs, catch up."""
+        for run in interrupted(self.store):
+            log.warning("a %s run (%s) was interrupted mid-send; not re-sent", run.kind, run.period)
+            self._when_ready(run.report_to.platform, lambda run=run: self._report(run))
+        self._catch_up(None)
 
     async def stop(self) -> None:
         if self.aps is not None:
             self.aps.shutdown(wait=False)
             self.aps = None
-        for task in list(self._tasks):
+        pending = [*self._waiting, *self._tasks]
+        for task in pending:
             task.cancel()
-        for task in list(self._tasks):
+        for task in pending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self.leader.release)
@@ -250,23 +282,51 @@ class Scheduler(
         """Keep or take the lead; a process that just took it catches up at once."""
         was = self.leader.leading
         if await asyncio.to_thread(self.leader.check) and not was:
-            self._spawn(self.run_due(self.core.clock()))
+            self._lead()
 
     async def drain(self) -> None:
-        """Wait for background catch-ups started so far (tests)."""
+        """Wait for background work whose adapter is ready (tests)."""
+        for _ in range(3):  # let waiters whose adapter just became ready spawn their work
+            await asyncio.sleep(0)
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, coro: Awaitable[Any]) -> None:
+    def _spawn(self, coro: Awaitable[Any], tasks: set[asyncio.Task[Any]] | None = None) -> None:
         task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        found = self._tasks if tasks is None else tasks
+        found.add(task)
+        task.add_done_callback(found.discard)
 
-    async def _catch_up(self, kind: str | None) -> None:
-        if self.catch_up_delay:
-            await asyncio.sleep(self.catch_up_delay)
-        if self.leader.leading:
-            await self.run_due(self.core.clock(), kind=kind)
+    def _when_ready(self, platform: str, work: Callable[[], Awaitable[Any]]) -> None:
+        """Run `work()` once `platform`'s adapter is ready (now, if it already is)."""
+        if self.core.is_ready(platform):
+            self._spawn(work())
+            return
+
+        async def wait() -> None:
+            await self.core.wait_ready(platform)
+            self._spawn(work())
+
+        self._spawn(wait(), self._waiting)
+
+    def _catch_up(self, kind: str | None) -> None:
+        """Post runs missed while down, per platform as soon as its adapter is ready."""
+        for platform in sorted({row.target.platform for row in self.schedules(kind)}):
+            self._when_ready(
+                platform,
+                lambda p=platform: self.run_due(self.core.clock(), kind=kind, platform=p),
+            )
+
+    async def _report(self, run: InterruptedRun) -> None:
+        """Tell the schedule's creator (else its chat) once that a run was cut short."""
+        when = run.period.replace("T", " ")[:16]
+        text = (
+            f"The scheduled {run.kind} due {when} UTC was interrupted while it was being "
+            "posted (the bot stopped mid-send). It may be missing or incomplete; it was not "
+            "posted again, so nothing appears twice."
+        )
+        if await self.core.send(Reply(text, to=run.report_to)):
+            mark_reported(self.store, run)
 
     async def _sweep(self, core: Core) -> None:
         await self.run_due(core.clock())

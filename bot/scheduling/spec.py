@@ -104,6 +104,52 @@ def _weekday(token: str) -> str:
     return day
 
 
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # standard cron: 0 (or 7) = Sunday
+
+
+def cron_weekdays(field: str) -> str:
+    """A cron weekday field in standard numbers (0 or 7 Sunday, 1 Monday … 6 Saturday) as
+    the weekday names APScheduler 3 reads unambiguously (its own numbers start at Monday).
+
+    Lists, ranges (``1-5``, ``fri-sun``) and steps (``*/2``, ``1-5/2``) are expanded.
+
+    Raises:
+        CommandError: a weekday is not 0-7 or mon-sun.
+    """
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for item in field.split(","):
+        span, _, step_text = item.partition("/")
+        step = _cron_number(step_text, 1, 7, "step") if step_text else 1
+        if span == "*":
+            first, last = 0, 6
+        else:
+            low, _, high = span.partition("-")
+            first = _cron_day(low)
+            last = _cron_day(high) if high else (6 if step_text else first)
+            if last < first:  # a range through Sunday: fri-mon, 6-0
+                last += 7
+        days.update(d % 7 for d in range(first, last + 1, step))
+    return ",".join(_CRON_DAYS[d] for d in sorted(days, key=lambda d: (d - 1) % 7))
+
+
+def _cron_day(token: str) -> int:
+    name = token[:3].lower()
+    if name in _CRON_DAYS:
+        return _CRON_DAYS.index(name)
+    return _cron_number(token, 0, 7, "weekday")
+
+
+def _cron_number(token: str, low: int, high: int, what: str) -> int:
+    if not (token.isascii() and token.isdigit()) or not low <= int(token) <= high:
+        raise _bad(
+            f"{token!r} is not a cron {what} ({low}-{high}; weekdays: 0 or 7 is Sunday, "
+            "1 is Monday)."
+        )
+    return int(token)
+
+
 def parse_spec(spec: str, tz: ZoneInfo | str = "UTC") -> BaseTrigger:
     """A trigger for a schedule spec in a timezone.
 
@@ -131,8 +177,12 @@ def parse_spec(spec: str, tz: ZoneInfo | str = "UTC") -> BaseTrigger:
         hour, minute = _clock(words[2])
         trigger = CronTrigger(day=day_of_month, hour=hour, minute=minute, timezone=zone)
     elif len(words) == 5 and kind not in ("daily", "weekly", "biweekly", "monthly"):
+        minute, hour, day, month = words[:4]
+        weekdays = cron_weekdays(words[4])
         try:
-            trigger = CronTrigger.from_crontab(" ".join(words), timezone=zone)
+            trigger = CronTrigger(
+                minute=minute, hour=hour, day=day, month=month, day_of_week=weekdays, timezone=zone
+            )
         except ValueError as exc:
             raise _bad(f"That cron line is not valid ({exc}).") from None
     else:

@@ -1,7 +1,8 @@
 """The scheduler's tables: `schedules` (the source of truth) and `scheduled_runs` (the ledger).
 
 `scheduled_runs` has one row per (community, kind, target, period) ever started: 'sending'
-when claimed (before anything is posted), then 'sent' or 'failed'. For digests it is the
+when claimed (before anything is posted), then 'sent' or 'failed' — or 'interrupted' once
+the admins were told that a crash cut it short. For digests it is the
 record of every digest posted, so none goes out twice.
 """
 
@@ -152,17 +153,54 @@ def finish(store: Store, row: ScheduleRow, status: str | None, now: int) -> None
             )
 
 
+@dataclass(frozen=True, slots=True)
+class InterruptedRun:
+    """A run left 'sending' by a process that died mid-run, and whom to tell."""
+
+    community: int
+    kind: str
+    target: str  # as stored (target_json)
+    period: str
+    report_to: Target  # the schedule's creator in a DM, else the schedule's own target
+
+
+def interrupted(store: Store) -> list[InterruptedRun]:
+    """Runs left 'sending' by a process that died mid-run (call before running any)."""
+    rows = store.rows(
+        "SELECT r.community, r.kind, r.target, r.period, s.created_by FROM scheduled_runs r "
+        "LEFT JOIN schedules s ON s.community = r.community AND s.kind = r.kind "
+        "WHERE r.status = 'sending' ORDER BY r.period"
+    )
+    found = []
+    for r in rows:
+        target = Target(**json.loads(r["target"]))
+        report_to = target
+        if r["created_by"] is not None:
+            identities = sorted(
+                store.identities(int(r["created_by"])), key=lambda pu: pu[0] != target.platform
+            )
+            if identities:
+                report_to = Target(identities[0][0], user=identities[0][1])
+        found.append(InterruptedRun(r["community"], r["kind"], r["target"], r["period"], report_to))
+    return found
+
+
+def mark_reported(store: Store, run: InterruptedRun) -> None:
+    """Record that the admins were told about an interrupted run (so they are told once)."""
+    with store.transaction() as c:
+        c.execute(
+            "UPDATE scheduled_runs SET status = 'interrupted' WHERE community = ? AND kind = ? "
+            "AND target = ? AND period = ? AND status = 'sending'",
+            (run.community, run.kind, run.target, run.period),
+        )
+
+
 def load_runs(store: Store, community: int, kind: str) -> list[dict[str, Any]]:
     """The recorded runs of a community's schedule kind, oldest first."""
     return store.rows(
         "SELECT * FROM scheduled_runs WHERE community = ? AND kind = ? ORDER BY period",
         (community, kind),
     )
-
-
-def interrupted(store: Store) -> int:
-    """Runs left 'sending' by a process that died mid-run."""
-    return int(store.scalar("SELECT count(*) FROM scheduled_runs WHERE status = 'sending'") or 0)
 
 
 def export_schedules(store: Store, community: int, member: int) -> dict[str, Any]:
@@ -174,8 +212,15 @@ def export_schedules(store: Store, community: int, member: int) -> dict[str, Any
 
 
 def forget_creator(store: Store, community: int, member: int) -> None:
+    """A forgotten member's schedules stay (unsigned), except those posting to their DMs."""
+    mine = [target_json(Target(p, user=u)) for p, u in store.identities(member)]
     with store.transaction() as c:
         c.execute(
             "UPDATE schedules SET created_by = NULL WHERE community = ? AND created_by = ?",
             (community, member),
         )
+        for target in mine:
+            for table in ("schedules", "scheduled_runs"):
+                c.execute(
+                    f"DELETE FROM {table} WHERE community = ? AND target = ?", (community, target)
+                )

@@ -113,3 +113,13 @@ def delete_member_activity(store: Store, community: int, member: int) -> None:
     store.flush()
     with store.transaction() as c:
         c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
+
+
+def member_texts(store: Store, community: int, member: int) -> list[str]:
+    """The distinct message texts a member has stored in a community (for `Feature.erase_texts`)."""
+    rows = store.rows(
+        "SELECT DISTINCT text FROM activity WHERE community = ? AND member = ? "
+        "AND text IS NOT NULL",
+        (community, member),
+    )
+    return [r["text"] for r in rows]

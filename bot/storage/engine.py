@@ -116,7 +116,7 @@ class PgConnection:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self.engine = engine
         self._raw = engine.sa_engine.raw_connection()
         conn = self._raw.driver_connection
         assert isinstance(conn, psycopg.Connection)
@@ -141,7 +141,7 @@ class PgConnection:
         match = _INSERT.match(sql)
         returning = (
             match is not None
-            and match.group(1).lower() in self._engine.id_tables(self)
+            and match.group(1).lower() in self.engine.id_tables(self)
             and " RETURNING " not in text.upper()
         )
         if returning:
@@ -151,7 +151,7 @@ class PgConnection:
             row = cursor.fetchone()
             cursor.lastrowid = int(row[0]) if row else None
         if _DDL_CHANGE.match(sql):
-            self._engine.forget_id_tables()
+            self.engine.forget_id_tables()
         return cursor
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any] | dict[str, Any]]) -> PgCursor:

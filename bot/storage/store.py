@@ -4,8 +4,13 @@ The engine (`bot.storage.engine`) is chosen by ``[store] url``; the SQL here and
 feature store modules is written once, in SQLite's dialect, and translated for PostgreSQL
 in one place.
 
-The hot path (activity rows) is buffered in memory and written with one ``executemany``
-per batch (``COPY`` on PostgreSQL), flushed when the buffer fills, at least once a second, and on close.
+The hot path (activity rows) is buffered in memory and committed in batches by one writer
+thread (`bot.storage.writer`), the only place activity is written: when the buffer fills, at
+least once a second, before reads (which wait for it unless another process holds the lock)
+and on close. Rows leave memory only when their transaction commits; a database locked by
+another process is retried with backoff and never blocks the event loop. The loop's own
+connection waits at most `LOOP_BUSY_TIMEOUT` for a lock; a feature write that cannot get it
+raises `StoreBusy`, which the core turns into one sentence ("try again in a moment").
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -25,15 +31,25 @@ import numpy as np
 
 from bot.storage.engine import Engine, PgConnection, StoreError
 from bot.storage.migrations import CORE_MIGRATIONS
+from bot.storage.writer import (
+    DEAD_LETTER_MIGRATIONS,
+    INSERT_ACTIVITY,
+    PATIENT_TIMEOUT,
+    WRITER_BUSY_TIMEOUT,
+    Batch,
+    Queue,
+    StoreBusy,
+    Writer,
+    immediate,
+)
+
+__all__ = ["ACTIVITY_KINDS", "KIND_NAMES", "MemberRow", "Store", "StoreBusy", "StoreError"]
 
 T = TypeVar("T")
+log = logging.getLogger("convene.store")
 ACTIVITY_KINDS = {"message": 0, "join": 1, "leave": 2, "reaction": 3, "attend": 4}
 KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
-_ACTIVITY_COLUMNS = ("community", "member", "chat", "at", "kind", "length", "text")
-_INSERT_ACTIVITY = (
-    "INSERT INTO activity (community, member, chat, at, kind, length, text) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+LOOP_BUSY_TIMEOUT = 0.05  # seconds a write on the loop's connection waits for another process
 
 
 @dataclass(slots=True)
@@ -43,6 +59,7 @@ class MemberRow:
     id: int
     tracking: bool
     name: str
+    handle: str = ""  # the platform handle last saved for this identity (see bot.scope)
 
 
 class Store:
@@ -51,69 +68,149 @@ class Store:
     `target` is a SQLite path or a ``postgresql://`` URL.
     """
 
-    def __init__(self, target: str | Path, *, batch_size: int = 5000) -> None:
+    def __init__(
+        self,
+        target: str | Path,
+        *,
+        batch_size: int = 5000,
+        busy_timeout: float = LOOP_BUSY_TIMEOUT,
+    ) -> None:
         self.engine = Engine(target)
         self.path = self.engine.path
         self.batch_size = batch_size
+        self.busy_timeout = busy_timeout
         self._buffer: list[tuple[Any, ...]] = []
-        self._lock = threading.RLock()
-        self._buffer_lock = threading.Lock()  # held only to append to or swap the buffer
+        self._seen: dict[int, int] = {}
+        self._queue = Queue()
+        self._lock = threading.RLock()  # one writer at a time in this process
+        self._buffer_lock = threading.Lock()  # appending to or sealing the buffer
         self.conn = _connect(self.engine)
         migrate(self.conn, "core", CORE_MIGRATIONS)
+        migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
+        _set_busy_timeout(self.conn, busy_timeout)
+        self._writer: Writer | None = None
         self._spaces: dict[tuple[str, str], int] = {}
         self._chats: dict[tuple[int, str, str], int] = {}
         self._members: dict[tuple[int, str, str], MemberRow] = {}
-        self._seen: dict[int, int] = {}
         self.last_flush = time.monotonic()
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush what is buffered and close the file."""
-        self.flush()
+        """Let the writer make a last patient attempt to write what is buffered, then close.
+
+        Never raises: rows that still cannot be written are counted in the log.
+        """
+        self.submit()
+        if self._writer is not None:
+            self._writer.stop()  # drains the queue, waiting up to PATIENT_TIMEOUT for a lock
+            self._writer = None
+        if self.pending:
+            log.error(
+                "closing %s: %s activity row(s) could not be written", self.path, self.pending
+            )
         self.conn.close()
         self.engine.dispose()
 
-    def flush(self) -> int:
-        """Write buffered activity in one transaction; returns how many rows were written."""
-        with self._lock:
-            with self._buffer_lock:
-                rows, self._buffer = self._buffer, []
-                seen, self._seen = self._seen, {}
-            self.last_flush = time.monotonic()
-            if rows or seen:
-                with self.conn:
-                    if isinstance(self.conn, PgConnection):
-                        self.conn.copy_rows("activity", _ACTIVITY_COLUMNS, rows)
-                    else:
-                        self.conn.executemany(_INSERT_ACTIVITY, rows)
-                    self.conn.executemany(
-                        "UPDATE members SET last_seen = max(coalesce(last_seen, 0), ?) "
-                        "WHERE id = ?",
-                        [(at, member) for member, at in seen.items()],
-                    )
-            return len(rows)
+    def submit(self) -> None:
+        """Hand what is buffered to the writer thread; returns at once (the hot path)."""
+        self._seal()
+        if self._queue.batches:
+            self._start_writer().wake()
+
+    def flush(self, timeout: float = PATIENT_TIMEOUT) -> None:
+        """Make everything buffered durable now: the writer commits it while this waits.
+
+        Raises:
+            StoreBusy: another process holds the lock (the rows stay queued for the writer).
+        """
+        self.last_flush = time.monotonic()
+        if not self.settle(timeout):
+            raise StoreBusy()
+
+    def settle(self, timeout: float = PATIENT_TIMEOUT) -> bool:
+        """Hand the buffer to the writer and wait until it is committed, or until a lock held
+        by another process stops it. True if nothing is left to write."""
+        self.submit()
+        return self.wait_written(timeout)
+
+    def wait_written(self, timeout: float) -> bool:
+        """Wait (any thread) until submitted rows are committed; returns at once when another
+        process holds the lock. True if nothing is left to write."""
+        return self._queue.wait_settled(timeout)
+
+    def _refresh(self) -> None:
+        """Before a read: let the writer commit what is buffered; never wait for a lock."""
+        if self._buffer or self._queue.batches:
+            if self._queue.blocked:  # another process holds the lock: the writer retries
+                self.submit()
+            else:
+                self.settle()
+
+    def _seal(self) -> None:
+        with self._buffer_lock:
+            if not self._buffer and not self._seen:
+                return
+            batch = Batch(self._buffer, self._seen)
+            self._buffer, self._seen = [], {}
+        self._queue.put(batch)
+
+    def _start_writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = Writer(self._queue, self._writer_connection, self._lock)
+            self._writer.start()
+        return self._writer
+
+    def _writer_connection(self) -> sqlite3.Connection | PgConnection:
+        conn = _connect(self.engine, probe=False)
+        _set_busy_timeout(conn, min(self.busy_timeout, WRITER_BUSY_TIMEOUT))
+        return conn
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Activity rows not yet committed (buffered or queued for the writer)."""
+        return len(self._buffer) + self._queue.rows()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection | PgConnection]:
-        """One atomic write: everything inside commits together or not at all."""
-        with self._lock, self.conn:
-            yield self.conn
+        """One atomic write: everything inside commits together or not at all.
+
+        Raises:
+            StoreBusy: another process holds the write lock longer than the loop may wait.
+        """
+        with self._lock:
+            if self.conn.in_transaction:  # nested: part of the outer transaction
+                yield self.conn
+                return
+            known_busy = self._queue.blocked  # then fail at once instead of waiting again
+            if known_busy:
+                _set_busy_timeout(self.conn, 0)
+            try:
+                with immediate(self.conn):
+                    yield self.conn
+                self._queue.blocked = False  # the lock was free after all
+            except BaseException:
+                self._forget_caches()  # ids created in a rolled-back transaction are gone
+                raise
+            finally:
+                if known_busy:
+                    _set_busy_timeout(self.conn, self.busy_timeout)
+
+    def _forget_caches(self) -> None:
+        self._spaces.clear()
+        self._chats.clear()
+        self._members.clear()
 
     async def read(self, query: Callable[..., T], *args: Any) -> T:
         """Run `query(conn, *args)` in a worker thread on a connection of its own.
 
         For reads that may scan many rows (stats over a busy community): WAL lets them run
-        beside the loop's writes, and the buffer is flushed first (in that thread too, so the
-        loop never waits for the write) so they see everything.
+        beside the loop's writes, and the buffer is written first (if the lock is free) so
+        they see everything.
         """
+        self._refresh()
 
         def run() -> T:
-            self.flush()
             conn = self.engine.connect()
             try:
                 return query(conn, *args)
@@ -124,7 +221,7 @@ class Store:
 
     def reader(self) -> sqlite3.Connection | PgConnection:
         """A separate connection for heavy reads in a worker thread (WAL lets it run alongside)."""
-        self.flush()
+        self._refresh()
         conn = self.engine.connect()
         conn.row_factory = sqlite3.Row
         return conn
@@ -136,7 +233,11 @@ class Store:
     def migrate(self, component: str, migrations: list[list[str]]) -> int:
         """Create or bring forward a feature's own tables (see `migrate`)."""
         with self._lock:
-            return migrate(self.conn, component, migrations)
+            _set_busy_timeout(self.conn, PATIENT_TIMEOUT)
+            try:
+                return migrate(self.conn, component, migrations)
+            finally:
+                _set_busy_timeout(self.conn, self.busy_timeout)
 
     # -- communities, chats, members -------------------------------------------------------
 
@@ -350,24 +451,42 @@ class Store:
         length: int,
         text: str | None,
     ) -> None:
-        """Buffer one activity row; flushes when the buffer is full."""
-        with self._buffer_lock:  # a flush may be swapping the buffer in a worker thread
+        """Buffer one activity row; a full buffer goes to the writer thread."""
+        with self._buffer_lock:
             self._buffer.append((community, member, chat, at, kind, length, text))
             if at > self._seen.get(member, 0):
                 self._seen[member] = at
             full = len(self._buffer) >= self.batch_size
         if full:
-            self.flush()
+            self.submit()
+
+    def write_activity(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write activity rows now, inside the caller's `transaction()` (imports: the rows
+        and their markers commit together); same columns as `add_activity`."""
+        assert self.conn.in_transaction, "write_activity belongs inside store.transaction()"
+        self.conn.executemany(INSERT_ACTIVITY, rows)
 
     def expire_text(self, community: int, before: int) -> int:
-        """Delete stored message text older than `before`; counts stay."""
-        self.flush()
-        with self.transaction() as c:
-            cur = c.execute(
-                "UPDATE activity SET text = NULL WHERE community = ? AND at < ? AND text IS NOT NULL",
-                (community, before),
-            )
-        return cur.rowcount
+        """Delete stored message text older than `before`; counts stay.
+
+        Runs on a connection of its own, so it may run in a worker thread (it can scan much).
+
+        Raises:
+            StoreBusy: another process holds the write lock.
+        """
+        self.settle()  # buffered rows first, so their text is expired too
+        conn = _connect(self.engine, probe=False)
+        _set_busy_timeout(conn, self.busy_timeout)
+        try:
+            with self._lock, immediate(conn):
+                cur = conn.execute(
+                    "UPDATE activity SET text = NULL "
+                    "WHERE community = ? AND at < ? AND text IS NOT NULL",
+                    (community, before),
+                )
+            return cur.rowcount
+        finally:
+            conn.close()
 
     # -- settings --------------------------------------------------------------------------
 
@@ -418,26 +537,51 @@ class Store:
         finally:
             conn.close()
 
+    def checkpoint(self) -> bool:
+        """Move the WAL into the database file and truncate it (after an erasure, so erased
+        bytes leave both files). False if a reader kept part of the WAL alive."""
+        self.flush()
+        if self.engine.postgres:
+            return True  # no WAL file of ours: the server owns its files
+        with self._lock:
+            busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     def delete_vectors(self, hashes: list[str]) -> None:
         with self.transaction() as c:
             c.executemany("DELETE FROM vectors WHERE hash = ?", [(h,) for h in hashes])
+
+    # -- dead letters -----------------------------------------------------------------------
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Rows that could not be written, newest first, with the error SQLite gave."""
+        return self.rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,))
+
+    def forget_dead_letters(self, community: int, member: int) -> None:
+        """Drop a member's set-aside rows (part of /forget)."""
+        with self.transaction() as c:
+            c.execute(
+                "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)
+            )
 
     # -- generic member data (privacy contract helpers) ------------------------------------
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Run a parameterized query and return dict rows."""
-        self.flush()
+        self._refresh()
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        self.flush()
+        self._refresh()
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
 
-def _connect(engine: Engine) -> sqlite3.Connection | PgConnection:
+def _connect(engine: Engine, *, probe: bool = True) -> sqlite3.Connection | PgConnection:
+    """Open the store: a PostgreSQL connection, or the SQLite file in WAL mode (`probe`
+    checks it is writable, waiting for a held lock)."""
     if engine.postgres:
         return engine.connect()
     path = engine.path
@@ -450,13 +594,17 @@ def _connect(engine: Engine) -> sqlite3.Connection | PgConnection:
                 "Choose a writable path (--db or [bot] database)."
             ) from None
     try:
-        conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(
+            path, check_same_thread=False, timeout=PATIENT_TIMEOUT, isolation_level=None
+        )
         conn.isolation_level = ""  # "with conn:" opens and commits transactions
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
+        conn.execute("PRAGMA secure_delete=ON")  # erased rows are zeroed, not left in free pages
+        if probe:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
     except sqlite3.DatabaseError as exc:
         reason = str(exc)
         if "readonly" in reason or "unable to open" in reason or "read-only" in reason:
@@ -464,8 +612,17 @@ def _connect(engine: Engine) -> sqlite3.Connection | PgConnection:
                 f"Cannot write the database {path}: {reason}. "
                 "Choose a writable path (--db or [bot] database)."
             ) from None
+        if "locked" in reason:
+            raise StoreError(
+                f"The database {path} stayed locked by another program for "
+                f"{PATIENT_TIMEOUT:.0f} s; stop it or try again."
+            ) from None
         raise StoreError(f"Cannot open the database {path}: {reason}.") from None
     return conn
+
+
+def _set_busy_timeout(conn: sqlite3.Connection | PgConnection, seconds: float) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
 def migrate(

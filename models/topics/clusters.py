@@ -30,8 +30,9 @@ def cluster(
     merge_similarity: float,
     time_weight: float,
     seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster unit vectors: (centroids, small_talk flag per centroid).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cluster unit vectors: (centroids, small_talk flag per centroid, and the k-means
+    clusters before merging: their centroids and the merged centroid each one joined).
 
     Over-clusters with weighted spherical k-means (k ~ sqrt(n)), flags clusters whose weight is
     mostly `chatty` messages as small talk, then merges the others with average linkage on a
@@ -47,7 +48,7 @@ def cluster(
     k = min(k, vecs.shape[0])
     if k <= 1:
         cents = normalize(vecs.mean(axis=0, keepdims=True)).astype(np.float32)
-        return cents, np.array([float(chatty.mean()) >= 0.5])
+        return cents, np.array([float(chatty.mean()) >= 0.5]), cents, np.zeros(1, np.int64)
     init = _seed_centroids(vecs, weights, k, np.random.default_rng(seed))
     km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=60, random_state=seed)
     labels = km.fit_predict(vecs.astype(np.float64), sample_weight=weights)
@@ -63,11 +64,13 @@ def cluster(
         cents = centroids(weighted, labels, k)[topical]
         distance = 1.0 - cents @ cents.T + time_weight * (1.0 - rates[topical] @ rates[topical].T)
         groups[topical] = topical[_merge(distance, 1.0 - merge_similarity, max_topics)]
-    merged = np.unique(groups[labels], return_inverse=True)[1].ravel()
+    used, merged = np.unique(groups[labels], return_inverse=True)
+    merged = merged.ravel()
     count = int(merged.max()) + 1
     flags = np.zeros(count, dtype=bool)
     flags[merged] = small_talk[labels]
-    return centroids(weighted, merged, count), flags
+    parts = np.where(mass > 0, np.searchsorted(used, groups), -1)  # empty clusters join none
+    return centroids(weighted, merged, count), flags, centroids(weighted, labels, k), parts
 
 
 def _seed_centroids(

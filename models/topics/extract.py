@@ -10,7 +10,8 @@ normalized embeddings and returns a `TopicReport`:
   current period weighs as much as all previous ones, so new talk gets clusters of its own),
   then merged by meaning and timing (models/topics/clusters.py) down to at most `max_topics`;
   clusters whose most frequent words coincide are merged too (they would read as duplicates).
-- Every message goes to its nearest centroid if the cosine similarity reaches `floor`.
+- Every message goes to the topic of its nearest k-means cluster if the cosine similarity to
+  that cluster's centroid reaches `floor`.
   *Unassigned* messages are the honest rest: below the floor, or in a cluster with no word
   shared by two of its messages.
 - Each topic is named by its distinctive words (c-TF-IDF) and shown with the messages closest
@@ -182,7 +183,7 @@ def extract_topics(
         steps, step = np.unique(per[content], return_inverse=True)
         timeline = np.zeros((first.size, steps.size))
         np.add.at(timeline, (inverse, step), 1.0)
-        cents, small_talk = cluster(
+        cents, small_talk, parts, part_of = cluster(
             vecs[content[first]],
             weights,
             words[content[first]] <= 1,
@@ -192,9 +193,13 @@ def extract_topics(
             time_weight=time_weight,
             seed=seed,
         )
-        sims = vecs[content] @ cents.T
-        best = sims.argmax(axis=1)
-        ok = sims[np.arange(content.size), best] >= floor
+        # The floor is measured against the k-means cluster a message is nearest to, not the
+        # merged topic's centroid: a phrasing that was its own cluster before merging can sit
+        # below the floor from the blended centroid although its cluster is the topic's part.
+        sims = vecs[content] @ parts.T
+        near = sims.argmax(axis=1)
+        best = part_of[near]
+        ok = (sims[np.arange(content.size), near] >= floor) & (best >= 0)
         labels[content[ok]] = np.where(small_talk[best[ok]], SMALL_TALK, best[ok])
     return _report(texts, vecs, per, labels, cents, rise_ratio, examples, keywords, hide_words)
 

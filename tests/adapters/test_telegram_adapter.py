@@ -394,7 +394,7 @@ async def test_export_arrives_privately_as_a_document(
     name, data = document.files["document"]
     assert name == "convene-export.json"
     assert "Anyone raising a seed round?" in data.decode()
-    assert captions == ["Here is everything Convene stores about you in this community."]
+    assert captions == ["Here is everything Convene stores about you in Berlin Founders."]
 
 
 async def test_long_text_is_split_at_4096(bot: TelegramAdapter, fake: FakeBotAPI) -> None:

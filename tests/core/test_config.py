@@ -89,3 +89,57 @@ def test_linked_communities_are_parsed() -> None:
     assert c.key == "community:founders-guild"
     assert c.discord_guilds == ("123",)
     assert c.telegram_chats == ("-100",)
+
+
+# -- values that used to crash at start -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"privacy": {"text_retention_days": 1_000_000}},
+            r"text_retention_days = 1000000 is not valid: it must be at most 36,500 \(100 years\)",
+        ),
+        ({"matching": {"cooldown_weeks": 10**12}}, r"cooldown_weeks = .* at most 5,200"),
+        (
+            {"communities": [{"name": "X", "timezone": 5}]},
+            r"\[\[communities\]\] #1 timezone = 5 is not valid: .*timezone name in quotes",
+        ),
+        ({"bot": {"timezone": 5}}, r"timezone = 5 is not valid: it must be a string"),
+    ],
+)
+def test_values_that_crashed_at_start_are_one_sentence(raw: dict, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        parse(raw)
+
+
+def test_a_config_file_that_is_not_utf8_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[bot]\ndatabase = "convene.db"\ntimezone = "Europe/Z\xfcrich"\n')
+    with pytest.raises(
+        ConfigError, match=r"config\.toml is not UTF-8 text \(line 3.*save it as UTF-8"
+    ):
+        load(path)
+
+
+async def test_the_largest_retention_runs_at_start(tmp_path: Path) -> None:
+    from bot.core import Core
+    from bot.storage.store import Store
+
+    config = parse({"privacy": {"text_retention_days": 36_500}, "bot": {"database": "c.db"}})
+    core = Core(config, Store(tmp_path / "c.db"))
+    await core.start()  # the retention cutoff is computed without overflowing
+    await core.close()
+
+
+def test_bf16_precision_is_accepted_by_the_check_and_by_the_embedder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from models.embedder import Embedder
+
+    monkeypatch.delenv("CONVENE_PRECISION", raising=False)
+    config = parse({"bot": {"precision": "bf16"}})
+    embedder = Embedder(config.model, precision=config.precision)
+    assert embedder.requested_precision == "bf16"
+    embedder.close()

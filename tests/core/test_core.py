@@ -340,38 +340,39 @@ async def test_digest_sections_come_only_from_installed_features(
 async def test_flush_and_text_expiry_run_off_the_event_loop(
     core: Core, chat: FakeAdapter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    loop_thread = threading.get_ident()
-    threads: dict[str, set[int]] = {"flush": set(), "expire": set()}
-    flush, expire = core.store.flush, core.store.expire_text
+    import bot.storage.writer as writer
 
-    def watched_flush() -> int:
-        if core.store.pending:  # a flush with something to write
-            threads["flush"].add(threading.get_ident())
-        return flush()
+    loop_thread = threading.get_ident()
+    threads: dict[str, set[int]] = {"write": set(), "expire": set()}
+    write_batch, expire = writer.write_batch, core.store.expire_text
+
+    def watched_write(conn: object, batch: writer.Batch) -> int:
+        threads["write"].add(threading.get_ident())
+        return write_batch(conn, batch)  # type: ignore[arg-type]
 
     def watched_expire(community: int, before: int) -> int:
         threads["expire"].add(threading.get_ident())
         return expire(community, before)
 
-    monkeypatch.setattr(core.store, "flush", watched_flush)
+    monkeypatch.setattr(writer, "write_batch", watched_write)
     monkeypatch.setattr(core.store, "expire_text", watched_expire)
     await chat.say("ana", "a message to flush")
-    assert threads["flush"] == set()  # the hot path only buffers
-    await core.store.read(lambda conn: None)  # a read flushes first: in its worker thread
-    assert threads["flush"]
-    assert loop_thread not in threads["flush"]
+    assert threads["write"] == set()  # the hot path only buffers
+    await core.store.read(lambda conn: None)  # a read has the buffer written first …
+    assert threads["write"]
+    assert loop_thread not in threads["write"]  # … by the store's writer thread
     await chat.say("ana", "a message before a command")
     [sent] = await chat.say("ana", "/stats")  # a command's reads find it written
     assert dict(sent.reply.fields)["Messages"] == "2"
-    assert loop_thread not in threads["flush"]
-    threads["flush"].clear()
+    assert loop_thread not in threads["write"]
+    threads["write"].clear()
     await chat.say("ana", "a message for the flush loop")
     await core.start()  # expires old text at start, then flushes once a second
     assert threads["expire"]
     assert loop_thread not in threads["expire"]
     for _ in range(100):
-        if threads["flush"]:
+        if threads["write"]:
             break
         await asyncio.sleep(0.1)
-    assert threads["flush"]
-    assert loop_thread not in threads["flush"]
+    assert threads["write"]
+    assert loop_thread not in threads["write"]

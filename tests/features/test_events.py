@@ -47,7 +47,7 @@ async def test_create_announces_publicly_and_shows_the_code_privately(
     assert announce.reply.title == "New event #1 Demo night"
     assert "Wed 04 Nov, 18:30 (UTC)" in announce.text
     assert announce.reply.visibility is Visibility.PUBLIC
-    assert [b.callback for b in announce.reply.buttons] == ["ev:rsvp:1"]
+    assert [b.callback for b in announce.reply.buttons] == ["ev:rsvp:1~c1"]
     assert private.reply.visibility is Visibility.ONLY_YOU
     code = code_of(core, 1)
     assert len(code) == 6
@@ -129,14 +129,14 @@ async def test_list_shows_upcoming_events_with_place_and_count(
     assert lines[0] == "#2 Demo night — Wed 04 Nov, 18:30 · Factory, Room 2 · 2 going"
     assert lines[1] == "#1 Later one — Fri 20 Nov, 18:00 · 0 going"
     assert "Cancelled one" not in listing.text
-    assert [b.callback for b in listing.reply.buttons] == ["ev:rsvp:2", "ev:rsvp:1"]
+    assert [b.callback for b in listing.reply.buttons] == ["ev:rsvp:2~c1", "ev:rsvp:1~c1"]
 
 
 async def test_rsvp_by_command_and_button_is_idempotent(core: Core, chat: FakeAdapter) -> None:
     await create(chat)
     [first] = await chat.say("ana", "/event rsvp 1")
     assert first.text.startswith("You're going to #1 Demo night on Wed 04 Nov, 18:30 (UTC)")
-    assert [b.callback for b in first.reply.buttons] == ["ev:unrsvp:1"]
+    assert [b.callback for b in first.reply.buttons] == ["ev:unrsvp:1~c1"]
     [again] = await chat.press("ana", "ev:rsvp:1", direct=False)
     assert again.text.startswith("You're already going to #1 Demo night")
     [bo] = await chat.press("bo", "ev:rsvp:1", direct=False)
@@ -210,7 +210,7 @@ async def test_reminders_fire_once_at_24h_and_1h(
     assert day.reply.text == (
         "#1 Demo night starts in about 24 hours: Wed 04 Nov, 12:00 (UTC) at Factory."
     )
-    assert [b.callback for b in day.reply.buttons] == ["ev:unrsvp:1"]
+    assert [b.callback for b in day.reply.buttons] == ["ev:unrsvp:1~c1"]
     clock.advance(hours=22)  # 1 h 57 min before: the day reminder is done, the hour one not due
     assert await send_due_reminders(core) == 0
     clock.advance(hours=1)
@@ -330,7 +330,7 @@ async def test_match_suggests_only_attendees(cached_core: Core, clock: Clock) ->
     assert "Mia" in sent.reply.text
     assert "Olga" not in sent.reply.text
     intro = {b.callback for b in sent.reply.buttons}
-    assert intro == {f"intro:{member_id(core, 'ivan')}", f"intro:{member_id(core, 'mia')}"}
+    assert intro == {f"intro:{member_id(core, 'ivan')}~c1", f"intro:{member_id(core, 'mia')}~c1"}
     [olga] = await chat.say("olga", "/event match 1")
     assert "RSVP first" in olga.text
     await chat.say("bo", "/event rsvp 1")

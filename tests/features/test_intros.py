@@ -55,7 +55,7 @@ async def test_match_lists_suggestions_with_why_and_buttons(people: FakeAdapter)
     labels = [b.label for b in sent.reply.buttons]
     assert labels[0] == "Request intro: Bo"
     assert "Request intro: Cy" in labels
-    assert button(sent, "intro:", "Bo") == f"intro:{member_id(people.core, 'bo')}"
+    assert button(sent, "intro:", "Bo") == f"intro:{member_id(people.core, 'bo')}~c1"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,8 +168,12 @@ def test_message_without_a_date_is_named(tmp_path: Path) -> None:
         del data["messages"][6][key]
     path = tmp_path / "result.json"
     path.write_text(json.dumps(data), "utf-8")
-    with pytest.raises(ImportFormatError, match=r"message id 7 \(number 7\) has no usable date"):
-        read_records(path)
+    problems: list[str] = []
+    records = read_records(path, problems)
+    (problem,) = problems
+    assert re.search(r"message id 7 \(number 7\) has no usable date.*Skipped\.", problem)
+    assert "7" not in {r.ref for r in records}
+    assert len(records) == len(read_records(GROUP)) - 1
 
 
 def test_html_export_and_missing_file_are_explained(tmp_path: Path) -> None:

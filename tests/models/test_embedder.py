@@ -223,3 +223,80 @@ def test_file_sha256_streams_in_chunks(tmp_path: Path) -> None:
     data = bytes(range(256)) * 1000
     path.write_bytes(data)
     assert embedder_mod.file_sha256(path, chunk=1000) == hashlib.sha256(data).hexdigest()
+
+
+# -- shutdown and precision -------------------------------------------------------------------
+
+_STUCK_CHAT = r"""
+import asyncio, sys, threading
+import bot.demo.run as chat_run
+from bot.config import Config
+from bot.storage.store import Store
+from tests.fake_embedder import FakeEmbedder
+
+class Stuck(FakeEmbedder):
+    def _encode_raw(self, texts):  # a model call that never ends (a slow load on a busy box)
+        print("model work started", flush=True)
+        threading.Event().wait()
+
+db = sys.argv[1]
+store = Store(db)
+community = store.community("console:local", "local")
+member = store.member(community, "console", "ana", "ana", 0).id
+chat = store.chat(community, "console", "general")
+store.add_activity(community, member, chat, int(__import__("time").time()), 0, 5, "hello there")
+store.close()
+chat_run.make_embedder = lambda config, store: Stuck(cache=store)
+asyncio.run(chat_run.run_chat(Config(database=db), "ana"))
+print("exited", flush=True)
+"""
+
+
+def test_convene_chat_exits_without_waiting_for_background_model_work(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STUCK_CHAT, str(tmp_path / "c.db")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=root,
+    )  # fmt: skip
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait until the backfill's model call is running
+        if "model work started" in line:
+            break
+    try:  # a process that waited for the stuck call would never end
+        out, _ = proc.communicate(":quit\n", timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    code = proc.returncode
+    assert code == 0
+    assert "Bye." in out
+    assert "exited" in out
+
+
+def test_precision_comes_from_the_cpu_flags_not_from_timing(tmp_path: Path) -> None:
+    from models.embedder import cpu_has_bf16
+
+    with_bf16 = tmp_path / "cpuinfo"
+    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
+    without = tmp_path / "old"
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2\n")
+    assert cpu_has_bf16(with_bf16)
+    assert not cpu_has_bf16(without)
+    assert not cpu_has_bf16(tmp_path / "missing")
+
+
+def test_convene_precision_decides_auto_but_not_an_explicit_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONVENE_PRECISION", "bf16")
+    assert Embedder().requested_precision == "bf16"
+    assert Embedder(precision="fp32").requested_precision == "fp32"  # e.g. a reference
+    monkeypatch.setenv("CONVENE_PRECISION", "fp8")
+    with pytest.raises(ModelError, match="Unknown precision 'fp8' \\(from CONVENE_PRECISION\\)"):
+        Embedder()

@@ -78,11 +78,9 @@ def test_auto_precision_agrees_with_fp32(bundled: Embedder) -> None:
     print(f"precision={bundled.precision} mean cosine vs fp32={agreement:.5f}")
     assert agreement >= 0.999
     assert bundled.precision in ("bfloat16", "float32")
-    assert bundled.agreement is not None
-    assert bundled.speedup is not None
-    if bundled.precision == "bfloat16":
+    if bundled.precision == "bfloat16" and bundled.requested_precision == "auto":
+        assert bundled.agreement is not None
         assert bundled.agreement >= 0.999
-        assert bundled.speedup > 1.0
 
 
 @pytest.mark.model

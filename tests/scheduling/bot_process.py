@@ -49,7 +49,6 @@ class Recorder(FakeAdapter):
 async def run(url: str, folder: Path, index: int, messages: int) -> None:
     core = Core(Config(store_url=url), Store(url), clock=FileClock(folder / "clock"))
     scheduler = core.feature(Scheduler)
-    scheduler.catch_up_delay = 0
     scheduler.sweep_seconds = 0.3
     scheduler.leader_seconds = 0.5
     adapter = Recorder(core)

@@ -86,7 +86,8 @@ def test_writes_are_batched_then_flushed(db_path: Path) -> None:
         store.add_activity(community, member, chat, i, 0, 1, None)
     assert store.pending == 99
     assert _activity_count(db_path) == 0  # nothing committed row by row
-    store.add_activity(community, member, chat, 100, 0, 1, None)
+    store.add_activity(community, member, chat, 100, 0, 1, None)  # full: to the writer
+    assert store.settle()
     assert store.pending == 0
     assert _activity_count(db_path) == 100
     store.close()

@@ -46,6 +46,10 @@ class Digests(Feature, name="digests", requires=("scheduler",)):
     def on_message(self, community: int, member: int, event: ChatEvent) -> None:
         self.worker.offer(community, int(event.at.timestamp()), event.text)
 
+    def erase_texts(self, community: int, texts: list[str]) -> None:
+        """Erased texts that still wait for the model are dropped, so no vector comes back."""
+        self.worker.drop(texts)
+
 
 def worker(core: Core) -> TopicWorker:
     """The core's background topic worker (its digests feature's)."""

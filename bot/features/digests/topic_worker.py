@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.text import MAX_INPUT, clean
 from models.embedder import text_hash
 
 if TYPE_CHECKING:
@@ -137,6 +138,13 @@ class TopicWorker:
             self._wake.set()
         return True
 
+    def drop(self, texts: list[str]) -> None:
+        """Remove these texts (as stored, or as they arrived) from the queue (an erasure)."""
+        gone = set(texts)
+        kept = [t for t in self.queue if t not in gone and clean(t)[:MAX_INPUT] not in gone]
+        self.queue.clear()
+        self.queue.extend(kept)
+
     def _forget_old_days(self, today: int) -> None:
         for key in [k for k in self._days if k[1] < today - 1]:
             del self._days[key]
@@ -183,8 +191,11 @@ class TopicWorker:
     async def run(self) -> None:
         """The background loop: wake on a full batch or after `idle` seconds."""
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # arrives as its timeout fires, and stop() then waits forever (seen on exit).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle)
+                async with asyncio.timeout(self.idle):
+                    await self._wake.wait()
             self._wake.clear()
             await self.drain()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.commands import Arg, Args, CommandError, sub
+from bot.commands import Arg, Args, CommandError, parse_id, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.digests.build import snippet
@@ -127,7 +127,8 @@ def rsvp(ctx: Context, event: Event, on: bool) -> Reply:
 async def pressed(ctx: Context, payload: str) -> Answer:
     """Buttons ``ev:rsvp:<id>`` and ``ev:unrsvp:<id>``."""
     action, _, raw = payload.partition(":")
-    event = es.get_event(ctx.store, ctx.community, int(raw)) if raw.isdigit() else None
+    number = parse_id(raw)
+    event = es.get_event(ctx.store, ctx.community, number) if number is not None else None
     if event is None or action not in ("rsvp", "unrsvp"):
         return ctx.private("That button has expired. /events lists the upcoming events.")
     return rsvp(ctx, event, action == "rsvp")
@@ -370,7 +371,7 @@ async def send_due_reminders(core: Core) -> int:
         )
         reply = Reply(
             text, title="Event reminder", to=target, visibility=Visibility.DM,
-            buttons=(Button("Can't go after all", f"ev:unrsvp:{event.id}"),),
+            community=event.community, buttons=(Button("Can't go after all", f"ev:unrsvp:{event.id}"),),
         )  # fmt: skip
         sent += await core.send(reply)
     return sent

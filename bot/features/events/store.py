@@ -212,6 +212,14 @@ def export_events(store: Store, community: int, member: int) -> dict[str, Any]:
          "cancelled_at": _iso(r["cancelled_at"]) if r["cancelled_at"] else None}
         for r in created
     ]  # fmt: skip
+    out["event_reminders_sent"] = [
+        {**r, "at": _iso(r["at"])}
+        for r in store.rows(
+            "SELECT event, kind, at FROM event_reminders_sent WHERE community = ? AND member = ? "
+            "ORDER BY at",
+            (community, member),
+        )
+    ]
     return out
 
 

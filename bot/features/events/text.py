@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.commands import CommandError
+from bot.commands import CommandError, parse_id
 from bot.features.digests.build import snippet
 from bot.features.events.store import HOUR, Event
 from bot.text import plural
@@ -77,10 +77,11 @@ def parse_when(raw: str, details: str | None, tz: ZoneInfo) -> tuple[datetime, s
 
 def parse_event_id(raw: str | None, action: str) -> int:
     """The event number from '3' or '#3', or an error that shows how to give it."""
-    token = (raw or "").lstrip("#")
-    if not token.isdigit():
-        got = f" ({raw!r} is not one)" if raw else ""
+    number = parse_id((raw or "").lstrip("#"))
+    if number is None:
+        shown = raw if raw is None or len(raw) <= 24 else raw[:20] + "…"
+        got = f" ({shown!r} is not one)" if raw else ""
         raise CommandError(
             f"Which event? Give its number from /events{got}, e.g. /event {action} 3."
         )
-    return int(token)
+    return number

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands import Arg, Args, CommandError
+from bot.commands import Arg, Args, CommandError, parse_id
 from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.matching import intros
@@ -123,8 +123,8 @@ def render_matches(pairs: list[tuple[Suggestion, Profile]]) -> str:
 async def match(ctx: Context, args: Args) -> Answer:
     role, n = args["role"], args["n"]
     if role is not None and role.isdigit():
-        role, n = None, int(role)
-        if not 1 <= n <= 10:
+        role, n = None, parse_id(role)
+        if n is None or not 1 <= n <= 10:
             raise CommandError("n must be between 1 and 10.")
     if role is not None:
         role = role.lower()

@@ -352,10 +352,11 @@ def export_matching(store: Store, community: int, member: int) -> dict[str, Any]
             "WHERE community = ? AND member = ?",
             (community, member),
         ),
+        # only the member's own answers: the other side's "met, not useful" is theirs
         "outcomes": store.rows(
             "SELECT member, other_member, ref, met, useful, answered_at FROM match_outcomes "
-            "WHERE community = ? AND (member = ? OR other_member = ?)",
-            where,
+            "WHERE community = ? AND member = ?",
+            (community, member),
         ),
     }
 

@@ -6,7 +6,7 @@ The handlers are registered by `bot.features.matching.feature`.
 
 from __future__ import annotations
 
-from bot.commands import Args
+from bot.commands import Args, parse_id
 from bot.context import Answer, Context
 from bot.features.matching.intro_store import (
     DAY,
@@ -70,9 +70,9 @@ def _refusal(ctx: Context, other: int, name: str, now: int) -> str | None:
 
 async def request_intro(ctx: Context, payload: str) -> Answer:
     """Button `intro:<member>`: ask that member, privately, whether they want an intro."""
-    if not payload.isdigit():
+    other = parse_id(payload)
+    if other is None:
         return ctx.private("That button has expired.")
-    other = int(payload)
     info = ctx.store.member_info(other)
     if info is None or info["community"] != ctx.community:
         return ctx.private("That member is no longer in this community.")
@@ -145,7 +145,8 @@ def _introduction(ctx: Context, to: int, other: int) -> tuple[str, Reply]:
 async def answer_intro(ctx: Context, payload: str) -> Answer:
     """Button `introans:<request>:yes|no`, pressed by the member who was asked."""
     ident, _, answer = payload.partition(":")
-    req = get_request(ctx.store, int(ident)) if ident.isdigit() else None
+    number = parse_id(ident)
+    req = get_request(ctx.store, number) if number is not None else None
     if req is None or req.community != ctx.community or answer not in ("yes", "no"):
         return ctx.private("That request no longer exists.")
     if req.to_member != ctx.member:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.commands import parse_id
 from bot.features.matching.intro_store import (
     DAY,
     WEEK,
@@ -100,6 +101,7 @@ async def send_due_followups(core: Core) -> int:
                 ),
                 to=target,
                 visibility=Visibility.DM,
+                community=row["community"],
             )
             delivered = await core.send(reply)
             sent += int(delivered)
@@ -111,9 +113,10 @@ async def send_due_followups(core: Core) -> int:
 async def followup_pressed(ctx: Context, payload: str) -> Answer:
     """Record a follow-up answer as outcomes; a second press changes nothing."""
     ident, _, answer = payload.partition(":")
-    if not ident.isdigit() or answer not in ANSWERS:
+    number = parse_id(ident)
+    if number is None or answer not in ANSWERS:
         return ctx.private("That button has expired.")
-    row = get_followup(ctx.store, int(ident))
+    row = get_followup(ctx.store, number)
     if row is None or row["member"] != ctx.member:
         return ctx.private("That button belongs to someone else.")
     if row["answered_at"] is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -85,7 +86,10 @@ def _amount(text: str) -> int:
             f"{text!r} is not an amount. Write checks in $k like 25-250, or $25k-$2.5M."
         )
     number, unit = float(m.group(1)), m.group(2).lower()
-    return round(number * 1000 if unit == "m" else number)
+    amount = number * 1000 if unit == "m" else number
+    if not math.isfinite(amount) or amount > MAX_CHECK_K:  # 1-999…9 parses as infinity
+        raise CommandError("That check size is larger than any round; amounts are in $k.")
+    return round(amount)
 
 
 def parse_checks(value: str) -> tuple[int, int]:
