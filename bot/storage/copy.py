@@ -64,7 +64,7 @@ def copy_store(
         _check_versions(src, dst)
         targets = set(engine.tables(dst))
         results = []
-        for table in [t for t in Engine(source).tables(src) if t not in _SKIP]:
+        for table in _in_reference_order(dst, [t for t in engine.tables(src) if t not in _SKIP]):
             if table not in targets:
                 raise StoreError(
                     f"The source has a table {table!r} this Convene does not know. "
@@ -77,6 +77,27 @@ def copy_store(
         src.close()
         dst.close()
         engine.dispose()
+
+
+def _in_reference_order(dst: PgConnection, tables: list[str]) -> list[str]:
+    """Tables ordered so that a table comes after the tables its foreign keys point to."""
+    refs: dict[str, set[str]] = {t: set() for t in tables}
+    for child, parent in dst.pg.execute(
+        "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+        "WHERE contype = 'f'"
+    ):
+        child, parent = child.strip('"'), parent.strip('"')
+        if child in refs and parent in refs and child != parent:
+            refs[child].add(parent)
+    ordered: list[str] = []
+    while refs:
+        ready = sorted(t for t, parents in refs.items() if not parents - set(ordered))
+        if not ready:  # a cycle: keep the rest in name order
+            ready = sorted(refs)
+        for table in ready:
+            ordered.append(table)
+            del refs[table]
+    return ordered
 
 
 def _check_versions(src: sqlite3.Connection, dst: PgConnection) -> None:

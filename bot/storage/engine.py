@@ -265,8 +265,8 @@ class Engine:
             self._id_tables = None
 
     def tables(self, conn: Any) -> list[str]:
-        """The names of the tables in the store."""
-        if self.postgres:
+        """The names of the tables behind a connection (of either engine)."""
+        if isinstance(conn, PgConnection):
             sql = (
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = current_schema() ORDER BY table_name"
@@ -276,8 +276,8 @@ class Engine:
         return [r[0] for r in conn.execute(sql)]
 
     def columns(self, conn: Any, table: str) -> list[str]:
-        """The column names of one table, in order."""
-        if self.postgres:
+        """The column names of one table, in order (a connection of either engine)."""
+        if isinstance(conn, PgConnection):
             sql = (
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = "
                 "current_schema() AND table_name = %s ORDER BY ordinal_position"
