@@ -1,9 +1,11 @@
 """Benchmark: build a weekly digest over 1,000,000 stored messages whose embeddings are cached.
 
 Usage:
-    .venv/bin/python bench/digest.py [--rows 1000000] [--keep]
+    .venv/bin/python bench/digest.py [--rows 1000000] [--keep] [--postgresql URL]
 
-Writes the rows straight into a temp SQLite file through the real schema: the demo
+Runs on SQLite, then on PostgreSQL (`--postgresql URL` of an empty database, else a throwaway
+local server when initdb/pg_ctl are installed). Writes the rows straight into the store
+through the real schema: the demo
 community's 8 weeks of chat (bot/demo/community.py at 1,500 messages a day: tens of thousands of
 distinct texts, planted rising topics) repeated with jittered times and spread over 2,000
 members until there are `--rows` messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
@@ -20,7 +22,6 @@ import argparse
 import asyncio
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -34,6 +35,7 @@ from bot.core import Core
 from bot.demo.community import generate
 from bot.features.digests.data import collect, window_for
 from bot.features.digests.feature import latest_digest
+from bot.storage.engine import Engine
 from bot.storage.store import Store
 from tests.fake_embedder import FakeEmbedder
 
@@ -41,11 +43,12 @@ END = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a Monday morning, when a weekly d
 MEMBERS = 2000
 
 
-def fill(db: Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
+def fill(db: str | Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
     """A core over a fresh database holding `rows` messages; returns it and the distinct texts."""
     demo = generate(seed, end=END, messages_per_day=1500)
     store = Store(db)
-    core = Core(Config(database=db), store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
+    config = Config(store_url=db) if isinstance(db, str) else Config(database=db)
+    core = Core(config, store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
     community = store.community("bench", "Bench Community")
     chat = store.chat(community, "fake", "general")
     start = int(END.timestamp()) - 56 * 86400
@@ -65,6 +68,8 @@ def fill(db: Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
             _insert(store, batch)
             batch = []
     _insert(store, batch)
+    if store.engine.postgres:
+        store.conn.execute("ANALYZE")  # fresh tables: give the planner its statistics
     return core, sorted({t for _, t in base})
 
 
@@ -77,8 +82,9 @@ def _insert(store: Store, batch: list[tuple[object, ...]]) -> None:
         )
 
 
-def baseline(db: Path) -> float:
-    conn = sqlite3.connect(db)
+def baseline(db: str | Path) -> float:
+    engine = Engine(db)
+    conn = engine.connect()
     started = time.perf_counter()
     conn.execute(
         "SELECT at / 86400 AS day, count(*) FROM activity WHERE community = 1 AND kind = 0 "
@@ -86,10 +92,12 @@ def baseline(db: Path) -> float:
     ).fetchall()
     elapsed = time.perf_counter() - started
     conn.close()
+    engine.dispose()
     return elapsed
 
 
-async def run(db: Path, rows: int) -> None:
+async def run(db: str | Path, rows: int) -> None:
+    print(f"-- {'PostgreSQL' if isinstance(db, str) else 'SQLite'}")
     started = time.perf_counter()
     core, texts = fill(db, rows)
     print(f"setup: {rows:,} messages, {len(texts):,} distinct texts, {MEMBERS:,} members "
@@ -126,7 +134,8 @@ async def run(db: Path, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true", help="keep the temp database")
+    parser.add_argument("--keep", action="store_true", help="keep the temp SQLite database")
+    parser.add_argument("--postgresql", metavar="URL", help="an empty PostgreSQL database")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="convene-bench-digest-"))
     try:
@@ -136,6 +145,20 @@ def main() -> None:
             print(f"kept {folder / 'bench.db'}")
         else:
             shutil.rmtree(folder)
+    url, server = args.postgresql, None
+    if url is None:
+        from tests.pg import find_binaries, start_server
+
+        if find_binaries() is None:
+            print("-- PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
+            return
+        server = start_server()
+        url = server.new_database()
+    try:
+        asyncio.run(run(url, args.rows))
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":
