@@ -511,6 +511,13 @@ class Store:
         found: dict[str, np.ndarray] = {}
         conn = self.engine.connect()
         try:
+            if isinstance(conn, PgConnection):  # one array parameter: an index lookup per hash
+                for h, blob in conn.pg.execute(
+                    "SELECT hash, data FROM vectors WHERE model = %s AND hash = ANY(%s)",
+                    (model_id, list(hashes)),
+                ):
+                    found[h] = np.frombuffer(blob, dtype=np.float32)
+                return found
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 marks = ",".join("?" * len(part))
