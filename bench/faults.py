@@ -104,6 +104,10 @@ def burst_kill(path: Path, total: int, kill_at: int) -> tuple[int, int, int, str
     proc.send_signal(signal.SIGKILL)
     killed = time.monotonic()
     proc.wait()
+    for line in proc.stdout:  # what it acknowledged before it died, not yet read here
+        if not line.startswith("done"):
+            n, at = line.split()
+            acks.append((int(n), float(at)))
     proc.stdout.close()
     acked = acks[-1][0]
     second_before = max((n for n, at in acks if at <= killed - 1.0), default=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -63,6 +63,10 @@ class ChatEvent:
             fixed = valid_text(value)
             if fixed is not value:
                 object.__setattr__(self, name, fixed)
+        call = self.call
+        if call is not None and any(isinstance(v, str) for v in call.values.values()):
+            values = {k: valid_text(v) if isinstance(v, str) else v for k, v in call.values.items()}
+            object.__setattr__(self, "call", replace(call, values=values))
 
     @property
     def is_command(self) -> bool:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.storage.store import Store
 
 MIGRATIONS: list[list[str]] = [
+    # 1: the signing secret, links, sessions, admin status, and the rollups
     [
         """CREATE TABLE dashboard_secret (
             id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL)""",
@@ -36,14 +37,27 @@ MIGRATIONS: list[list[str]] = [
         # Weeks run Monday to Sunday: week = (day + 3) // 7 (day 0, 1970-01-01, a Thursday).
         """CREATE TABLE dash_member_week (
             community INTEGER NOT NULL, week INTEGER NOT NULL, member INTEGER NOT NULL,
-            days INTEGER NOT NULL, PRIMARY KEY (community, week, member)) WITHOUT ROWID""",
+            PRIMARY KEY (community, week, member)) WITHOUT ROWID""",
         """CREATE TABLE dash_member_month (
             community INTEGER NOT NULL, month TEXT NOT NULL, member INTEGER NOT NULL,
             PRIMARY KEY (community, month, member)) WITHOUT ROWID""",
         """CREATE TABLE dash_rollup_state (
             id INTEGER PRIMARY KEY CHECK (id = 1), last_id INTEGER NOT NULL)""",
-    ]
+    ],
+    # 2: active days per member and week (the engagement levels' unit); the rollups are
+    # folded again from the start so every week's count comes from its day rows.
+    [
+        "DROP TABLE dash_member_week",
+        """CREATE TABLE dash_member_week (
+            community INTEGER NOT NULL, week INTEGER NOT NULL, member INTEGER NOT NULL,
+            days INTEGER NOT NULL, PRIMARY KEY (community, week, member)) WITHOUT ROWID""",
+        "DELETE FROM dash_day_chat",
+        "DELETE FROM dash_day_member",
+        "DELETE FROM dash_member_month",
+        "DELETE FROM dash_rollup_state",
+    ],
 ]
+
 MEMBER_COLUMNS = [
     ("dashboard_links", "member"),
     ("dashboard_sessions", "member"),

@@ -109,10 +109,14 @@ def export_activity_rows(store: Store, community: int, member: int) -> list[dict
 
 
 def delete_member_activity(store: Store, community: int, member: int) -> None:
-    """Delete a member's activity rows (after writing what is buffered, so none survive)."""
+    """Delete a member's activity rows and set-aside rows (after writing what is buffered,
+    so none survive)."""
     store.flush()
     with store.transaction() as c:
         c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
+        c.execute(  # rows the writer set aside hold the member's text too
+            "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)
+        )
 
 
 def member_texts(store: Store, community: int, member: int) -> list[str]:

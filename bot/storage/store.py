@@ -205,12 +205,13 @@ class Store:
         """Run `query(conn, *args)` in a worker thread on a connection of its own.
 
         For reads that may scan many rows (stats over a busy community): WAL lets them run
-        beside the loop's writes, and the buffer is written first (if the lock is free) so
-        they see everything.
+        beside the loop's writes, and the writer commits the buffer first (unless another
+        process holds the lock), waited for in that thread too, so they see everything.
         """
-        self._refresh()
+        self.submit()
 
         def run() -> T:
+            self.wait_written(PATIENT_TIMEOUT)
             conn = self.engine.connect()
             try:
                 return query(conn, *args)
@@ -563,13 +564,6 @@ class Store:
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """Rows that could not be written, newest first, with the error SQLite gave."""
         return self.rows("SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?", (limit,))
-
-    def forget_dead_letters(self, community: int, member: int) -> None:
-        """Drop a member's set-aside rows (part of /forget)."""
-        with self.transaction() as c:
-            c.execute(
-                "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)
-            )
 
     # -- generic member data (privacy contract helpers) ------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -72,3 +73,20 @@ async def test_a_failing_last_dialog_step_does_not_swallow_later_messages(
     await chat.say("ana", "my answer", direct=True)  # the last step fails (logged)
     after = await said(chat, "ana", "are you there?", direct=True)
     assert "/help" in after  # the dialog is gone: an ordinary private-chat answer
+
+
+async def test_a_lone_surrogate_in_a_typed_option_is_made_valid(chat: FakeAdapter) -> None:
+    from bot.commands import CommandCall
+
+    await chat.say("ana", "hello")
+    event = chat.event("ana", "", direct=True)
+    typed = replace(
+        event,
+        call=CommandCall("profile", "set", {"field": "headline", "value": "Typed \ud83d here"}),
+    )
+    assert typed.call is not None
+    assert typed.call.values["value"] == "Typed \ufffd here"
+    replies = await chat.push(typed)
+    assert APOLOGY not in " ".join(r.text for r in replies)
+    shown = await said(chat, "ana", "/profile", direct=True)
+    assert "Typed \ufffd here" in shown

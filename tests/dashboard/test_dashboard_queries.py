@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -86,7 +87,7 @@ def test_activity_weeks_channels_platforms_and_new_members(
     say(core, c, bob, ts("2026-11-04"), chat="hiring")
     say(core, c, bob, ts("2026-11-10"), chat="hiring")
     page = build(core, conn, "activity", c, **{"from": "2026-11-02", "to": "2026-11-15"})
-    assert rows(page, "weekly") == [("2026-11-02", 4, 2, 1), ("2026-11-09", 1, 1, 0)]
+    assert rows(page, "weekly") == [("2026-11-02", 7, 4, 2, 1), ("2026-11-09", 7, 1, 1, 0)]
     assert rows(page, "channels") == [("general", "fake", 3), ("hiring", "fake", 2)]
     assert rows(page, "platforms") == [("fake", 5)]
     assert page.charts
@@ -260,10 +261,11 @@ def test_forget_removes_a_member_from_the_rollups(core: Core, conn: sqlite3.Conn
 @pytest.mark.parametrize(
     ("args", "first", "last", "problem"),
     [
-        ({}, "2026-10-06", "2026-11-30", ""),
+        ({}, "2026-10-05", "2026-11-30", ""),  # eight full weeks and this one so far
         ({"from": "2026-11-01", "to": "2026-11-07"}, "2026-11-01", "2026-11-07", ""),
-        ({"from": "yesterday"}, "2026-10-06", "2026-11-30", "YYYY-MM-DD"),
-        ({"from": "2026-11-08", "to": "2026-11-07"}, "2026-10-06", "2026-11-30", "starts after"),
+        ({"from": "yesterday"}, "2026-10-05", "2026-11-30", "YYYY-MM-DD"),
+        ({"from": "2026-11-08", "to": "2026-11-07"}, "2026-10-05", "2026-11-30", "starts after"),
+        ({"to": "2026-11-07"}, "2026-09-13", "2026-11-07", ""),
         ({"from": "2019-01-01", "to": "2026-11-30"}, "2023-11-29", "2026-11-30", "three years"),
     ],
 )
@@ -302,3 +304,33 @@ def test_a_backlog_is_folded_in_steps_by_several_readers_without_double_counting
     # One active day, though its messages were folded in eight steps by two readers.
     assert conn.execute("SELECT days FROM dash_member_week").fetchall() == [(1,)]
     assert not any("Still counting" in n for n in page.notes)
+
+
+def test_a_store_from_the_first_dashboard_schema_is_refolded(tmp_path: Path) -> None:
+    from bot.config import Config
+    from bot.dashboard.store import MIGRATIONS
+    from bot.storage.store import Store, migrate
+
+    path = tmp_path / "old.db"
+    old = Store(path)
+    migrate(old.conn, "dashboard", MIGRATIONS[:1])  # as the first release left it
+    c = old.community("c:a", "A")
+    chat = old.chat(c, "fake", "general")
+    m = old.member(c, "fake", "ann", "Ann", ts("2026-10-01")).id
+    for i in range(3):
+        old.add_activity(c, m, chat, ts("2026-11-02") + i, 0, 5, "hello")
+    old.flush()
+    with old.transaction() as tx:  # folded by the old code: week rows without active days
+        tx.execute("INSERT INTO dash_day_chat VALUES (?, ?, ?, 3)", (c, 20394, chat))
+        tx.execute("INSERT INTO dash_member_week VALUES (?, 2914, ?)", (c, m))
+        tx.execute("INSERT INTO dash_rollup_state VALUES (1, 3)")
+    old.close()
+    core = Core(Config(database=path), Store(path))
+    try:
+        conn = sqlite3.connect(path)
+        page = build(core, conn, "activity", c, **{"from": "2026-11-02", "to": "2026-11-08"})
+        assert rows(page, "weekly") == [("2026-11-02", 7, 3, 1, 0)]
+        assert conn.execute("SELECT days FROM dash_member_week").fetchall() == [(1,)]
+        conn.close()
+    finally:
+        core.store.close()

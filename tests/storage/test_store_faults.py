@@ -223,6 +223,9 @@ def run_burst_and_kill(path: Path, total: int, kill_after: int) -> list[tuple[in
     proc.send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
     proc.wait(timeout=30)
+    for line in proc.stdout:  # acknowledged before it died, still in the pipe
+        n, at = line.split()
+        acks.append((int(n), float(at)))
     proc.stdout.close()
     acks.append((acks[-1][0], killed_at))
     return acks
@@ -252,3 +255,16 @@ async def test_kill_9_mid_burst_loses_at_most_the_last_second(db_path: Path) -> 
     await chat.say("u1", "after the restart")
     await core.close()
     assert count(db_path) == stored + 1
+
+
+async def test_forget_deletes_a_members_set_aside_rows(core: Core) -> None:
+    chat = FakeAdapter(core)
+    await chat.say("ana", "hello")
+    member = core.store.member(1, "fake", "ana", "Ana", 0).id
+    core.store.add_activity(1, member, 1, 5, 0, 3, "bad \ud83d secret")  # refused by SQLite
+    core.store.flush()
+    assert len(core.store.dead_letters()) == 1
+    (confirm,) = await chat.say("ana", "/forget")
+    assert confirm.reply.buttons
+    await chat.push(chat.event("ana", confirm.reply.buttons[0].callback, kind="button"))
+    assert core.store.dead_letters() == []

@@ -41,6 +41,7 @@ def activity(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         weeks.append(
             (
                 day_label(q.week_start(w)),
+                len(span),
                 sum(msgs.get(d, 0) for d in span),
                 weekly_active.get(w, 0),
                 sum(new.get(d, 0) for d in span),
@@ -48,15 +49,16 @@ def activity(conn: sqlite3.Connection, c: int, rng: Range, _: str) -> Page:
         )
     weekly = Table(
         "weekly",
-        "Per week (Monday to Sunday; messages and newcomers within the range)",
-        ("week of", "messages", "active members", "new members"),
+        "Per week (Monday to Sunday)",
+        ("week of", "days in range", "messages", "active members", "new members"),
         weeks,
     )
+    full = [w for w in weeks if w[1] == 7] or weeks  # a part of a week would look like a drop
     page.charts.append(
         line_chart(
-            "Messages and active members per week",
-            [w[0][5:] for w in weeks],
-            {"messages": [w[1] for w in weeks], "active members": [w[2] for w in weeks]},
+            "Messages and active members per full week",
+            [w[0][5:] for w in full],
+            {"messages": [w[2] for w in full], "active members": [w[3] for w in full]},
         )
     )
     chats = q.by_chat(conn, c, rng.d0, rng.d1)

@@ -13,7 +13,8 @@ from markupsafe import Markup
 from bot.dashboard.rollup import DAY
 
 EPOCH = date(1970, 1, 1)
-DEFAULT_DAYS = 56
+DEFAULT_DAYS = 56  # a range given only one end covers this many days
+DEFAULT_WEEKS = 8
 MAX_DAYS = 3 * 366
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -62,7 +63,8 @@ def day_label(day: int) -> str:
 
 def parse_range(args: Mapping[str, str], today: date, offset: int) -> tuple[Range, str]:
     """The page's date range from `from` and `to` (YYYY-MM-DD), and a problem sentence if any."""
-    default = Range(today - timedelta(days=DEFAULT_DAYS - 1), today, offset)
+    # By default the eight weeks (Monday to Sunday) before this one, and this week so far.
+    default = Range(today - timedelta(days=today.weekday() + 7 * DEFAULT_WEEKS), today, offset)
     raw_from, raw_to = args.get("from", "").strip(), args.get("to", "").strip()
     if not raw_from and not raw_to:
         return default, ""

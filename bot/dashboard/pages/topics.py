@@ -16,7 +16,7 @@ from bot.dashboard.pages.base import NotFound, Page, Range, Table, day_label, pc
 from bot.dashboard.rollup import DAY
 from bot.text import plural
 
-TOPIC_SAMPLE = 3000
+TOPIC_SAMPLE = 2000
 
 
 @dataclass
