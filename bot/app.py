@@ -13,20 +13,21 @@ from bot.core import Core
 from bot.storage.store import Store
 
 if TYPE_CHECKING:
-    from models.embedder import Embedder
+    from models.vector_cache import CachedEncoder
 
 log = logging.getLogger("convene")
 
 
-def make_embedder(config: Config, store: Store) -> Embedder:
-    """The configured sentence-transformers embedder, caching vectors in the store.
+def make_embedder(config: Config, store: Store) -> CachedEncoder:
+    """The configured embedder (`model`: "bundled", "multilingual" or a sentence-transformers
+    model), caching vectors in the store.
 
     Production always runs the real model (loaded on first use unless `open_core` loads
     it first); the FakeEmbedder is a test double and never a fallback.
     """
-    from models.embedder import Embedder
+    from models.embedder import make_embedder as embedder_for
 
-    return Embedder(config.model, precision=config.precision, cache=store)
+    return embedder_for(config.model, precision=config.precision, cache=store)
 
 
 async def open_core(config: Config, *, load_model: bool = True) -> Core:

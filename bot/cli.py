@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="evaluate a learned part on this community's data")
     ev.add_argument("what", choices=("matching",))
     ev.add_argument("--community", help="community key (default: all)")
+    ev.add_argument("--set", type=Path, help="score a labelled set (JSON) instead of a database")
+    ev.add_argument("--model", help="embedding model for --set (default: the config's)")
+    ev.add_argument("--details", action="store_true", help="with --set: list failing reasons")
+    ev.add_argument("--split", action="store_true", help="with --set: also by half of the set")
     _store_options(ev)
     ev.set_defaults(func=_eval)
 
@@ -271,6 +275,8 @@ def _import_error() -> type[Exception]:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    if args.set is not None:
+        return _eval_set(args)
     from bot.features.matching.evaluation import eval_matching
     from bot.storage.store import Store
 
@@ -288,6 +294,29 @@ def _eval(args: argparse.Namespace) -> int:
         print(eval_matching(store, community))
     finally:
         store.close()
+    return 0
+
+
+def _eval_set(args: argparse.Namespace) -> int:
+    from bot.features.matching.labelled_set import SetError, eval_set, load_set
+    from models.embedder import make_embedder
+
+    try:
+        lset, warnings = load_set(args.set)
+    except SetError as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    config = _config_from(args)
+    embedder = make_embedder(args.model or config.model, precision=config.precision)
+    try:
+        print(asyncio.run(eval_set(lset, embedder, details=args.details, split=args.split)))
+    except _model_error() as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        embedder.close()
     return 0
 
 

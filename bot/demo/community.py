@@ -275,6 +275,7 @@ def to_json(community: DemoCommunity) -> dict[str, Any]:
             "sectors": sorted(m.sectors),
             "stage": m.stage,
             "region": m.region,
+            "serves": list(m.serves),
             "check_min": m.check_min,
             "check_max": m.check_max,
         }

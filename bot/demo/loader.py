@@ -98,6 +98,7 @@ def _profile(member: int, m: DemoMember) -> Profile:
         sectors=m.sectors,
         stage=m.stage,
         region=m.region,
+        serves=m.serves,
         check_min=m.check_min,
         check_max=m.check_max,
     )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.demo.people import (
     CHECKS_BY_STAGE,
+    CITIES,
     FIRST_NAMES,
     LAST_NAMES,
     PRODUCTS,
@@ -36,9 +37,10 @@ class DemoMember:
     seeks: str
     sectors: frozenset[str]
     stage: str | None
-    region: str | None
+    region: str | None  # where they are based: a city, as members type it
     check_min: int | None
     check_max: int | None
+    serves: tuple[str, ...] = ()  # investors, mentors, partners: where they work
 
 
 ROLE_MIX: tuple[tuple[str, float], ...] = (
@@ -58,6 +60,7 @@ class _Draft:
     sector: str
     stage: str
     region: str
+    city: str = ""
     headline: str = ""
     offers: str = ""
     seeks: str = ""
@@ -70,9 +73,11 @@ def _random_draft(rng: random.Random, role: str) -> _Draft:
     stage = rng.choices(STAGES, weights=(1, 3, 3, 2, 1))[0]
     draft = _Draft(role, sector, stage, pick_region(rng))
     values = slot_values(rng, sector, stage, draft.region)
+    draft.city = values["city"]
     headlines, offers, seeks = ROLE_TEMPLATES[role]
-    draft.headline = fill(rng, rng.choice(headlines), values)
-    draft.offers = fill(rng, rng.choice(offers), values)
+    persona = rng.randrange(len(headlines))  # a headline and the offer that goes with it
+    draft.headline = fill(rng, headlines[persona], values)
+    draft.offers = fill(rng, offers[persona % len(offers)], values)
     draft.seeks = fill(rng, rng.choice(seeks), values)
     if role in ("investor", "mentor", "partner") or rng.random() < 0.2:
         draft.extra_sector = pick_sector(rng, SECTORS)
@@ -93,8 +98,9 @@ def _pair_drafts(rng: random.Random, other_role: str) -> tuple[_Draft, _Draft]:
     product = rng.choice(PRODUCTS[sector])
     label = "AI" if sector == "ai" else sector
     lo, hi = CHECKS_BY_STAGE[stage]
-    founder = _Draft("founder", sector, stage, region, f"Founder & CEO, {product} ({label})")
-    other = _Draft(other_role, sector, stage, region)
+    founder = _Draft("founder", sector, stage, region, rng.choice(CITIES[region]))
+    founder.headline = f"Founder & CEO, {product} ({label})"
+    other = _Draft(other_role, sector, stage, region, founder.city)  # met locally
     if other_role == "investor":
         founder.seeks = f"A lead investor for our {money(hi * 2)} {stage} round in {label}"
         founder.offers = f"Early revenue and a strong team building {product}, happy to share data"
@@ -172,7 +178,8 @@ def _finish(rng: random.Random, draft: _Draft, name: str, joined: datetime) -> D
         seeks=draft.seeks,
         sectors=frozenset(sectors),
         stage=draft.stage if has_stage else None,
-        region=draft.region,
+        region=draft.city or None,
         check_min=check_min,
         check_max=check_max,
+        serves=(draft.region,) if roles & {"investor", "mentor", "partner"} else (),
     )

@@ -152,8 +152,10 @@ INVESTOR_SEEKS: tuple[str, ...] = (
 )
 MENTOR_HEADLINES: tuple[str, ...] = (
     "Former VP Sales at a {sector} scale-up", "Ex-CTO, now advising {sector} startups",
-    "Head of Product, mentor at two accelerators", "Growth lead turned advisor ({sector})",
+    "Head of Product, mentor at two accelerators", "Two-time founder, fundraising coach ({sector})",
 )
+# Offers line up with the headlines above, one persona each (the same holds for partners and
+# talent below): a backend engineer offers backend work, not paid acquisition.
 MENTOR_OFFERS: tuple[str, ...] = (
     "office hours on enterprise sales and pricing for {sector} startups",
     "help with engineering hiring, architecture reviews and on-call culture",

@@ -62,9 +62,18 @@ class Profile:
     sectors: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     stage: str | None = None
-    region: str | None = None
+    region: str | None = None  # where they are based, as typed ("Berlin, Germany", "深圳")
+    serves: tuple[str, ...] = ()  # where they invest / work, as typed ("Europe", "global")
+    excludes: str = ""  # what they do not want or offer
+    portfolio: str = ""  # companies they back (investors), "Name (what it does); ..."
     check_min: int | None = None
     check_max: int | None = None
     links: tuple[str, ...] = ()
     visible: bool = True
+
+    @property
+    def matchable(self) -> bool:
+        """A profile is matched only once it has a role and says what it offers."""
+        return bool(self.roles) and bool(self.offers.strip())
+
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)

@@ -34,7 +34,7 @@ async def test_set_fields_then_show(core: Core, chat: FakeAdapter) -> None:
     assert fields["Roles"] == "investor"
     assert fields["Checks"] == "$250k–$1M"
     assert fields["Sectors"] == "climate, fintech"
-    assert fields["Region"] == "Berlin"
+    assert fields["Based in"] == "Berlin"  # set through the old field name "region"
     assert fields["Tags"] == "angel, b2b"
     assert fields["Links"] == "https://ana.vc https://x.com/ana"
     assert INVESTOR["headline"] in sent.text
@@ -54,7 +54,9 @@ async def test_set_fields_then_show(core: Core, chat: FakeAdapter) -> None:
         ("/profile set sectors ai saas health hr legal media", "at most 5 sectors"),
         ("/profile set headline " + "x" * 121, "headline is 121 characters; the limit is 120"),
         ("/profile set offers " + "y" * 501, "offers is 501 characters; the limit is 500"),
-        ("/profile set region " + "z" * 61, "region is 61 characters; the limit is 60"),
+        ("/profile set based_in " + "z" * 61, "based_in is 61 characters; the limit is 60"),
+        ("/profile set excludes " + "n" * 301, "excludes is 301 characters; the limit is 300"),
+        ("/profile set serves " + ",".join(f"c{i}" for i in range(11)), "At most 10 places"),
         ("/profile set links https://a.io https://b.io https://c.io https://d.io", "At most 3"),
         ("/profile set links ftp://nope", "is not a web link"),
         ("/profile set links https://a.io/" + "p" * 200, "at most 200 characters"),
@@ -73,6 +75,24 @@ async def test_bad_input_gets_one_clear_sentence(
     assert expected in sent.text
     assert "Traceback" not in sent.text
     assert core.store.scalar("SELECT count(*) FROM profiles") == 0
+
+
+async def test_places_and_exclusions_are_fields(core: Core, chat: FakeAdapter) -> None:
+    await make_profile(chat, "ana", INVESTOR)
+    await chat.say("ana", "/profile set serves Kenya, Uganda, East Africa")
+    await chat.say("ana", "/profile set excludes We do not back balance-sheet lenders")
+    [sent] = await chat.say("ana", "/profile set based_in Nairobi, Kenya")
+    fields = dict(sent.reply.fields)
+    assert fields["Serves"] == "Kenya, Uganda, East Africa"
+    assert fields["Does not want or offer"] == "We do not back balance-sheet lenders"
+    assert fields["Based in"] == "Nairobi, Kenya"
+    p = load_profile(core.store, core.store.community("fake:space-1", ""), member_id(core, "ana"))
+    assert p is not None
+    assert p.serves == ("Kenya", "Uganda", "East Africa")
+    await chat.say("ana", "/profile set serves none")
+    p = load_profile(core.store, core.store.community("fake:space-1", ""), member_id(core, "ana"))
+    assert p is not None
+    assert p.serves == ()
 
 
 async def test_set_without_value_explains_the_field(chat: FakeAdapter) -> None:
@@ -122,8 +142,11 @@ async def test_setup_in_group_continues_privately_end_to_end(core: Core, chat: F
         ("A seed investor in climate", "sectors"),
         ("climate, fintech", "stage"),
         ("skip", "based"),
-        ("Berlin", "check size"),
-        ("500-1500", "links"),
+        ("Berlin, Germany", "where do you invest or work"),
+        ("skip", "NOT want or offer"),
+        ("No crypto; not for pre-revenue teams", "check size"),
+        ("500-1500", "companies you back"),
+        ("skip", "links"),
     ]
     for text, expected in answers:
         [reply] = await chat.say("ana", text, direct=True)
@@ -137,7 +160,9 @@ async def test_setup_in_group_continues_privately_end_to_end(core: Core, chat: F
     assert p.roles == {"founder"}
     assert p.sectors == {"climate", "fintech"}
     assert p.stage is None
-    assert (p.region, p.check_min, p.check_max) == ("Berlin", 500, 1500)
+    assert (p.region, p.check_min, p.check_max) == ("Berlin, Germany", 500, 1500)
+    assert p.excludes == "No crypto; not for pre-revenue teams"
+    assert p.serves == ()
     assert p.links == ("https://carbon.example",)
     [after] = await chat.say("ana", "more chatter", direct=True)  # the dialog is over
     assert "/help" in after.text

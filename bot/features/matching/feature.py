@@ -31,9 +31,11 @@ from bot.features.matching.outcomes import (
     suggestion_features,
 )
 from bot.features.matching.service import UNAVAILABLE, MatchService, service
+from bot.features.matching.thin import thin_note
 from bot.features.profiles.store import load_profile
 from bot.replies import Button
 from bot.scheduling.scheduler import Scheduler
+from models.matching.languages import language_note
 from models.matching.matcher import Suggestion
 from models.matching.profile import ROLES, Profile
 
@@ -134,19 +136,27 @@ async def match(ctx: Context, args: Args) -> Answer:
     if not service(ctx.core).available:
         return ctx.private(UNAVAILABLE)
     mine = load_profile(ctx.store, ctx.community, ctx.member)
-    if mine is None or not (mine.offers or mine.seeks or mine.headline):
+    if mine is None or not mine.matchable:
         return ctx.private(
-            "Tell me what you offer and seek first: /profile setup in a private chat with me, "
-            "or /profile set seeks <what you look for>."
+            "Tell me your role and what you offer first: /profile setup in a private chat with "
+            "me, or /profile set roles <founder, investor, ...> and /profile set offers <what "
+            "you can offer>."
         )
     pairs = await suggestions(ctx.core, ctx.community, ctx.member, n, role)
+    matcher = await service(ctx.core).matcher(ctx.community)
+    thin = thin_note(matcher, ctx.member, role, [s.member for s, _ in pairs], n)
     if not pairs:
-        who = f"{role}s" if role else "members"
         return ctx.private(
-            f"No new {who} to suggest right now. More detail in your profile's offers and seeks "
-            "helps; people you asked or met recently are left out for a while."
+            thin or f"No new {role + 's' if role else 'members'} to suggest right now."
         )
     note = "" if mine.visible else "\n(Your profile is hidden, so others are not shown you.)"
+    note += f"\n\n{thin}" if thin else ""
+    if ctx.event.is_admin:
+        warn = language_note(
+            (p for m in matcher.members() if (p := matcher.profile(m)) is not None),
+            multilingual=getattr(matcher.embedder, "model_id", "").startswith("multilingual"),
+        )
+        note += f"\n\nFor admins: {warn}" if warn else ""
     return ctx.private(
         render_matches(pairs) + "\n\nRequest an intro below: they are asked privately, and "
         "you're introduced only if they accept." + note,

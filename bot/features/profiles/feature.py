@@ -9,7 +9,15 @@ from bot.context import Answer, Context
 from bot.dialog import KINDS, Dialog, Question, dialog_kind, forget_dialogs
 from bot.feature import Feature
 from bot.features.matching.feature import Matching
-from bot.features.profiles.fields import FIELD_HELP, FIELDS, PARSERS, apply, describe, set_field
+from bot.features.profiles.fields import (
+    ALIASES,
+    FIELD_HELP,
+    FIELDS,
+    PARSERS,
+    apply,
+    describe,
+    set_field,
+)
 from bot.features.profiles.store import (
     MIGRATIONS,
     delete_profile,
@@ -66,7 +74,7 @@ async def store_profile(ctx: Context, community: int, p: Profile) -> None:
     "Show your matching profile, change one field, or set it up step by step.",
     sub("show", "Show your matching profile."),
     sub("set", "Change one field of your profile.",
-        Arg("field", help="the field to set", default=None, choices=FIELDS),
+        Arg("field", help="the field to set", default=None, choices=(*FIELDS, *ALIASES)),
         Arg("value", "text", help="the new value ('none' clears it)", default=None),
         details="Fields:\n" + "\n".join(f"{k} — {v}" for k, v in FIELD_HELP.items())),
     sub("setup", "Set up your profile step by step, in a private chat."),
@@ -148,12 +156,36 @@ def setup_questions() -> list[Question]:
             "Your company's stage (or the stage you invest in): " + ", ".join(STAGES),
             PARSERS["stage"],
         ),
-        Question("region", "Where are you based? e.g. Berlin, or remote.", PARSERS["region"]),
+        Question(
+            "based_in",
+            "Where are you based? Write it as you would say it, e.g. Berlin, Germany · "
+            "Lisboa · SF Bay Area · 深圳 · remote.",
+            PARSERS["based_in"],
+        ),
+        Question(
+            "serves",
+            "Investors, partners, mentors: where do you invest or work? Countries or regions, "
+            "comma separated (e.g. Europe, East Africa, Southeast Asia), or global. Founders: "
+            "skip.",
+            PARSERS["serves"],
+        ),
+        Question(
+            "excludes",
+            "Anything you do NOT want or offer? e.g. 'no crypto', 'not for therapeutics', "
+            "'only pre-seed' (up to 300 characters). It keeps wrong matches away.",
+            PARSERS["excludes"],
+        ),
         Question(
             "checks",
             "Investors: your check size in $k, e.g. 25-250. Founders: the size "
             "of your round, e.g. 500-1500.",
             PARSERS["checks"],
+        ),
+        Question(
+            "portfolio",
+            "Investors: companies you back, 'Name (what it does); ...', so direct competitors "
+            "are not suggested to you. Others: skip.",
+            PARSERS["portfolio"],
         ),
         Question("links", "Up to 3 links (https://…), separated by spaces.", PARSERS["links"]),
     ]

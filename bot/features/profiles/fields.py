@@ -11,10 +11,19 @@ from typing import Any
 from bot.commands import CommandError
 from models.matching.profile import ROLE_HELP, ROLES, SECTORS, STAGES, Profile
 
-LIMITS = {"headline": 120, "offers": 500, "seeks": 500, "region": 60}
+LIMITS = {
+    "headline": 120,
+    "offers": 500,
+    "seeks": 500,
+    "based_in": 60,
+    "excludes": 300,
+    "portfolio": 300,
+}
 MAX_LINKS, LINK_CHARS = 3, 200
 MAX_TAGS, TAG_CHARS = 10, 30
 MAX_SECTORS = 5
+MAX_SERVES, SERVE_CHARS = 10, 40
+ALIASES = {"region": "based_in"}  # the field's old name still works
 MAX_CHECK_K = 10_000_000
 CLEAR_WORDS = {"none", "-", "clear"}
 _LIST_SPLIT = re.compile(r"[,\s]+")
@@ -28,7 +37,13 @@ FIELD_HELP: dict[str, str] = {
     "sectors": f"up to {MAX_SECTORS} of: {', '.join(SECTORS)}",
     "tags": "up to 10 short keywords, comma separated",
     "stage": f"one of: {', '.join(STAGES)}",
-    "region": "where you are based, e.g. Berlin or remote (up to 60 characters)",
+    "based_in": "where you are based, as you would say it: Berlin, Germany · Lisboa · remote",
+    "serves": "investors, partners, mentors: where you invest or work, comma separated "
+    "(countries or regions like Europe, Southeast Asia, East Africa; or global)",
+    "excludes": "what you do NOT want or offer, e.g. 'no crypto, no pre-revenue' "
+    "(up to 300 characters)",
+    "portfolio": "investors: companies you back, 'Name (what it does); ...' (up to 300 "
+    "characters), so direct competitors are not suggested to you",
     "checks": "check size or round in $k, e.g. 25-250 (or $25k-$2.5M)",
     "links": "up to 3 web links (https://…), separated by spaces",
     "visible": "on or off: whether others can see your profile and be suggested to you",
@@ -40,8 +55,18 @@ def _words(value: str) -> list[str]:
     return [w for w in _LIST_SPLIT.split(value.strip().lower()) if w]
 
 
+# Words members use for a role ("/profile set roles angel" means investor).
+ROLE_WORDS = {
+    "investors": "investor", "angel": "investor", "vc": "investor", "fund": "investor",
+    "founders": "founder", "ceo": "founder", "cofounder": "founder",
+    "advisor": "mentor", "adviser": "mentor", "mentors": "mentor", "expert": "mentor",
+    "partners": "partner", "corporate": "partner", "service": "partner",
+    "engineer": "talent", "developer": "talent", "designer": "talent", "hire": "talent",
+}  # fmt: skip
+
+
 def parse_roles(value: str) -> frozenset[str]:
-    roles = _words(value)
+    roles = [ROLE_WORDS.get(r, r) for r in _words(value)]
     bad = [r for r in roles if r not in ROLES]
     if bad:
         valid = "; ".join(f"{r} ({ROLE_HELP[r]})" for r in ROLES)
@@ -125,9 +150,19 @@ def parse_visible(value: str) -> bool:
     raise CommandError("visible must be on or off.")
 
 
+def parse_serves(value: str) -> tuple[str, ...]:
+    items = [i.strip() for i in re.split(r"[,;，、]", value) if i.strip()]
+    if len(items) > MAX_SERVES:
+        raise CommandError(f"At most {MAX_SERVES} places, please (you gave {len(items)}).")
+    long = [i for i in items if len(i) > SERVE_CHARS]
+    if long:
+        raise CommandError(f"{long[0][:40]!r} is too long for a place: at most {SERVE_CHARS}.")
+    return tuple(dict.fromkeys(items))
+
+
 def text_parser(name: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
-        text = " ".join(value.split()) if name in ("headline", "region") else value.strip()
+        text = " ".join(value.split()) if name in ("headline", "based_in") else value.strip()
         if len(text) > LIMITS[name]:
             raise CommandError(
                 f"{name} is {len(text)} characters; the limit is {LIMITS[name]}. Please shorten it."
@@ -145,7 +180,10 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "sectors": parse_sectors,
     "tags": parse_tags,
     "stage": parse_stage,
-    "region": text_parser("region"),
+    "based_in": text_parser("based_in"),
+    "serves": parse_serves,
+    "excludes": text_parser("excludes"),
+    "portfolio": text_parser("portfolio"),
     "checks": parse_checks,
     "links": parse_links,
     "visible": parse_visible,
@@ -158,7 +196,10 @@ _EMPTY: dict[str, dict[str, Any]] = {
     "sectors": {"sectors": frozenset()},
     "tags": {"tags": frozenset()},
     "stage": {"stage": None},
-    "region": {"region": None},
+    "based_in": {"region": None},
+    "serves": {"serves": ()},
+    "excludes": {"excludes": ""},
+    "portfolio": {"portfolio": ""},
     "checks": {"check_min": None, "check_max": None},
     "links": {"links": ()},
 }
@@ -172,13 +213,14 @@ def apply(profile: Profile, name: str, value: Any) -> Profile:
         return replace(profile, **_EMPTY[name])
     if name == "checks":
         return replace(profile, check_min=value[0], check_max=value[1])
-    if name == "region":
+    if name == "based_in":
         return replace(profile, region=value or None)
     return replace(profile, **{name: value})
 
 
 def set_field(profile: Profile, name: str, raw: str) -> Profile:
     """Parse `raw` for field `name` and return the updated profile; 'none' clears a field."""
+    name = ALIASES.get(name, name)
     if name not in PARSERS:
         raise CommandError(f"Unknown field {name!r}. Fields: {', '.join(FIELDS)}.")
     if raw.strip().lower() in CLEAR_WORDS:
@@ -203,7 +245,13 @@ def describe(p: Profile, *, private: bool = False) -> tuple[tuple[str, str], ...
     if p.stage:
         rows.append(("Stage", p.stage))
     if p.region:
-        rows.append(("Region", p.region))
+        rows.append(("Based in", p.region))
+    if p.serves:
+        rows.append(("Serves", ", ".join(p.serves)))
+    if p.excludes:
+        rows.append(("Does not want or offer", p.excludes))
+    if p.portfolio:
+        rows.append(("Portfolio", p.portfolio))
     if p.check_min is not None and p.check_max is not None:
         rows.append(("Checks", f"{money(p.check_min)}–{money(p.check_max)}"))
     if p.tags:

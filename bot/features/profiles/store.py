@@ -8,7 +8,7 @@ from typing import Any
 from bot.storage.store import Store
 from models.embedder import text_hash
 from models.matching.profile import Profile
-from models.matching.why import clauses
+from models.matching.reading_profile import profile_texts
 
 MIGRATIONS: list[list[str]] = [
     [
@@ -20,7 +20,12 @@ MIGRATIONS: list[list[str]] = [
             stage TEXT, region TEXT, check_min INTEGER, check_max INTEGER,
             links TEXT NOT NULL DEFAULT '[]', visible INTEGER NOT NULL DEFAULT 1,
             updated_at INTEGER NOT NULL, PRIMARY KEY (community, member))""",
-    ]
+    ],
+    [
+        "ALTER TABLE profiles ADD COLUMN serves TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE profiles ADD COLUMN excludes TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE profiles ADD COLUMN portfolio TEXT NOT NULL DEFAULT ''",
+    ],
 ]
 _SELECT = (
     "SELECT p.*, m.name AS name, m.matching AS matching FROM profiles p "
@@ -41,6 +46,9 @@ def _profile(row: dict[str, Any], *, for_matching: bool = False) -> Profile:
         tags=frozenset(json.loads(row["tags"])),
         stage=row["stage"],
         region=row["region"],
+        serves=tuple(json.loads(row["serves"])),
+        excludes=row["excludes"],
+        portfolio=row["portfolio"],
         check_min=row["check_min"],
         check_max=row["check_max"],
         links=tuple(json.loads(row["links"])),
@@ -80,14 +88,6 @@ def profiled_members(store: Store, community: int) -> set[int]:
     return {int(r["member"]) for r in rows}
 
 
-def profile_texts(p: Profile) -> list[str]:
-    """Every text the matcher embeds for a profile (whole fields and their clauses)."""
-    offers = p.offers.strip() or p.headline.strip()
-    seeks = p.seeks.strip()
-    texts = [offers, p.headline.strip(), seeks, *clauses(offers), *clauses(seeks)]
-    return [t for t in dict.fromkeys(texts) if t]
-
-
 def profile_hashes(p: Profile) -> list[str]:
     return [text_hash(t) for t in profile_texts(p)]
 
@@ -106,6 +106,9 @@ def save_profile(store: Store, community: int, p: Profile, at: int) -> None:
         json.dumps(sorted(p.tags)),
         p.stage,
         p.region,
+        json.dumps(list(p.serves)),
+        p.excludes,
+        p.portfolio,
         p.check_min,
         p.check_max,
         json.dumps(list(p.links)),
@@ -115,12 +118,14 @@ def save_profile(store: Store, community: int, p: Profile, at: int) -> None:
     with store.transaction() as c:
         c.execute(
             "INSERT INTO profiles (community, member, roles, headline, offers, seeks, "
-            "sectors, tags, stage, region, check_min, check_max, links, visible, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "sectors, tags, stage, region, serves, excludes, portfolio, check_min, check_max, "
+            "links, visible, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (community, member) DO UPDATE SET roles = excluded.roles, "
             "headline = excluded.headline, offers = excluded.offers, seeks = excluded.seeks, "
             "sectors = excluded.sectors, tags = excluded.tags, stage = excluded.stage, "
-            "region = excluded.region, check_min = excluded.check_min, "
+            "region = excluded.region, serves = excluded.serves, excludes = excluded.excludes, "
+            "portfolio = excluded.portfolio, check_min = excluded.check_min, "
             "check_max = excluded.check_max, links = excluded.links, visible = excluded.visible, "
             "updated_at = excluded.updated_at",
             values,
@@ -143,7 +148,10 @@ def export_profile(store: Store, community: int, member: int) -> dict[str, Any]:
         "sectors": sorted(p.sectors),
         "tags": sorted(p.tags),
         "stage": p.stage,
-        "region": p.region,
+        "based_in": p.region,
+        "serves": list(p.serves),
+        "excludes": p.excludes,
+        "portfolio": p.portfolio,
         "check_min_k": p.check_min,
         "check_max_k": p.check_max,
         "links": list(p.links),
