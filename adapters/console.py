@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from adapters.base import render_plain
@@ -41,6 +42,8 @@ class ConsoleAdapter:
     )
     direct: bool = False
     buttons: list[Button] = field(default_factory=list)
+    space: str = SPACE  # the console space; `convene chat --community` links it to a community
+    files: Path | None = None  # attachments (charts, exports) are written here when set
 
     def __post_init__(self) -> None:
         self.core.attach(self)
@@ -110,7 +113,7 @@ class ConsoleAdapter:
     def _event(self, text: str, kind: str = "message") -> ChatEvent:
         return ChatEvent(
             platform=self.name,
-            space="" if self.direct else SPACE,
+            space="" if self.direct else self.space,
             chat=f"dm-{self.user}" if self.direct else CHAT,
             user=self.user,
             name=self.user,
@@ -135,11 +138,28 @@ class ConsoleAdapter:
             label = ""
         body = render_plain(reply)
         if reply.attachment:
-            body += f"\n({reply.attachment.description or 'file'}: {len(reply.attachment.data):,} bytes)"
+            body += "\n" + self._save(reply)
         self.write(label + body.replace("\n", "\n  ") if label else body)
         if reply.buttons:
             self.buttons = list(reply.buttons)
             self.write(f"  (type :1 to :{len(reply.buttons)} to choose)")
+
+    def _save(self, reply: Reply) -> str:
+        """Write the reply's attachment under `files` (never over an earlier one)."""
+        att = reply.attachment
+        assert att is not None
+        what = att.description or "file"
+        if self.files is None:
+            return f"({what}: {len(att.data):,} bytes, not saved)"
+        self.files.mkdir(parents=True, exist_ok=True)
+        stem, dot, ext = att.filename.rpartition(".")
+        stem, ext = (stem, dot + ext) if dot else (att.filename, "")
+        path, n = self.files / att.filename, 1
+        while path.exists():
+            n += 1
+            path = self.files / f"{stem}-{n}{ext}"
+        path.write_bytes(att.data)
+        return f"({what}: saved to {path})"
 
     async def deliver(self, reply: Reply) -> bool:
         assert reply.to is not None

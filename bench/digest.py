@@ -1,11 +1,9 @@
 """Benchmark: build a weekly digest over 1,000,000 stored messages whose embeddings are cached.
 
 Usage:
-    .venv/bin/python bench/digest.py [--rows 1000000] [--keep] [--postgresql URL]
+    .venv/bin/python bench/digest.py [--rows 3000000] [--keep]
 
-Runs on SQLite, then on PostgreSQL (`--postgresql URL` of an empty database, else a throwaway
-local server when initdb/pg_ctl are installed). Writes the rows straight into the store
-through the real schema: the demo
+Writes the rows straight into a temp SQLite file through the real schema: the demo
 community's 8 weeks of chat (bot/demo/community.py at 1,500 messages a day: tens of thousands of
 distinct texts, planted rising topics) repeated with jittered times and spread over 2,000
 members until there are `--rows` messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
@@ -22,9 +20,11 @@ import argparse
 import asyncio
 import random
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.config import Config
 from bot.core import Core
 from bot.demo.community import generate
+from bot.features.digests.build import build_digest
 from bot.features.digests.data import collect, window_for
-from bot.features.digests.feature import latest_digest
-from bot.storage.engine import Engine
+from bot.features.digests.feature import Digests, latest_digest
+from bot.storage import rollups
+from bot.storage.activity import community_activity, member_stats, top_members
 from bot.storage.store import Store
 from tests.fake_embedder import FakeEmbedder
 
@@ -43,12 +45,11 @@ END = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a Monday morning, when a weekly d
 MEMBERS = 2000
 
 
-def fill(db: str | Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
+def fill(db: Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
     """A core over a fresh database holding `rows` messages; returns it and the distinct texts."""
     demo = generate(seed, end=END, messages_per_day=1500)
     store = Store(db)
-    config = Config(store_url=db) if isinstance(db, str) else Config(database=db)
-    core = Core(config, store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
+    core = Core(Config(database=db), store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
     community = store.community("bench", "Bench Community")
     chat = store.chat(community, "fake", "general")
     start = int(END.timestamp()) - 56 * 86400
@@ -68,23 +69,47 @@ def fill(db: str | Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
             _insert(store, batch)
             batch = []
     _insert(store, batch)
-    if store.engine.postgres:
-        store.conn.execute("ANALYZE")  # fresh tables: give the planner its statistics
     return core, sorted({t for _, t in base})
 
 
 def _insert(store: Store, batch: list[tuple[object, ...]]) -> None:
-    with store.transaction() as c:
+    with store.transaction() as c:  # what Store.flush does: the rows and their rollups
         c.executemany(
             "INSERT INTO activity (community, member, chat, at, kind, length, text) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             batch,
         )
+        rollups.add(c, batch)
 
 
-def baseline(db: str | Path) -> float:
-    engine = Engine(db)
-    conn = engine.connect()
+def timed(fn: Callable[[], object], runs: int = 3) -> float:
+    """Best wall time of `runs` calls, in seconds."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def reads(db: Path) -> dict[str, float]:
+    """Wall times of the activity commands' reads and of a plain count over the same rows."""
+    now = int(END.timestamp())
+    conn = sqlite3.connect(db)
+    out = {
+        "/stats": timed(lambda: member_stats(conn, 1, 17, now, 0)),
+        "/leaderboard 30": timed(lambda: top_members(conn, 1, now - 30 * 86400)),
+        "/activity 30": timed(lambda: community_activity(conn, 1, now - 30 * 86400, now, 0)),
+        "SELECT count(*)": timed(
+            lambda: conn.execute("SELECT count(*) FROM activity WHERE community = 1").fetchone()
+        ),
+    }
+    conn.close()
+    return out
+
+
+def baseline(db: Path) -> float:
+    conn = sqlite3.connect(db)
     started = time.perf_counter()
     conn.execute(
         "SELECT at / 86400 AS day, count(*) FROM activity WHERE community = 1 AND kind = 0 "
@@ -92,12 +117,10 @@ def baseline(db: str | Path) -> float:
     ).fetchall()
     elapsed = time.perf_counter() - started
     conn.close()
-    engine.dispose()
     return elapsed
 
 
-async def run(db: str | Path, rows: int) -> None:
-    print(f"-- {'PostgreSQL' if isinstance(db, str) else 'SQLite'}")
+async def run(db: Path, rows: int) -> None:
     started = time.perf_counter()
     core, texts = fill(db, rows)
     print(f"setup: {rows:,} messages, {len(texts):,} distinct texts, {MEMBERS:,} members "
@@ -108,18 +131,33 @@ async def run(db: str | Path, rows: int) -> None:
     print(f"setup: cached {len(texts):,} vectors in {time.perf_counter() - started:.1f} s")
 
     base = min(baseline(db) for _ in range(3))
+    times = reads(db)
+    count = times.pop("SELECT count(*)")
+    for name, seconds in times.items():
+        print(f"read: {name:<16} {seconds * 1000:8.1f} ms (aim: under 100 ms); "
+              f"{seconds / count:.3f}x a plain SELECT count(*) over the rows ({count * 1000:.0f} ms)")  # fmt: skip
     encoded = core.embedder.encoded_texts
     started = time.perf_counter()
-    digest = await latest_digest(core, 1, end=END)
+    cold = await build_digest(core, 1, END, 7)
+    cold_time = time.perf_counter() - started
+    started = time.perf_counter()
+    await core.feature(Digests).refresh_topics(1)
+    refresh = time.perf_counter() - started
+    started = time.perf_counter()
+    digest = await latest_digest(core, 1, end=END)  # what /digest preview runs
     total = time.perf_counter() - started
+    assert digest.topics is not None, "no topics"
+    assert digest.topics is not cold.topics, "the background report was not used"
     assert core.embedder.encoded_texts == encoded, "the digest had to encode texts"
-
+    print(f"digest: cold build (topics worked out on the spot) {cold_time:.2f} s; background "
+          f"topic refresh {refresh:.2f} s (every 10 min at most, off the command path)")  # fmt: skip
     window = window_for(END, 7)
     started = time.perf_counter()
     data = await asyncio.to_thread(collect, core.store.reader(), 1, window)
     sql = time.perf_counter() - started
     topics = digest.topics
-    print(f"digest: built in {total:.2f} s (aim: under 10 s); of which SQL and sampling "
+    print(f"digest: /digest preview built in {total:.2f} s (aim: under 2 s; {total / count:.2f}x "
+          f"the plain count); a cold digest's SQL and sampling "
           f"{sql:.2f} s for {len(data.topic_texts):,} sampled texts of {data.stored_texts:,}")  # fmt: skip
     if topics is not None:
         print(f"digest: {len(topics.topics)} topics, {len(topics.rising)} rising, "
@@ -133,9 +171,8 @@ async def run(db: str | Path, rows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--keep", action="store_true", help="keep the temp SQLite database")
-    parser.add_argument("--postgresql", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--rows", type=int, default=3_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temp database")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="convene-bench-digest-"))
     try:
@@ -145,20 +182,6 @@ def main() -> None:
             print(f"kept {folder / 'bench.db'}")
         else:
             shutil.rmtree(folder)
-    url, server = args.postgresql, None
-    if url is None:
-        from tests.pg import find_binaries, start_server
-
-        if find_binaries() is None:
-            print("-- PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
-            return
-        server = start_server()
-        url = server.new_database()
-    try:
-        asyncio.run(run(url, args.rows))
-    finally:
-        if server is not None:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Usage:
     .venv/bin/pip install bertopic      # only for this benchmark (pulls umap-learn, hdbscan)
     .venv/bin/python bench/topics.py [--messages 20000]
+    .venv/bin/python bench/topics.py --real DIR    # the real chats of bench/realchat.py
 
 Both methods get the same 20,000 demo messages (bot/demo/community.py) and the same precomputed
 all-MiniLM-L6-v2 embeddings (cached as .npy under the temp dir, so reruns skip the ~1-2 min of
@@ -145,8 +146,56 @@ def per_week_recall(
     return found / len(planted), time.perf_counter() - started
 
 
+def real_chats(root: Path) -> None:
+    """Ours vs BERTopic on the real chats (bench/realchat.py), in the digest's own setting:
+    the last four weeks, each UTC day sampled to 400 distinct texts."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bertopic import BERTopic
+    from realchat import SOURCES, digest_sample, load
+
+    from models.topics.words import name_tokens
+
+    for name, (repo, commit, lang) in SOURCES.items():
+        messages = load(name, root)
+        sample, periods = digest_sample(messages)
+        texts = [m.text for m in sample]
+        vectors = cached_embeddings(texts)
+        hide = name_tokens({m.author for m in messages})
+        started = time.perf_counter()
+        ours = extract_topics(texts, vectors, np.array(periods), hide_words=hide)
+        ours_time = time.perf_counter() - started
+        BERTopic().fit_transform(texts[:600], vectors[:600])  # warm-up: numba JIT not timed
+        model = BERTopic()
+        started = time.perf_counter()
+        labels, _ = model.fit_transform(texts, vectors)
+        bt_time = time.perf_counter() - started
+        labels = np.asarray(labels)
+        info = model.get_topic_info()
+        bt_labels = [
+            ", ".join(w for w, _ in model.get_topic(t)[:4])
+            for t in info["Topic"].tolist() if t != -1
+        ][:10]  # fmt: skip
+        small = ours.small_talk_share
+        outside = ours.unassigned_share / max(1e-9, 1.0 - small)
+        print(f"\n{name} ({repo} @ {commit[:10]}, {lang}): {len(messages):,} messages; "
+              f"digest sample {len(texts):,} texts over 4 weeks")  # fmt: skip
+        print(f"  {'':<14}{'ours':>12}{'BERTopic':>12}")
+        print(f"  {'seconds':<14}{ours_time:>12.2f}{bt_time:>12.2f}   ours is "
+              f"{bt_time / max(ours_time, 1e-9):.1f}x faster")  # fmt: skip
+        print(f"  {'topics':<14}{len(ours.topics):>12}{len(set(labels.tolist()) - {-1}):>12}")
+        print(f"  {'unassigned':<14}{ours.unassigned_share:>12.1%}{np.mean(labels == -1):>12.1%}")
+        print(f"  {'small talk':<14}{small:>12.1%}{'-':>12}   "
+              f"unassigned outside small talk: {outside:.1%}")  # fmt: skip
+        print("  top ten labels (ours | BERTopic):")
+        for i in range(10):
+            mine = ours.topics[i].label if i < len(ours.topics) else ""
+            theirs = bt_labels[i] if i < len(bt_labels) else ""
+            print(f"    {i + 1:>2}. {mine[:38]:<38} | {theirs}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--real", metavar="DIR", help="run on the real chats in DIR instead")
     parser.add_argument("--messages", type=int, default=20_000)
     args = parser.parse_args()
     try:
@@ -155,6 +204,9 @@ def main() -> None:
         sys.exit("BERTopic is not installed; install it with `.venv/bin/pip install bertopic`.")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     warnings.filterwarnings("ignore")
+    if args.real:
+        real_chats(Path(args.real))
+        return
     community, texts, weeks = demo_sample(args.messages)
     vectors = cached_embeddings(texts)
     planted = community.planted.topics

@@ -3,10 +3,13 @@
 Examples:
     convene demo                      build a demo community, show a tour, open the console
     convene chat --db convene.db      chat on the console in an existing database
+    convene chat --db convene.db --community "Founders Guild" --at 2019-11-30
+    convene digest --db convene.db --community "Founders Guild" --period 2019-11 --out digest/
     convene run --config config.toml  connect every platform the config enables
     convene import telegram result.json --community "Founders Guild"
     convene import discord export.json
     convene eval matching --db convene-demo.db
+    convene eval forecast --db convene.db --community founders
     convene store deadletters --db convene.db   rows the bot could not write, with why
     convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
     convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
@@ -58,6 +61,9 @@ def _model_error() -> type[Exception]:
     return ModelError
 
 
+DEMO_DB = Path("convene-demo.db")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convene",
@@ -72,12 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="demo generator seed (default 7)")
     demo.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
     demo.add_argument("--no-chat", action="store_true", help="do not open the console after")
+    demo.add_argument("--fresh", action="store_true", help="rebuild an existing demo database")
     demo.set_defaults(func=_demo)
 
     chat = sub.add_parser("chat", help="chat with the bot on the console")
-    chat.add_argument("--db", type=Path, default=Path("convene-demo.db"), help="database file")
+    chat.add_argument("--db", type=Path, help="database file (default: convene-demo.db)")
     chat.add_argument("--as", dest="user", default="organizer", help="member to speak as")
+    chat.add_argument("--community", help="talk in this stored community (name or key)")
+    chat.add_argument("--at", help="look from this day (YYYY-MM-DD): the console's clock")
+    chat.add_argument("--files", type=Path, help="folder for charts and files the bot sends")
     chat.set_defaults(func=_chat)
+
+    dg = sub.add_parser("digest", help="render the digest of a past period from stored data")
+    dg.add_argument("--community", required=True, help="community name or key")
+    dg.add_argument("--period", required=True, help="2019-11, 2019-W45, 2019-11-04 or 2019")
+    dg.add_argument("--out", type=Path, help="folder for digest.txt, digest.png, topics.csv")
+    _store_options(dg)
+    dg.set_defaults(func=_digest)
 
     run = sub.add_parser("run", help="connect every platform the config enables")
     run.add_argument("--config", type=Path, default=Path("config.toml"), help="config file")
@@ -87,11 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("platform", choices=("telegram", "discord"))
     imp.add_argument("file", type=Path, help="the export file (JSON; Discord: also a folder)")
     imp.add_argument("--community", help="community name (Telegram: required)")
+    imp.add_argument(
+        "--no-embed", action="store_true", help="skip embedding and weekly topic summaries"
+    )
     _store_options(imp)
     imp.set_defaults(func=_import)
 
     ev = sub.add_parser("eval", help="evaluate a learned part on this community's data")
-    ev.add_argument("what", choices=("matching",))
+    ev.add_argument("what", choices=("matching", "forecast"))
     ev.add_argument("--community", help="community key (default: all)")
     ev.add_argument("--set", type=Path, help="score a labelled set (JSON) instead of a database")
     ev.add_argument("--model", help="embedding model for --set (default: the config's)")
@@ -200,16 +220,62 @@ def _run_async(fn: Callable[[], object]) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.demo.run import run_demo
+    from bot.demo.run import keep_existing, run_chat, run_demo
 
     interactive = sys.stdin.isatty() and not args.no_chat
-    return _run_async(lambda: run_demo(args.db, args.seed, chat=interactive))
+    files = args.db.resolve().parent / "convene-files"
+    if keep_existing(args.db, fresh=args.fresh, interactive=interactive):
+        if not interactive:
+            print(f"Open the console any time: convene chat --db {args.db}")
+            return 0
+        config = Config(database=args.db)
+        return _run_async(lambda: run_chat(config, "organizer", files=files))
+    return _run_async(lambda: run_demo(args.db, args.seed, chat=interactive, files=files))
 
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.demo.run import run_chat
+    from bot.features.digests.history import parse_at
 
-    return _run_async(lambda: run_chat(Config(database=args.db), args.user))
+    if args.db is None and not DEMO_DB.exists():
+        print(
+            f"convene: there is no demo database ({DEMO_DB}) here yet. Create it with "
+            "`convene demo` (or `make demo`), or open another database with --db PATH.",
+            file=sys.stderr,
+        )
+        return 2
+    db = args.db or DEMO_DB
+    if not db.exists():
+        if args.community:
+            print(f"convene: no database at {db}.", file=sys.stderr)
+            return 2
+        print(f"Starting a new, empty database at {db}.")
+    try:
+        at = parse_at(args.at) if args.at else None
+    except ValueError as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    config = Config(database=db)
+    return _run_async(
+        lambda: run_chat(config, args.user, community=args.community, at=at, files=args.files)
+    )
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from bot.features.digests.history import parse_period, render_period_cli
+
+    database = _config_from(args).database
+    if not database.exists():
+        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+        return 2
+    try:
+        period = parse_period(args.period)
+    except ValueError as exc:
+        print(f"convene: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or Path(f"digest-{args.period}")
+    config = _config_from(args)
+    return _run_async(lambda: render_period_cli(config, args.community, period, out))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -229,9 +295,12 @@ def _import(args: argparse.Namespace) -> int:
         print("convene: name the community: --community NAME", file=sys.stderr)
         return 2
     config = _config_from(args)
+    _retention_notice(config)
     created = not config.store_url and not config.database.exists()
     store = Store(config.store, busy_timeout=30)  # a command-line tool may wait for a lock
     refused = False
+    before = int(store.scalar("SELECT coalesce(max(id), 0) FROM activity"))
+    spans: list[dict[str, int]] = []
     try:
         if args.platform == "telegram":
             from bot.importers.telegram_export import run_import
@@ -250,6 +319,14 @@ def _import(args: argparse.Namespace) -> int:
         refused = True
         return 2
     finally:
+        if not refused:
+            store.flush()
+            spans = store.rows(
+                "SELECT community, min(at) AS first, max(at) AS last, count(*) AS n, "
+                "sum(text IS NOT NULL) AS texts FROM activity WHERE id > ? AND kind = 0 "
+                "GROUP BY community",
+                (before,),
+            )
         store.close()
         if refused and created:  # a refused import leaves no empty database behind
             for suffix in ("", "-wal", "-shm"):
@@ -262,6 +339,55 @@ def _import(args: argparse.Namespace) -> int:
     print(f"Imported {result.added:,} records ({result.skipped:,} already there).")
     if result.problems:
         print(f"{len(result.problems):,} bad records were skipped or repaired (listed above).")
+    for span in spans:
+        _after_import(config, span, warm=not args.no_embed)
+    return 0
+
+
+def _retention_notice(config: Config) -> None:
+    """Say, before an import, what text retention will keep of it."""
+    if not config.store_message_text:
+        print("Message text is not stored ([privacy] store_message_text = false): counts only.")
+        return
+    days = config.text_retention_days
+    print(
+        f"Text retention is {days} days ([privacy] text_retention_days = {days}): at the next "
+        f"start, message text older than {days} days is deleted; counts, daily activity and "
+        "weekly topic summaries (made now, from the imported text) stay. To keep more text, "
+        "raise text_retention_days in the config before starting Convene."
+    )
+
+
+def _after_import(config: Config, span: dict[str, int], *, warm: bool) -> None:
+    """Report what retention will keep of an import; embed and summarize it for /trends."""
+    from datetime import datetime, timedelta
+
+    cutoff = datetime.now().astimezone() - timedelta(days=config.text_retention_days)
+    first = datetime.fromtimestamp(span["first"]).astimezone()
+    last = datetime.fromtimestamp(span["last"]).astimezone()
+    print(f"  {span['n']:,} messages from {first:%Y-%m-%d} to {last:%Y-%m-%d}.")
+    if config.store_message_text and first < cutoff:
+        kept = "none of their text" if last < cutoff else f"text from {cutoff:%Y-%m-%d} on"
+        print(f"  Text retention will keep {kept}; the rest stays as counts and summaries.")
+    if warm and span["texts"]:
+        _run_async(lambda: _warm(config, span))
+
+
+async def _warm(config: Config, span: dict[str, int]) -> int:
+    from bot.app import make_embedder
+    from bot.core import Core
+    from bot.features.digests.warm import warm_history
+    from bot.storage.store import Store
+
+    store = Store(config.database)
+    core = Core(config, store, embedder=make_embedder(config, store))
+    try:
+        encoded, weeks = await warm_history(core, span["community"], span["first"], span["last"])
+    finally:
+        if core.embedder is not None:
+            core.embedder.close()
+        store.close()
+    print(f"  Embedded {encoded:,} texts; kept topic summaries of {weeks:,} weeks.")
     return 0
 
 
@@ -279,6 +405,11 @@ def _eval(args: argparse.Namespace) -> int:
         return _eval_set(args)
     from bot.features.matching.evaluation import eval_matching
     from bot.storage.store import Store
+
+    if args.what == "forecast":
+        from bot.features.digests.evaluation import eval_forecast_cli
+
+        return eval_forecast_cli(_config_from(args).database, args.community)
 
     database = _config_from(args).store
     if _missing(database):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from adapters.base import render_plain
 from adapters.console import CHAT, SPACE, ConsoleAdapter
@@ -21,6 +23,18 @@ from bot.storage.store import ACTIVITY_KINDS, Store
 from models.matching.profile import Profile
 
 DEMO_KEY = f"console:{SPACE}"
+
+
+def progress_bar(total: int, what: str, unit: str) -> Any:
+    """A progress bar on stderr (tqdm) for a step that may take more than a couple of seconds."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit=f" {unit}", file=sys.stderr, dynamic_ncols=True)
+
+
+def _save(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def demo_end(now: datetime) -> datetime:
@@ -127,14 +141,22 @@ async def tour(
     out.write(await demo_matches(core, community, ids[founder], n=3) + "\n")
     out.write(
         "\n--- The latest weekly digest. First the topic worker embeds a sample of the last "
-        "four weeks (once; vectors are cached in the database) …\n"
+        "four weeks (once; vectors are cached in the database).\n"
     )
     out.flush()
-    encoded = await prepare_topics(core, community)
+    bars = []
+
+    def bar(total: int) -> Callable[[int], object]:
+        bars.append(progress_bar(total, "Embedding the digest's sample", "texts"))
+        return bars[-1].update
+
+    encoded = await prepare_topics(core, community, bar)
+    for b in bars:
+        b.close()
     out.write(f"({encoded:,} messages embedded)\n\n")
     digest = await latest_digest(core, community)
     out.write(render_plain(digest.reply) + "\n")
     if digest.chart:
-        await asyncio.to_thread(chart.write_bytes, digest.chart)
+        await asyncio.to_thread(_save, chart, digest.chart)
         out.write(f"\nThe digest's chart is in {chart}\n")
     core.adapters.pop(console.name, None)

@@ -6,7 +6,7 @@ importers' (`bot.importers.records`).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.commands import Arg, Args
@@ -21,13 +21,15 @@ from bot.storage.activity import (
     member_stats,
     top_members,
 )
-from bot.storage.store import Store
+from bot.storage.store import KIND_NAMES, Store
 from bot.text import plural
 from models.vector_cache import text_hash
 
 
 class Activity(
-    Feature, name="activity", member_columns=[("activity", "member"), ("imported", "member")]
+    Feature,
+    name="activity",
+    member_columns=[("activity", "member"), ("imported", "member"), ("member_days", "member")],
 ):
     """/stats, /leaderboard and /activity over the core's activity log."""
 
@@ -105,7 +107,8 @@ async def stats(ctx: Context, args: Args) -> Answer:
 async def leaderboard(ctx: Context, args: Args) -> Answer:
     days = args["days"]
     since = int((ctx.now - timedelta(days=days)).timestamp())
-    rows = await ctx.store.read(top_members, ctx.community, since)
+    until = int(ctx.now.timestamp()) + 1  # `convene chat --at` looks from a past day
+    rows = await ctx.store.read(top_members, ctx.community, since, until)
     if not rows:
         return ctx.reply(f"No messages in the last {plural(days, 'day')} yet.")
     lines = [
@@ -150,7 +153,17 @@ async def activity(ctx: Context, args: Args) -> Answer:
 
 @Activity.exporter
 def export_activity(store: Store, community: int, member: int) -> dict[str, Any]:
-    return {"activity": export_activity_rows(store, community, member)}
+    days = store.rows(
+        "SELECT day * 86400 AS day, kind, sum(n) AS n FROM member_days WHERE community = ? "
+        "AND member = ? GROUP BY day, kind ORDER BY day, kind",
+        (community, member),
+    )
+    daily = [
+        {"day": datetime.fromtimestamp(r["day"], UTC).date().isoformat(),
+         "kind": KIND_NAMES[r["kind"]], "count": r["n"]}
+        for r in days
+    ]  # fmt: skip
+    return {"activity": export_activity_rows(store, community, member), "member_days": daily}
 
 
 @Activity.deleter

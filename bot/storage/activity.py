@@ -11,6 +11,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.storage import rollups
 from bot.storage.store import ACTIVITY_KINDS, KIND_NAMES, Store
 
 DAY = 86400
@@ -24,26 +25,44 @@ def daily_counts(
     offset: int,
     member: int | None = None,
 ) -> dict[int, int]:
-    """Messages per local day number in [start, end) (`offset`: seconds east of UTC)."""
+    """Messages per local day number in [start, end) (`offset`: seconds east of UTC).
+
+    The community's counts come from the hourly rollup (O(hours), bot/storage/rollups.py);
+    one member's from their own rows (`+community` keeps SQLite on the member index).
+    """
+    if member is None:
+        return rollups.hourly_local_days(conn, community, start, end, offset)
     sql = (
         "SELECT (at + ?) / 86400 AS day, count(*) FROM activity "
-        "WHERE community = ? AND kind = 0 AND at >= ? AND at < ?"
+        "WHERE member = ? AND at >= ? AND at < ? AND +community = ? AND kind = 0"
     )
-    params: list[Any] = [offset, community, start, end]
-    if member is not None:
-        sql += " AND member = ?"
-        params.append(member)
-    return {int(day): int(n) for day, n in conn.execute(sql + " GROUP BY day", params)}
+    rows = conn.execute(sql + " GROUP BY day", (offset, member, start, end, community))
+    return {int(day): int(n) for day, n in rows}
 
 
-def top_members(conn: sqlite3.Connection, community: int, since: int) -> list[tuple[str, int, int]]:
-    """(name, named, messages) of the ten most active members since `since`."""
-    return conn.execute(
-        "SELECT m.name, m.named, count(*) AS n FROM activity a "
-        "JOIN members m ON m.id = a.member WHERE a.community = ? AND a.kind = 0 AND a.at >= ? "
-        "GROUP BY m.id ORDER BY n DESC, m.name LIMIT 10",
-        (community, since),
-    ).fetchall()
+def _names(conn: sqlite3.Connection, members: list[int]) -> dict[int, tuple[str, int]]:
+    marks = ",".join("?" * len(members))
+    rows = conn.execute(f"SELECT id, name, named FROM members WHERE id IN ({marks})", members)
+    return {int(i): (name, int(named)) for i, name, named in rows}
+
+
+def ranking(
+    conn: sqlite3.Connection, community: int, since: int, until: int
+) -> list[tuple[int, int]]:
+    """(member, messages) in [since, until), most first (ties by member id)."""
+    counts = rollups.member_counts(conn, community, since, until)
+    return sorted(counts.items(), key=lambda mn: (-mn[1], mn[0]))
+
+
+def top_members(
+    conn: sqlite3.Connection, community: int, since: int, until: int = 2**62
+) -> list[tuple[str, int, int]]:
+    """(name, named, messages) of the ten most active members in [since, until)."""
+    ranked = ranking(conn, community, since, until)
+    names = _names(conn, [m for m, _ in ranked])
+    rows = [(names[m][0], names[m][1], n) for m, n in ranked if m in names]
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    return rows[:10]
 
 
 def member_stats(
@@ -51,19 +70,17 @@ def member_stats(
 ) -> tuple[dict[int, int], list[int], int]:
     """A member's messages per day, the 30-day ranking of members, events attended."""
     days = daily_counts(conn, community, 0, now + 1, offset, member)
-    ranking = [
-        int(m)
-        for m, _ in conn.execute(
-            "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 "
-            "AND at >= ? GROUP BY member ORDER BY n DESC",
-            (community, now - 30 * DAY),
-        )
-    ]
+    ranked = [m for m, _ in ranking(conn, community, now - 30 * DAY, now + 1)]
     attended = conn.execute(
-        "SELECT count(*) FROM activity WHERE community = ? AND member = ? AND kind = ?",
-        (community, member, ACTIVITY_KINDS["attend"]),
+        "SELECT count(*) FROM activity WHERE member = ? AND +community = ? AND kind = ?",
+        (member, community, ACTIVITY_KINDS["attend"]),
     ).fetchone()[0]
-    return days, ranking, int(attended)
+    return days, ranked, int(attended)
+
+
+def active_members(conn: sqlite3.Connection, community: int, start: int, end: int) -> int:
+    """Members with any activity in [start, end)."""
+    return len(rollups.member_counts(conn, community, start, end, kind=None))
 
 
 def community_activity(
@@ -71,28 +88,25 @@ def community_activity(
 ) -> tuple[dict[int, int], int, int, int, int]:
     """Messages per local day since `start`, active and new members, this and last week."""
     counts = daily_counts(conn, community, start, now + 1, offset)
-    active = conn.execute(
-        "SELECT count(DISTINCT member) FROM activity WHERE community = ? AND at >= ?",
-        (community, start),
-    ).fetchone()[0]
+    active = active_members(conn, community, start, now + 1)
     new = conn.execute(
-        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ?", (community, start)
+        "SELECT count(*) FROM members WHERE community = ? AND joined_at >= ? AND joined_at <= ?",
+        (community, start, now),
     ).fetchone()[0]
     # Weeks are half-open (now - 7 days, now]: a message exactly a week old is last week's.
     week = 7 * DAY
-    this_week = sum(daily_counts(conn, community, now - week + 1, now + 1, 0).values())
-    last_week = sum(daily_counts(conn, community, now - 2 * week + 1, now - week + 1, 0).values())
+    this_week = rollups.total(conn, community, now - week + 1, now + 1)
+    last_week = rollups.total(conn, community, now - 2 * week + 1, now - week + 1)
     return counts, int(active), int(new), this_week, last_week
 
 
 def messages_per_member(store: Store, community: int, since: int) -> dict[int, int]:
     """Each member's messages since `since` (members without any are absent)."""
-    rows = store.rows(
-        "SELECT member, count(*) AS n FROM activity WHERE community = ? AND kind = 0 AND at >= ? "
-        "GROUP BY member",
-        (community, since),
-    )
-    return {int(r["member"]): int(r["n"]) for r in rows}
+    conn = store.reader()
+    try:
+        return dict(rollups.member_counts(conn, community, since, 2**62))
+    finally:
+        conn.close()
 
 
 def export_activity_rows(store: Store, community: int, member: int) -> list[dict[str, Any]]:
@@ -113,6 +127,7 @@ def delete_member_activity(store: Store, community: int, member: int) -> None:
     so none survive)."""
     store.flush()
     with store.transaction() as c:
+        rollups.remove_member(c, community, member)
         c.execute("DELETE FROM activity WHERE community = ? AND member = ?", (community, member))
         c.execute(  # rows the writer set aside hold the member's text too
             "DELETE FROM dead_letters WHERE community = ? AND member = ?", (community, member)

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from bot.storage import rollups
 from bot.storage.engine import Engine, PgConnection, StoreError
 from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.writer import (
@@ -86,6 +87,7 @@ class Store:
         self._buffer_lock = threading.Lock()  # appending to or sealing the buffer
         self.conn = _connect(self.engine)
         migrate(self.conn, "core", CORE_MIGRATIONS)
+        migrate(self.conn, "rollups", rollups.ROLLUP_MIGRATIONS)  # bot/storage/rollups.py
         migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
         _set_busy_timeout(self.conn, busy_timeout)
         self._writer: Writer | None = None
@@ -466,6 +468,7 @@ class Store:
         and their markers commit together); same columns as `add_activity`."""
         assert self.conn.in_transaction, "write_activity belongs inside store.transaction()"
         self.conn.executemany(INSERT_ACTIVITY, rows)
+        rollups.add(self.conn, rows)  # counts per hour and member-day, same commit
 
     def expire_text(self, community: int, before: int) -> int:
         """Delete stored message text older than `before`; counts stay.

@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 
+from bot.storage import rollups
 from bot.storage.engine import PgConnection
 
 log = logging.getLogger("convene.store")
@@ -125,6 +126,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
                 conn.copy_rows("activity", ACTIVITY_COLUMNS, batch.rows)
             else:
                 conn.executemany(INSERT_ACTIVITY, batch.rows)
+            rollups.add(conn, batch.rows)  # counts per hour and member-day, same commit
             conn.executemany(_LAST_SEEN, [(at, m) for m, at in batch.seen.items()])
         return len(batch.rows)
     except ROW_ERRORS:
@@ -136,13 +138,16 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     written = 0
     now = int(time.time())
     with immediate(conn):
+        kept = []
         for row in batch.rows:
             try:
                 with _one_row(conn):
                     conn.execute(INSERT_ACTIVITY, row)
                 written += 1
+                kept.append(row)
             except ROW_ERRORS as exc:
                 conn.execute(_DEAD, (now, *_owner(row), _as_json(row), _describe(exc)))
+        rollups.add(conn, kept)
         for member, at in batch.seen.items():
             with contextlib.suppress(*ROW_ERRORS), _one_row(conn):
                 conn.execute(_LAST_SEEN, (at, member))

@@ -76,23 +76,21 @@ def cluster(
 def _seed_centroids(
     vecs: np.ndarray, weights: np.ndarray, k: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Weighted k-means++ seeding on unit vectors (squared distance = 2 - 2·cosine).
+    """Deterministic farthest-first seeding on unit vectors, weighted (squared distance =
+    2 - 2·cosine): the heaviest vector first, then each time the vector with the largest
+    weight · distance to its nearest seed.
 
-    Seeds from a weight-proportional sample of at most 25·k vectors, which keeps this fast.
+    No random draw depends on the other vectors, so one new message changes the seeds only if
+    it is itself picked; at most 25·k vectors (the heaviest, ties by position) are considered.
     """
+    del rng  # kept in the signature: seeding is deterministic
     if len(vecs) > 25 * k:
-        sample = rng.choice(len(vecs), size=25 * k, replace=False, p=weights / weights.sum())
-        vecs, weights = vecs[np.sort(sample)], np.ones(25 * k)
-    picks = [int(rng.choice(len(vecs), p=weights / weights.sum()))]
+        keep = np.sort(np.argsort(-weights, kind="stable")[: 25 * k])
+        vecs, weights = vecs[keep], weights[keep]
+    picks = [int(np.argmax(weights))]
     nearest = np.maximum(2.0 - 2.0 * (vecs @ vecs[picks[0]]), 0.0)
     for _ in range(1, k):
-        mass = nearest * weights
-        total = float(mass.sum())
-        pick = (
-            int(rng.choice(len(vecs), p=mass / total))
-            if total > 0
-            else int(rng.integers(len(vecs)))
-        )
+        pick = int(np.argmax(nearest * np.sqrt(weights)))
         picks.append(pick)
         nearest = np.minimum(nearest, np.maximum(2.0 - 2.0 * (vecs @ vecs[pick]), 0.0))
     return vecs[picks].astype(np.float64)

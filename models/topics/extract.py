@@ -33,6 +33,7 @@ from models.topics.words import (
     content_tokens,
     ctfidf,
     same_words,
+    tokens,
     top_terms,
     trim,
 )
@@ -57,6 +58,16 @@ class TopicTrend:
     growth: float
     status: str  # "rising" | "fading" | "steady"
     total: int = 0
+
+    @property
+    def label(self) -> str:
+        """A short name: the best phrase among the top three terms, else the two best words."""
+        if not self.keywords:
+            return ""
+        phrase = next((k for k in self.keywords[:3] if " " in k), None)
+        if phrase is not None or len(self.keywords) == 1:
+            return phrase or self.keywords[0]
+        return f"{self.keywords[0]}, {self.keywords[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +146,7 @@ def extract_topics(
     *,
     max_topics: int = 30,
     seed: int = 0,
-    floor: float = 0.35,
+    floor: float = 0.3,
     merge_similarity: float = 0.45,
     time_weight: float = 0.5,
     rise_ratio: float = 2.0,
@@ -167,7 +178,7 @@ def extract_topics(
     labels = np.full(n, UNASSIGNED, dtype=np.int64)
     if n == 0:
         return TopicReport([], [], [], labels, 0.0, 0.0, None, 0)
-    words = np.array([len(content_tokens(t)) for t in texts])
+    words = np.array([len(content_tokens(t, hide_words)) for t in texts])
     content = np.flatnonzero(words > 0)
     labels[words == 0] = SMALL_TALK
     cents = np.zeros((0, vecs.shape[1]), dtype=np.float32)
@@ -242,6 +253,8 @@ def _report(
         if not terms:  # no word shared by two of its messages: not a topic
             continue
         cur = int(in_current[members].sum())
+        if cur == 0:  # talked about only before this period: not a topic of this period
+            continue
         previous, growth, status = trend(
             cur,
             int(members.size - cur),
@@ -252,7 +265,7 @@ def _report(
         )
         closeness = vecs[members] @ cents[c]
         order = members[np.lexsort((-closeness, ~in_current[members]))]
-        shown = _examples(texts, order, n_examples)
+        shown = _examples(texts, order, n_examples, terms)
         final[members] = len(trends)
         trends.append(TopicTrend(terms, shown, cur, previous, growth, status, int(members.size)))
     ranking = sorted(range(len(trends)), key=lambda i: (-trends[i].current, -trends[i].total))
@@ -276,15 +289,23 @@ def _report(
     )
 
 
-def _examples(texts: list[str], order: np.ndarray, count: int) -> list[str]:
+def _examples(texts: list[str], order: np.ndarray, count: int, terms: list[str]) -> list[str]:
+    """Up to `count` quotes, closest to the topic first, that contain a word of its label
+    (its first two terms), skipping near-duplicates of a quote already chosen."""
+    label = {w for term in terms[:2] for w in term.split()}
     shown: list[str] = []
-    seen: set[str] = set()
-    for i in order[: count * 20]:
-        line = trim(texts[i])
-        key = line.lower()
-        if key not in seen:
-            seen.add(key)
-            shown.append(line)
-        if len(shown) == count:
-            break
+    kept: list[set[str]] = []
+    for wanted in (True, False):  # quotes with the label's words first, then any
+        for i in order[: count * 40]:
+            words = set(tokens(texts[i]))
+            if bool(words & label) != wanted or not words:
+                continue
+            if any(len(words & k) >= 0.6 * min(len(words), len(k)) for k in kept):
+                continue
+            kept.append(words)
+            shown.append(trim(texts[i]))
+            if len(shown) == count:
+                return shown
+        if shown and wanted:
+            return shown
     return shown

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-_TOKEN = re.compile(r"[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*")
-_URL = re.compile(r"https?://\S+|www\.\S+")
+_URL = re.compile(r"https?://\S+|www\.\S+|<https?://[^>]+>")
+_CODE = re.compile(r"```.*?```", re.DOTALL)
+# A word: letters of any script (digits, _ and inner - or ' allowed), or a run of CJK.
+_WORD = re.compile(r"[^\W\d_](?:[\w]|[-'’](?=\w))*", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_KANA = re.compile(r"[\u3040-\u309f]+")  # hiragana: grammar in Japanese, never a topic word
+_KATAKANA = re.compile(r"[\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]{2,}")
+_SCRIPT_RUN = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 # Chat filler: greetings, thanks, reactions and the little phrases around real questions.
 _FILLER = """
@@ -21,21 +31,105 @@ _FILLER = """
     psa random thought ok so pls please welcome oh ah wait congrats congratulations awesome
     amazing point happy glad sure really just like know think want need got get lot lots thing
     things guy anybody ping ps re don't i'm it's that's we're you're i've we've can't let's ur u
-    day's today tomorrow tonight week month year hear advance time open
+    day's today tomorrow tonight week month year hear advance time open help anyone somebody
+    doing maybe understand thats dont im ive youre isnt doesnt didnt cant wont whats there's
+    also still though actually probably perhaps seems seem sounds sound right well yet bit
+    mean means meant say said says see seen look looks looking try trying tried use using used
+    did does doing done go goes going gone went come comes came let lets ask asked tell told
+    i'll you'll we'll it'll that'll they'll i'd you'd we'd it'd they're they've
+    make makes made work works working way ways better best sorry np xd hmm hm ahh uh um afaik
 """
 CHAT_FILLER = frozenset(_FILLER.split())
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | CHAT_FILLER
+# Stop words beyond English (short lists of the commonest function words and chat filler).
+_OTHER = """
+    el la los las un una unos unas de del al y o u que en es por para con sin se su sus lo le
+    les mi mis tu tus me te nos como más pero sí no ya muy hay esto esta este eso esa ese
+    está están son ser fue era hola gracias vale bueno pues entonces también porque cuando
+    o a os as um uma uns umas do da dos das no na nos nas e é em por para com sem se seu sua
+    que não sim mais mas muito já isso isto essa esse está são ser foi era olá obrigado
+    obrigada então também porque quando tá né
+    der die das den dem des ein eine einen einem einer und oder aber nicht ist sind war
+    waren sein ich du er sie es wir ihr mich dich mir dir uns euch zu im in am an auf aus bei
+    mit nach von vor für über um wie was wer wo auch noch schon nur so ja nein doch mal hallo
+    danke bitte gut dann wenn weil dass kann können muss habe hast hat haben
+    и в во не на я он она оно они мы вы ты что как а но да нет это этот эта эти то же ли бы
+    с со к ко по за из у о об от до для при так уже еще ещё вот там тут где когда если или
+    был была было были быть есть мне меня тебе тебя его её ее им их нам нас вам вас всё все
+    всех очень просто привет спасибо пожалуйста ну ок да-да может можно нужно надо кто чем
+    的 了 是 在 我 你 他 她 它 们 我们 你们 他们 这 那 这个 那个 有 和 就 不 也 都 吗 呢 吧
+    啊 哦 嗯 很 还 又 没 没有 会 要 能 可以 一个 什么 怎么 为什么 因为 所以 但是 如果 谢谢
+    你好 大家 好的 一下 就是 还是 或者 然后 现在 知道 觉得 可能 应该 自己 时候 问题 一样
+    です ます 私 僕 俺 方 事 感じ 今 人 時 所 気 何 彼 自分 本当 確か
+"""
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | CHAT_FILLER | frozenset(_OTHER.split())
+_jieba_cut: Callable[[str], list[str]] | None = None
+
+
+def _han_words(run: str) -> list[str]:
+    """Chinese words of a run of Han characters (jieba when installed, else the run)."""
+    global _jieba_cut
+    if len(run) <= 2:
+        return [run]
+    if _jieba_cut is None:
+        try:
+            import jieba
+
+            jieba.setLogLevel(60)
+            _jieba_cut = jieba.lcut
+        except ImportError:  # without jieba a run of Han characters is one word
+            _jieba_cut = lambda text: [text]  # noqa: E731
+    return _jieba_cut(run)
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens of a chat message, URLs dropped, possessive 's stripped."""
-    words = _TOKEN.findall(_URL.sub(" ", text.lower()))
-    return [w[:-2] if w.endswith("'s") else w for w in words if len(w) > 1]
+    """Word tokens of a chat message, case-folded, in any script.
+
+    URLs and code blocks are dropped, a possessive 's is stripped; Chinese is segmented into
+    words (jieba), Japanese keeps its kanji words and katakana loanwords and drops hiragana.
+    """
+    flat = _URL.sub(" ", _CODE.sub(" ", text)).casefold()
+    out: list[str] = []
+    for word in _WORD.findall(flat):
+        if not _CJK.search(word):
+            word = word[:-2] if word.endswith(("'s", "’s")) else word
+            if len(word) > 1:
+                out.append(word)
+            continue
+        for piece in _KANA.split(word):
+            for part in re.split(r"([\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]+)", piece):
+                if _KATAKANA.fullmatch(part):
+                    out.append(part)
+                    continue
+                if not part:
+                    continue
+                for run in _SCRIPT_RUN.findall(part):
+                    if _HAN.fullmatch(run):  # a lone kanji or hanzi rarely names anything
+                        out.extend(w for w in _han_words(run) if len(w) > 1)
+                    elif len(run) > 1 and not _CJK.search(run):
+                        out.append(run)
+    return out
 
 
-def content_tokens(text: str) -> list[str]:
-    """Tokens that carry meaning: not stop words, not chat filler."""
-    return [w for w in tokens(text) if w not in STOP_WORDS]
+def content_tokens(text: str, hide: frozenset[str] = frozenset()) -> list[str]:
+    """Tokens that carry meaning: not stop words, not chat filler, not a hidden word (such as
+    a member's name or handle, matched as a whole token)."""
+    return [w for w in tokens(text) if w not in STOP_WORDS and w not in hide]
+
+
+def name_tokens(names: Iterable[str]) -> frozenset[str]:
+    """Whole tokens that stand for members: each handle or name as one token, and each word of
+    a name of several words ("Ana Silva" hides "ana" and "silva"; "komodo_wallet" hides only
+    "komodo_wallet", never "komodo" or "wallet")."""
+    out: set[str] = set()
+    for name in names:
+        folded = name.casefold().strip().lstrip("@")
+        if not folded:
+            continue
+        out.add(folded)
+        parts = folded.split()
+        if len(parts) > 1:
+            out.update(p for p in parts if len(p) > 1)
+    return frozenset(out)
 
 
 def _analyzer(text: str) -> list[str]:

@@ -6,6 +6,7 @@ import json
 import statistics
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,20 @@ def test_bad_arguments_get_one_clear_sentence() -> None:
         generate(end=datetime(2026, 11, 30))
     with pytest.raises(ValueError, match="members"):
         generate(end=END, members=5)
+
+
+def test_an_existing_demo_database_is_kept_unless_the_member_says_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.demo.run import keep_existing
+
+    db = tmp_path / "convene-demo.db"
+    assert not keep_existing(db, fresh=False, interactive=True)  # nothing there yet
+    db.write_bytes(b"")
+    assert keep_existing(db, fresh=False, interactive=False)
+    assert "--fresh" in capsys.readouterr().out
+    assert not keep_existing(db, fresh=True, interactive=False)
+    monkeypatch.setattr("builtins.input", lambda _: "")
+    assert keep_existing(db, fresh=False, interactive=True)  # the default answer keeps it
+    monkeypatch.setattr("builtins.input", lambda _: "y")
+    assert not keep_existing(db, fresh=False, interactive=True)

@@ -180,3 +180,40 @@ async def test_history_that_bypassed_the_listener_is_backfilled(
     assert core.embedder.encoded_texts == before  # type: ignore[union-attr]
     assert digest.topics is not None
     assert "waiting for topic analysis" not in digest.reply.text
+
+
+async def test_preview_uses_the_background_report_and_a_stale_one_is_ignored(
+    core: Core, chat: FakeAdapter, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.features.digests import build
+    from bot.features.digests.feature import Digests
+
+    clock.now = NOW
+    await four_weeks(chat, per_day=8)
+    await worker(core).drain()
+    await core.feature(Digests).refresh_topics(1)
+    fresh = worker(core).cached_report(1, 7, int(NOW.timestamp()))
+    assert fresh is not None
+    assert fresh.report is not None
+
+    def no_clustering(*_: object, **__: object) -> None:
+        raise AssertionError("the preview worked the topics out again")
+
+    monkeypatch.setattr(build, "extract_topics", no_clustering)
+    digest = await latest_digest(core, 1, end=NOW)
+    assert digest.topics is fresh.report
+    # a week later the cached report is for another period: not used
+    assert worker(core).cached_report(1, 7, int((NOW + timedelta(days=7)).timestamp())) is None
+
+
+async def test_only_a_busy_community_gets_a_background_report(
+    core: Core, chat: FakeAdapter, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.now = NOW
+    await chat.say("ana", "just one message about pricing", at=NOW - timedelta(hours=2))
+    w = worker(core)
+    await w._refresh_due()
+    assert w.reports == {}  # quiet: worked out on demand
+    monkeypatch.setattr(topic_worker, "BUSY", 1)
+    await w._refresh_due()
+    assert list(w.reports) == [(1, 7)]

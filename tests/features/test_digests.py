@@ -67,16 +67,19 @@ async def test_opted_out_member_is_never_named(core: Core, busy: FakeAdapter) ->
     assert top.startswith("Ana (6), Ben (2)")
     everything = digest.reply.text + str(digest.reply.fields)
     assert "Cat" not in everything
-    assert "Please welcome:\n• Dan\n• Eve" in digest.reply.text
+    assert "Please welcome Dan, Eve!" in digest.reply.text
+    assert digest.full is not None
+    assert "Please welcome:\n• Dan\n• Eve" in digest.full.text
 
 
 async def test_forecast_and_chart_are_included(core: Core, busy: FakeAdapter) -> None:
     digest = await latest_digest(core, 1, end=NOW)
-    forecast = fields(digest.reply)["Forecast, next 7 days"]
-    assert forecast.startswith("about ")
-    assert "90% range" in forecast
+    forecast = fields(digest.reply)["Forecast"]
+    assert forecast.startswith("next week: about ")
+    assert ", likely " in forecast
+    assert "; a quiet week would be under " in forecast
     assert digest.forecast is not None
-    assert digest.forecast.days_used == 28
+    assert digest.forecast.method == "least squares"  # a month of history: no backtest yet
     attachment = digest.reply.attachment
     assert attachment is not None
     assert attachment.is_image
@@ -185,3 +188,48 @@ async def test_digest_now_covers_the_scheduled_period_length(
     assert digest.reply.title is not None
     assert digest.reply.title.startswith("Fortnightly digest")
     assert dict(digest.reply.fields)["Messages"].startswith("1 ")
+
+
+async def test_the_digest_fits_a_phone_screen_and_more_shows_everything(
+    core: Core, busy: FakeAdapter
+) -> None:
+    (sent,) = await busy.say("admin", "/digest now")
+    reply = sent.reply
+    lines = reply.text.count("\n") + 1 + len(reply.fields) + 1  # body, fields, title
+    assert lines <= 20
+    (button,) = reply.buttons
+    assert button.label == "More"
+    (more,) = await busy.press("ben", button.callback)
+    assert more.reply.visibility is Visibility.ONLY_YOU
+    assert "Please welcome:\n• Dan\n• Eve" in more.reply.text
+    (stale,) = await busy.press("ben", "dg:more:x:7")
+    assert "expired" in stale.text
+
+
+async def test_contributors_are_who_others_answered_not_who_wrote_most(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    clock.now = NOW
+    at = NOW - timedelta(days=2)
+    for i in range(12):  # zed floods the chat with one-word lines nobody answers
+        await chat.say("zed", "lol", at=at + timedelta(hours=i, minutes=30))
+    for i in range(3):  # ana asks real questions, and ben answers each
+        await chat.say("ana", f"How do you structure a SAFE with a valuation cap? ({i})",
+                       at=at + timedelta(hours=i))  # fmt: skip
+        await chat.say("ben", "We used a post-money SAFE, happy to share the template",
+                       at=at + timedelta(hours=i, minutes=2))  # fmt: skip
+    digest = await latest_digest(core, 1, end=NOW)
+    top = fields(digest.reply)["Top contributors"]
+    assert top.startswith("Ana (3 answered)")
+    assert "Zed" not in top
+
+
+async def test_an_admin_who_only_ran_commands_is_no_newcomer(
+    core: Core, chat: FakeAdapter, clock: Clock
+) -> None:
+    clock.now = NOW
+    await chat.say("ana", "hello there, glad to be here", at=NOW - timedelta(days=2))
+    await chat.say("admin", "/digest status", at=NOW - timedelta(days=1))
+    digest = await latest_digest(core, 1, end=NOW)
+    assert "Ana" in digest.reply.text
+    assert "Admin" not in digest.reply.text

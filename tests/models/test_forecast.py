@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from models.forecast import fit, forecast_next_period
+from models.forecast import backtest, choose_forecast, evaluate, fit, forecast_next_period, in_words
 
 
 def test_worked_example_is_exact() -> None:
@@ -129,3 +129,49 @@ def test_forecast_rejects_bad_input() -> None:
         forecast_next_period([1, -2, 3], 7)
     with pytest.raises(ValueError, match="at least one point"):
         forecast_next_period([], 7)
+
+
+def _weekly_series(weeks: int, seed: int, trend: float = 0.0) -> np.ndarray:
+    """Daily counts with a weekday pattern, a slow trend and Poisson noise."""
+    rng = np.random.default_rng(seed)
+    pattern = np.array([1.3, 1.2, 1.1, 1.0, 0.9, 0.5, 0.4])
+    days = np.arange(weeks * 7)
+    level = 300 * (1 + trend * days / days.size)
+    return rng.poisson(level * pattern[days % 7]).astype(float)
+
+
+def test_chosen_forecast_beats_least_squares_on_a_noisy_flat_series() -> None:
+    series = _weekly_series(60, seed=3)
+    tests = backtest(series, 7)
+    chosen = choose_forecast(series, 7)
+    assert chosen.method != "least squares"
+    assert chosen.backtests == len(tests["naive"].actuals) >= 30
+    assert chosen.mae is not None
+    assert chosen.mae <= tests["least squares"].mae
+    assert chosen.mae <= tests["naive"].mae
+
+
+def test_walk_forward_interval_holds_about_as_often_as_it_says() -> None:
+    inside = total = 0.0
+    for seed in range(4):
+        ev = evaluate(_weekly_series(60, seed=seed, trend=0.3), 7, 0.8, periods=30)
+        assert ev is not None
+        inside += ev.coverage * ev.origins
+        total += ev.origins
+        assert ev.mae < ev.naive_mae * 1.05
+    assert 0.7 <= inside / total <= 0.9
+
+
+def test_forecast_in_words() -> None:
+    f = choose_forecast(_weekly_series(60, seed=1), 7)
+    text = in_words(f, "week")
+    assert text.startswith("next week: about ")
+    assert ", likely " in text
+    assert "; a quiet week would be under " in text
+    assert "." not in text.split("about ")[1].split(" ")[0]  # a whole, rounded number
+
+
+def test_too_short_history_falls_back_to_least_squares() -> None:
+    f = choose_forecast([10, 12, 11, 13, 12, 14, 15, 13, 12, 14, 15, 16, 14, 13], 7)
+    assert f.method == "least squares"
+    assert evaluate([10] * 30, 7) is None

@@ -16,7 +16,7 @@ import pytest
 from bot.demo.community import generate, week_of
 from models.embedder import Embedder
 from models.topics.extract import SMALL_TALK, UNASSIGNED, extract_topics, trend
-from models.topics.words import class_tfidf, content_tokens, tokens, top_terms
+from models.topics.words import class_tfidf, content_tokens, name_tokens, tokens, top_terms
 from tests.fake_embedder import FakeEmbedder
 
 STEADY = (
@@ -290,3 +290,96 @@ def test_faded_topics_are_reported_fading_with_the_real_model(bundled: Embedder)
         assert not _found(report.rising, topic.keywords)
     print(f"\nfading found: {hits}/{len(faded)}")
     assert hits >= len(faded) - 1
+
+
+def _grouped(groups: list[list[str]], seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """Texts of several groups with vectors clustered per group (unit base + small noise)."""
+    rng = np.random.default_rng(seed)
+    texts: list[str] = []
+    rows = []
+    for group in groups:
+        base = rng.normal(size=32)
+        for text in group:
+            texts.append(text)
+            rows.append(base + rng.normal(scale=0.15, size=32))
+    vecs = np.asarray(rows, dtype=np.float32)
+    return texts, vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+RUSSIAN = [
+    [f"Как настроить сборку проекта на сервере {i}? Сборка падает с ошибкой" for i in range(12)],
+    [
+        f"Кто идёт на митап по инвестициям в пятницу {i}? Инвесторы будут рассказывать"
+        for i in range(12)
+    ],
+]
+CHINESE = [
+    [f"我们的产品需要融资，投资人问估值{i}" for i in range(12)],
+    [f"服务器部署失败了，数据库连接超时{i}" for i in range(12)],
+]
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [(RUSSIAN, [{"сборку", "сборка", "настроить"}, {"митап", "инвестициям", "инвесторы"}]),
+     (CHINESE, [{"融资", "投资人", "估值", "产品"}, {"服务器", "部署", "数据库", "连接"}])],
+)  # fmt: skip
+def test_russian_and_chinese_chat_gets_topic_words(
+    groups: list[list[str]], expected: list[set[str]]
+) -> None:
+    texts, vecs = _grouped(groups)
+    report = extract_topics(texts, vecs, np.zeros(len(texts), dtype=np.int64))
+    assert len(report.topics) == 2
+    found = [set(w for term in t.keywords for w in term.split()) for t in report.topics]
+    for words in expected:
+        assert any(words & f for f in found), (words, found)
+
+
+def test_tokens_read_every_script() -> None:
+    assert tokens("très bien") == ["très", "bien"]
+    assert "сборку" in tokens("Как настроить сборку?")
+    assert {"融资", "投资人"} <= set(tokens("我们需要融资，投资人在问"))
+    assert "プラグイン" in tokens("プラグインを入れた")
+
+
+def test_member_names_are_hidden_as_whole_tokens_only() -> None:
+    hide = name_tokens(["komodo_wallet", "Ana Silva", "@zetok"])
+    assert {"komodo_wallet", "ana", "silva", "zetok"} <= hide
+    assert "komodo" not in hide
+    assert "wallet" not in hide
+    assert content_tokens("komodo_wallet: the komodo wallet mining pool", hide) == [
+        "komodo", "wallet", "mining", "pool",
+    ]  # fmt: skip
+    assert content_tokens("zetok: ok", hide) == []  # addressed to someone, nothing else: small talk
+
+
+def _stable_window(extra: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
+    old = [[f"pricing tiers for the saas plan {i}" for i in range(20)],
+           [f"hiring a designer for the landing page {i}" for i in range(20)]]  # fmt: skip
+    new = [[f"demo day pitch deck feedback round {i}" for i in range(25)],
+           [f"pricing tiers for the saas plan again {i}" for i in range(6)]]  # fmt: skip
+    texts, vecs = _grouped(old + new, seed=4)
+    periods = np.array([0] * 40 + [1] * 31, dtype=np.int64)
+    if extra:
+        texts = [*texts, "demo day pitch deck feedback round one more"]
+        vecs = np.vstack([vecs, vecs[41] * 0.98 + vecs[42] * 0.02])
+        periods = np.append(periods, 1)
+    return texts, vecs, periods
+
+
+def test_one_more_message_keeps_the_same_rising_topics() -> None:
+    before = extract_topics(*_stable_window(extra=False))
+    after = extract_topics(*_stable_window(extra=True))
+    assert before.rising, "the new pitch-deck talk should be rising"
+    assert [t.label for t in before.rising] == [t.label for t in after.rising]
+
+
+def test_no_topic_without_messages_in_the_period_and_quotes_carry_the_label() -> None:
+    texts, vecs, periods = _stable_window(extra=False)
+    periods = periods.copy()
+    periods[20:40] = 0  # the designer talk is only in the past
+    report = extract_topics(texts, vecs, periods)
+    assert all(t.current > 0 for t in report.topics + report.fading)
+    for t in report.topics:
+        label = set(t.label.replace(",", " ").split())
+        assert any(label & set(tokens(q)) for q in t.examples), (t.label, t.examples)

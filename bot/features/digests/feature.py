@@ -6,14 +6,16 @@ where `/digest schedule` was run, through the scheduler (at most once per period
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
 from bot.feature import Feature
-from bot.features.digests.build import Digest, build_digest
+from bot.features.digests import summaries
+from bot.features.digests.build import Digest, build_digest, topic_report
 from bot.features.digests.topic_worker import TopicWorker
 from bot.replies import Reply, Visibility
 from bot.scheduling.scheduler import NotDelivered, Scheduler, ScheduleRow
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 KIND = "digest"
 
 
-class Digests(Feature, name="digests", requires=("scheduler",)):
+class Digests(Feature, name="digests", requires=("scheduler",), migrations=summaries.MIGRATIONS):
     """Scheduled and on-demand digests; holds the background topic worker (`worker`).
 
     Other features add fields to every digest with ``@TheirFeature.digest_section``.
@@ -35,6 +37,14 @@ class Digests(Feature, name="digests", requires=("scheduler",)):
     def __init__(self, core: Core) -> None:
         super().__init__(core)
         self.worker = TopicWorker(core)
+        self.worker.refresh = self.refresh_topics
+
+    async def refresh_topics(self, community: int) -> None:
+        """Work out the current period's topics in the background, so /digest preview and
+        /trends answer in about a second on a busy community."""
+        end = self.core.clock()
+        days = digest_days(self.core, community, end)
+        self.worker.reports[(community, days)] = await topic_report(self.core, community, end, days)
 
     async def start(self) -> None:
         self.core.feature(Scheduler).register_kind(KIND, run_scheduled)
@@ -70,19 +80,26 @@ async def latest_digest(core: Core, community: int, *, end: datetime | None = No
     """The digest for the period ending now (or `end`), e.g. for the demo tour.
 
     The result's `reply` is what would be posted; `chart` holds the PNG bytes (or None).
+    A topic report the background worker made for this period in the last half hour is used
+    instead of working the topics out again.
     """
     end = end or core.clock()
-    return await build_digest(core, community, end, digest_days(core, community, end))
+    days = digest_days(core, community, end)
+    cached = worker(core).cached_report(community, days, int(end.timestamp()))
+    return await build_digest(core, community, end, days, cached=cached)
 
 
-async def prepare_topics(core: Core, community: int) -> int:
+async def prepare_topics(
+    core: Core, community: int, progress: Callable[[int], Callable[[int], object]] | None = None
+) -> int:
     """Embed the recent sampled history now (e.g. before the demo tour's digest).
 
+    `progress(total)` may return a callback that is told each batch done (a progress bar).
     Returns how many texts were encoded; the digest then finds every vector cached.
     """
     w = worker(core)
-    await w.backfill(community)
-    return await w.drain()
+    total = await w.backfill(community)
+    return await w.drain(progress(total) if progress is not None and total else None)
 
 
 async def run_scheduled(core: Core, row: ScheduleRow) -> None:
@@ -178,3 +195,16 @@ async def trends(ctx: Context, args: Args) -> Answer:
         title=f"Trends, last {days} day{'s' if days != 1 else ''}",
     )  # fmt: skip
     return built.reply
+
+
+@Digests.button("dg")
+async def more_pressed(ctx: Context, payload: str) -> Answer:
+    """The "More" button of a digest (``dg:more:<end>:<days>``): the whole digest, privately."""
+    action, _, rest = payload.partition(":")
+    end, _, days = rest.partition(":")
+    if action != "more" or not end.isdigit() or not days.isdigit() or not 1 <= int(days) <= 400:
+        return ctx.private("That button has expired. /digest preview shows the latest digest.")
+    built = await build_digest(
+        ctx.core, ctx.community, datetime.fromtimestamp(int(end), UTC), int(days)
+    )
+    return _private(built.full or built.reply)

@@ -17,9 +17,10 @@ import contextlib
 import heapq
 import logging
 import sqlite3
+import time
 import zlib
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,26 @@ from models.embedder import text_hash
 
 if TYPE_CHECKING:
     from bot.core import Core
+    from models.topics.extract import TopicReport
 
 log = logging.getLogger("convene.topics")
 DAILY_SAMPLE = 400  # distinct texts per community and UTC day used for topics
 QUEUE_LIMIT = 20_000  # texts waiting for the model; beyond this new ones are dropped
 BATCH = 128
 DAY = 86400
+REFRESH = 600  # seconds between background topic refreshes of one community
+BUSY = 500  # messages since the last refresh that make a community worth a refresh
+STALE = 1800  # a background report older than this (or for another end) is not used
+
+
+@dataclass(frozen=True, slots=True)
+class CachedReport:
+    """A topic report the background worker made for the period ending at `end`."""
+
+    end: int
+    made: float  # time.time() when it was made
+    report: TopicReport | None
+    notes: tuple[str, ...]
 
 
 def priority(text: str) -> int:
@@ -117,6 +132,10 @@ class TopicWorker:
         self.encoded = 0
         self._days: dict[tuple[int, int], _DaySketch] = {}
         self._wake = asyncio.Event()
+        self.reports: dict[tuple[int, int], CachedReport] = {}
+        self.arrived: dict[int, int] = {}  # messages per community since its last refresh
+        self._refreshed: dict[int, float] = {}
+        self.refresh: Callable[[int], Awaitable[object]] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def offer(self, community: int, at: int, text: str) -> bool:
@@ -128,6 +147,7 @@ class TopicWorker:
         if sketch is None:
             self._forget_old_days(day)
             sketch = self._days[(community, day)] = _DaySketch()
+        self.arrived[community] = self.arrived.get(community, 0) + 1
         if not sketch.offer(priority(text), self.daily_sample):
             return False
         if len(self.queue) >= QUEUE_LIMIT:
@@ -174,8 +194,11 @@ class TopicWorker:
         self._wake.set()
         return min(room, len(missing))
 
-    async def drain(self) -> int:
-        """Encode everything queued now; returns how many texts were sent to the embedder."""
+    async def drain(self, progress: Callable[[int], object] | None = None) -> int:
+        """Encode everything queued now; returns how many texts were sent to the embedder.
+
+        `progress` is called with the size of each batch done (e.g. a progress bar's update).
+        """
         done = 0
         while self.queue and self.core.embedder is not None:
             batch = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
@@ -185,11 +208,14 @@ class TopicWorker:
                 log.exception("background embedding failed for %s texts", len(batch))
                 continue
             done += len(batch)
+            if progress is not None:
+                progress(len(batch))
         self.encoded += done
         return done
 
     async def run(self) -> None:
-        """The background loop: wake on a full batch or after `idle` seconds."""
+        """The background loop: wake on a full batch or after `idle` seconds; after new
+        messages, refresh each busy community's topic report at most every `REFRESH` s."""
         while True:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
             # arrives as its timeout fires, and stop() then waits forever (seen on exit).
@@ -198,6 +224,31 @@ class TopicWorker:
                     await self._wake.wait()
             self._wake.clear()
             await self.drain()
+            await self._refresh_due()
+
+    async def _refresh_due(self) -> None:
+        if self.refresh is None:
+            return
+        now = time.monotonic()
+        for community in sorted(self.arrived):
+            if (
+                self.arrived[community] < BUSY
+                or now - self._refreshed.get(community, -REFRESH) < REFRESH
+            ):
+                continue  # quiet: the digest works its topics out fast enough on demand
+            del self.arrived[community]
+            self._refreshed[community] = now
+            try:
+                await self.refresh(community)
+            except Exception:
+                log.exception("topic refresh failed for community %s", community)
+
+    def cached_report(self, community: int, days: int, end: int) -> CachedReport | None:
+        """The background report for this period, if it is recent enough to stand in."""
+        found = self.reports.get((community, days))
+        if found is None or abs(found.end - end) > STALE or time.time() - found.made > STALE:
+            return None
+        return found
 
     async def backfill_all(self) -> None:
         """Backfill every community, then keep running the background loop."""
