@@ -32,7 +32,7 @@ def make_embedder(config: Config, store: Store) -> CachedEncoder:
 
 async def open_core(config: Config, *, load_model: bool = True) -> Core:
     """Open the store, load the model off the loop, and start the core."""
-    store = Store(config.database)
+    store = Store(config.store)
     embedder = make_embedder(config, store)
     if load_model:
         await embedder.aload()

@@ -13,6 +13,7 @@ Examples:
     convene store deadletters --db convene.db   rows the bot could not write, with why
     convene privacy audit --db convene.db --member 12 --also "Ana Reyes"
     convene dashboard --db convene-demo.db   serve the web dashboard and print a login link
+    convene migrate --to postgresql://convene@db.example.org/convene --from convene.db
 """
 
 from __future__ import annotations
@@ -155,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(dash)
     dash.set_defaults(func=_dashboard)
 
+    mig = sub.add_parser(
+        "migrate", help="copy a SQLite store into PostgreSQL, verify row counts (safe to re-run)"
+    )
+    mig.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/database")
+    mig.add_argument(
+        "--from", dest="source", type=Path, default=Path("convene.db"), metavar="PATH",
+        help="the SQLite file (default convene.db)",
+    )  # fmt: skip
+    mig.set_defaults(func=_migrate)
+
     dc = sub.add_parser("discord", help="Discord maintenance")
     dc.add_argument("action", choices=("sync",), help="sync: publish slash commands globally")
     dc.add_argument("--config", type=Path, default=Path("config.toml"), help="config file")
@@ -184,6 +195,36 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 1 to 65535")
     return port
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from bot.storage.copy import copy_store
+    from bot.storage.engine import check_url
+
+    check_url(args.to, where="--to")
+    results = copy_store(args.source, args.to)
+    width = max(len(r.table) for r in results) if results else 0
+    for r in results:
+        mark = "ok" if r.ok else "MISMATCH"
+        print(f"{r.table:<{width}}  {r.source:>9} rows in the file  {r.target:>9} copied  {mark}")
+    bad = [r.table for r in results if not r.ok]
+    if bad:
+        print(
+            f"convene: row counts differ for {', '.join(bad)}: the target already held other "
+            "rows there (a bot wrote to it?). Nothing was deleted.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Copied {len(results)} tables; every row count matches.")
+    return 0
+
+
+def _missing(database: str | Path) -> bool:
+    """Whether a SQLite store is missing (said on stderr); a PostgreSQL URL is never."""
+    if isinstance(database, Path) and not database.exists():
+        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+        return True
+    return False
 
 
 def _run_async(fn: Callable[[], object]) -> int:
@@ -267,8 +308,8 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     config = _config_from(args)
     _retention_notice(config)
-    created = not config.database.exists()
-    store = Store(config.database, busy_timeout=30)  # a command-line tool may wait for a lock
+    created = not config.store_url and not config.database.exists()
+    store = Store(config.store, busy_timeout=30)  # a command-line tool may wait for a lock
     refused = False
     before = int(store.scalar("SELECT coalesce(max(id), 0) FROM activity"))
     spans: list[dict[str, int]] = []
@@ -383,9 +424,8 @@ def _eval(args: argparse.Namespace) -> int:
 
         return eval_forecast_cli(_config_from(args).database, args.community)
 
-    database = _config_from(args).database
-    if not database.exists():
-        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+    database = _config_from(args).store
+    if _missing(database):
         return 2
     store = Store(database)
     try:
@@ -427,9 +467,8 @@ def _eval_set(args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace) -> int:
     from bot.storage.store import Store
 
-    database = _config_from(args).database
-    if not database.exists():
-        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+    database = _config_from(args).store
+    if _missing(database):
         return 2
     store = Store(database, busy_timeout=30)
     try:
@@ -467,8 +506,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from bot.dashboard.cli import serve_store
 
     config = _config_from(args)
-    if not config.database.exists():
-        print(f"convene: no database at {config.database}; pass --db or --config.", file=sys.stderr)
+    if _missing(config.store):
         return 2
     return _run_async(lambda: serve_store(config, args.community, args.host, args.port))
 

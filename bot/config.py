@@ -79,6 +79,7 @@ class Config:
     """Everything the bot needs to start. Defaults are what a newcomer wants."""
 
     database: Path = Path("convene.db")
+    store_url: str = ""  # a postgresql:// URL; empty = the SQLite file `database`
     timezone: str = "UTC"
     model: str = "bundled"
     precision: str = "auto"
@@ -97,8 +98,14 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def store(self) -> str | Path:
+        """Where the store lives: the PostgreSQL URL, else the SQLite file."""
+        return self.store_url or self.database
+
 
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "store": {"url": str},
     "bot": {"database": str, "timezone": str, "model": str, "precision": str},
     "privacy": {"store_message_text": bool, "text_retention_days": int},
     "matching": {"weekly_request_cap": int, "cooldown_weeks": int},
@@ -110,6 +117,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 _EXAMPLES = {
     "database": '"convene.db"',
+    "url": '"convene.db" or "postgresql://convene@db.example.org/convene"',
     "timezone": '"Europe/Berlin"',
     "model": '"bundled"',
     "precision": '"auto"',
@@ -187,11 +195,10 @@ def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
     admins = get("console", "admins", ["organizer"])
     if not all(isinstance(a, str) and a for a in admins):
         raise ConfigError(f'{where}[console] admins must be a list of names, e.g. ["organizer"].')
-    database = Path(get("bot", "database", "convene.db"))
-    if source and not database.is_absolute():
-        database = source.parent / database
+    database, store_url = _store(where, raw, source)
     return Config(
         database=database,
+        store_url=store_url,
         timezone=timezone,
         model=get("bot", "model", "bundled"),
         precision=precision,
@@ -206,6 +213,36 @@ def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
         dashboard=_dashboard(where, raw),
         source=source,
     )
+
+
+def _store(where: str, raw: dict[str, Any], source: Path | None) -> tuple[Path, str]:
+    """`[store] url` (a SQLite path or a postgresql:// URL); `[bot] database` is its old name."""
+    url = raw.get("store", {}).get("url")
+    old = raw.get("bot", {}).get("database")
+    if url is not None and old is not None:
+        raise ConfigError(
+            f"{where}both [store] url and [bot] database are set. "
+            "Fix: keep [store] url and delete [bot] database."
+        )
+    value = (url if url is not None else old) or "convene.db"
+    key = "[store] url" if url is not None else "[bot] database"
+    if value.startswith(("postgresql:", "postgres:")):
+        from bot.storage.engine import StoreError, check_url
+
+        try:
+            check_url(value, where=f"{where}{key}")
+        except StoreError as exc:
+            raise ConfigError(str(exc)) from None
+        return Path("convene.db"), value
+    if "://" in value:
+        raise ConfigError(
+            f'{where}{key} = "{value}" is not supported: Convene stores in a SQLite file or '
+            'PostgreSQL. Fix: e.g. url = "convene.db" or url = "postgresql://host/convene".'
+        )
+    database = Path(value)
+    if source and not database.is_absolute():
+        database = source.parent / database
+    return database, ""
 
 
 def _check(where: str, section: str, key: str, value: Any) -> None:

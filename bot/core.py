@@ -22,7 +22,7 @@ from bot.chat_event import ChatEvent
 from bot.commands import Command, CommandError, Registry, UsageError
 from bot.config import Config
 from bot.context import AmbiguousMember, Answer, Context
-from bot.dialog import Dialog
+from bot.dialog import Dialogs
 from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
 from bot.storage.store import ACTIVITY_KINDS, Store, StoreBusy
@@ -84,7 +84,7 @@ class Core:
         self.clock = clock
         self.embedder = embedder
         self.adapters: dict[str, Adapter] = {}
-        self.dialogs: dict[tuple[str, str], Dialog] = {}
+        self.dialogs = Dialogs(store)
         self.features: list[Feature] = [kind(self) for kind in features]
         check_features(self.features)
         self.registry = Registry()
@@ -416,6 +416,8 @@ class Core:
                 finally:  # a failing last step must not leave the dialog in the way
                     if dialog.done:
                         self.dialogs.pop((event.platform, event.user), None)
+                    else:
+                        self.dialogs[(event.platform, event.user)] = dialog  # the step, saved
                 return as_replies(answer)
             if event.kind == "message":
                 return [Reply("I answer commands here: /help lists them.")]

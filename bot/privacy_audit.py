@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.storage.engine import PgConnection
+
 _URL = re.compile(r"https?://\S+")
 MIN_NEEDLE = 3  # shorter texts match everywhere and mean nothing
 
@@ -169,7 +171,9 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
                 yield p
 
 
-def _tables(conn: sqlite3.Connection) -> list[str]:
+def _tables(conn: sqlite3.Connection | PgConnection) -> list[str]:
+    if isinstance(conn, PgConnection):
+        return conn.engine.tables(conn)
     return [
         r[0]
         for r in conn.execute(
@@ -179,7 +183,9 @@ def _tables(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+def _columns(conn: sqlite3.Connection | PgConnection, table: str) -> list[str]:
+    if isinstance(conn, PgConnection):
+        return conn.engine.columns(conn, table)
     return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
 

@@ -1,4 +1,9 @@
-"""Shared fixtures: a real SQLite store in a temp folder, a core with a controllable clock."""
+"""Shared fixtures: a real store in a temp folder, a core with a controllable clock.
+
+The store is a SQLite file; test modules marked ``pytestmark = pytest.mark.engines`` run
+each test twice, on SQLite and on a throwaway PostgreSQL server (tests/pg.py), one fresh
+database per test.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from adapters.fake import FakeAdapter
 from bot.config import Config
 from bot.core import Core
 from bot.storage.store import Store
+from tests.pg import PgServer, find_binaries, start_server
 
 if TYPE_CHECKING:
     from models.embedder import Embedder
@@ -71,19 +77,56 @@ def clock() -> Clock:
     return Clock(datetime(2026, 11, 2, 12, 0, tzinfo=UTC))
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `engines` that use a store run on SQLite and on PostgreSQL (or on the
+    engines the closest marker names: ``@pytest.mark.engines("sqlite")`` for a test about
+    SQLite's files)."""
+    marker = metafunc.definition.get_closest_marker("engines")
+    if "engine" in metafunc.fixturenames and marker:
+        metafunc.parametrize("engine", list(marker.args or ENGINES), indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server for the whole run (started on first use)."""
+    if find_binaries() is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found; .ci/run installs them")
+    server = start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine the store of this test runs on ("sqlite" unless the test is parametrized)."""
+    return getattr(request, "param", "sqlite")
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "convene.db"
 
 
 @pytest.fixture
-def config(db_path: Path) -> Config:
-    return Config(database=db_path)
+def store_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """The SQLite file, or the URL of a fresh PostgreSQL database (schema already made)."""
+    if engine == "postgresql":
+        server: PgServer = request.getfixturevalue("pg_server")
+        return server.clean_database()
+    return db_path
+
+
+@pytest.fixture
+def config(db_path: Path, store_target: str | Path) -> Config:
+    return Config(database=db_path, store_url=store_target if isinstance(store_target, str) else "")
 
 
 @pytest.fixture
 async def core(config: Config, clock: Clock) -> AsyncIterator[Core]:
-    store = Store(config.database)
+    store = Store(config.store)
     core = Core(config, store, clock=clock)
     yield core
     await core.close()
@@ -94,7 +137,7 @@ async def cached_core(config: Config, clock: Clock) -> AsyncIterator[Core]:
     """A core whose (fake, deterministic) embedder caches vectors in the store."""
     from tests.fake_embedder import FakeEmbedder
 
-    store = Store(config.database)
+    store = Store(config.store)
     core = Core(config, store, clock=clock, embedder=FakeEmbedder(cache=store))
     yield core
     await core.close()

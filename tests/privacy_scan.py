@@ -17,10 +17,7 @@ def traces(
     declared = set(declared)
     store.flush()
     found = []
-    tables = [
-        r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    ]
-    for table in tables:
+    for table in store.tables():
         if table.startswith("sqlite_"):
             continue
         cur = store.conn.execute(f'SELECT * FROM "{table}"')  # table names come from the schema

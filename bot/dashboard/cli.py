@@ -44,7 +44,7 @@ async def serve_store(
     """Open the store (the model loads only if a digest dry run needs it) and serve."""
     from bot.features.dashboard import serve
 
-    store = Store(config.database)
+    store = Store(config.store)
     community, problem = pick_community(store, community_name)
     if community is None:
         store.close()

@@ -76,7 +76,7 @@ async def run_chat(
     With `at`, the console's clock starts at that day's end (in the community's timezone) and
     runs on from there, so /trends, /digest preview and /activity look back from that day.
     """
-    store = Store(config.database)
+    store = Store(config.store)
     space = SPACE
     clock = utcnow
     if community is not None:

@@ -380,6 +380,4 @@ def delete_codes(store: Store, community: int, member: int) -> None:
 
 
 def _table_exists(store: Store, table: str) -> bool:
-    return bool(
-        store.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-    )
+    return table in store.tables()

@@ -218,9 +218,7 @@ def _write_chunk(
 def forget_imports(store: Store, community: int, member: int) -> None:
     """Delete the import markers that name a member (their rows go with their activity)."""
     with store.transaction() as c:
-        has_imports = c.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'imported'"
-        ).fetchone()
+        has_imports = "imported" in store.tables()
         if has_imports:
             c.execute(
                 "DELETE FROM imported WHERE community = ? AND member = ?", (community, member)

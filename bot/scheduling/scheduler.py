@@ -13,6 +13,12 @@ it is marked 'interrupted'. A run that failed before anything was handed to an a
 whose runner raised `NotDelivered`) releases its claim, so the next sweep retries it within
 the grace. Nothing runs for a platform until its adapter is ready (`Core.wait_ready`): the
 catch-up after downtime waits for the connection instead of failing before it.
+
+Several processes may share one PostgreSQL store: only the leader (`bot.scheduling.leader`)
+fires jobs, sweeps, periodic loops and the catch-up; every process checks the lead every
+`leader_seconds` and a new leader catches up at once, so a leader change skips nothing
+(the catch-up finds the run the dead leader did not claim) and posts nothing twice (the
+claim is unique).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core import send_attempts
 from bot.feature import Feature
 from bot.replies import Reply, Target
+from bot.scheduling.leader import CHECK_SECONDS, Leader
 from bot.scheduling.spec import last_due, next_fire, parse_spec, resolve_timezone
 from bot.scheduling.store import (
     MIGRATIONS,
@@ -76,6 +83,9 @@ class Scheduler(
     def __init__(self, core: Core, *, grace: timedelta = GRACE):
         super().__init__(core)
         self.grace = grace
+        self.sweep_seconds = SWEEP_SECONDS
+        self.leader_seconds = CHECK_SECONDS
+        self.leader = Leader(core.store.engine)
         self.kinds: dict[str, Runner] = {}
         self.aps: AsyncIOScheduler | None = None
         self._periodic: dict[str, tuple[float, Periodic]] = {}
@@ -241,7 +251,16 @@ class Scheduler(
             self._add_job(row)
         for name, (seconds, run) in self._periodic.items():
             self._add_periodic(name, seconds, run)
-        self._add_periodic("scheduler-sweep", SWEEP_SECONDS, self._sweep)
+        self._add_periodic("scheduler-sweep", self.sweep_seconds, self._sweep)
+        self.aps.add_job(
+            self._check_lead, IntervalTrigger(seconds=self.leader_seconds), id="leader",
+            replace_existing=True, coalesce=True, max_instances=1,
+        )  # fmt: skip
+        if await asyncio.to_thread(self.leader.check):
+            self._lead()
+
+    def _lead(self) -> None:
+        """This process now runs the schedule: report interrupted runs, catch up."""
         for run in interrupted(self.store):
             log.warning("a %s run (%s) was interrupted mid-send; not re-sent", run.kind, run.period)
             self._when_ready(run.report_to.platform, lambda run=run: self._report(run))
@@ -257,6 +276,13 @@ class Scheduler(
         for task in pending:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await asyncio.to_thread(self.leader.release)
+
+    async def _check_lead(self) -> None:
+        """Keep or take the lead; a process that just took it catches up at once."""
+        was = self.leader.leading
+        if await asyncio.to_thread(self.leader.check) and not was:
+            self._lead()
 
     async def drain(self) -> None:
         """Wait for background work whose adapter is ready (tests)."""
@@ -315,12 +341,15 @@ class Scheduler(
         )  # fmt: skip
 
     async def _fire(self, schedule_id: int) -> None:
-        await self.run_due(self.core.clock(), schedule_id=schedule_id)
+        if self.leader.leading:
+            await self.run_due(self.core.clock(), schedule_id=schedule_id)
 
     def _add_periodic(self, name: str, seconds: float, run: Periodic) -> None:
         assert self.aps is not None
 
         async def job() -> None:
+            if not self.leader.leading:
+                return  # another process runs the loops
             try:
                 await self.core.settle()
                 await run(self.core)

@@ -1,4 +1,8 @@
-"""The embedded store: one SQLite file through sqlite-utils, WAL, forward migrations.
+"""The store: one SQLite file (WAL) or a PostgreSQL database, forward migrations.
+
+The engine (`bot.storage.engine`) is chosen by ``[store] url``; the SQL here and in the
+feature store modules is written once, in SQLite's dialect, and translated for PostgreSQL
+in one place.
 
 The hot path (activity rows) is buffered in memory and committed in batches by one writer
 thread (`bot.storage.writer`), the only place activity is written: when the buffer fills, at
@@ -24,9 +28,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-import sqlite_utils
 
 from bot.storage import rollups
+from bot.storage.engine import Engine, PgConnection, StoreError
 from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.writer import (
     DEAD_LETTER_MIGRATIONS,
@@ -49,10 +53,6 @@ KIND_NAMES = {v: k for k, v in ACTIVITY_KINDS.items()}
 LOOP_BUSY_TIMEOUT = 0.05  # seconds a write on the loop's connection waits for another process
 
 
-class StoreError(Exception):
-    """The database cannot be used; the message says why and what to do."""
-
-
 @dataclass(slots=True)
 class MemberRow:
     """The cached facts the hot path needs about a member."""
@@ -64,16 +64,20 @@ class MemberRow:
 
 
 class Store:
-    """Repository over one SQLite file. All SQL is parameterized."""
+    """Repository over one SQLite file or PostgreSQL database. All SQL is parameterized.
+
+    `target` is a SQLite path or a ``postgresql://`` URL.
+    """
 
     def __init__(
         self,
-        path: str | Path,
+        target: str | Path,
         *,
         batch_size: int = 5000,
         busy_timeout: float = LOOP_BUSY_TIMEOUT,
     ) -> None:
-        self.path = Path(path)
+        self.engine = Engine(target)
+        self.path = self.engine.path
         self.batch_size = batch_size
         self.busy_timeout = busy_timeout
         self._buffer: list[tuple[Any, ...]] = []
@@ -81,8 +85,7 @@ class Store:
         self._queue = Queue()
         self._lock = threading.RLock()  # one writer at a time in this process
         self._buffer_lock = threading.Lock()  # appending to or sealing the buffer
-        self.conn = _connect(self.path)
-        self.db = sqlite_utils.Database(self.conn)
+        self.conn = _connect(self.engine)
         migrate(self.conn, "core", CORE_MIGRATIONS)
         migrate(self.conn, "rollups", rollups.ROLLUP_MIGRATIONS)  # bot/storage/rollups.py
         migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
@@ -109,6 +112,7 @@ class Store:
                 "closing %s: %s activity row(s) could not be written", self.path, self.pending
             )
         self.conn.close()
+        self.engine.dispose()
 
     def submit(self) -> None:
         """Hand what is buffered to the writer thread; returns at once (the hot path)."""
@@ -159,8 +163,8 @@ class Store:
             self._writer.start()
         return self._writer
 
-    def _writer_connection(self) -> sqlite3.Connection:
-        conn = _connect(self.path, probe=False)
+    def _writer_connection(self) -> sqlite3.Connection | PgConnection:
+        conn = _connect(self.engine, probe=False)
         _set_busy_timeout(conn, min(self.busy_timeout, WRITER_BUSY_TIMEOUT))
         return conn
 
@@ -170,7 +174,7 @@ class Store:
         return len(self._buffer) + self._queue.rows()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection | PgConnection]:
         """One atomic write: everything inside commits together or not at all.
 
         Raises:
@@ -210,7 +214,7 @@ class Store:
 
         def run() -> T:
             self.wait_written(PATIENT_TIMEOUT)
-            conn = sqlite3.connect(self.path, check_same_thread=False)
+            conn = self.engine.connect()
             try:
                 return query(conn, *args)
             finally:
@@ -218,12 +222,16 @@ class Store:
 
         return await asyncio.to_thread(run)
 
-    def reader(self) -> sqlite3.Connection:
+    def reader(self) -> sqlite3.Connection | PgConnection:
         """A separate connection for heavy reads in a worker thread (WAL lets it run alongside)."""
         self._refresh()
-        conn = sqlite3.connect(self.path, check_same_thread=False)
+        conn = self.engine.connect()
         conn.row_factory = sqlite3.Row
         return conn
+
+    def tables(self) -> list[str]:
+        """The names of the tables in the store."""
+        return self.engine.tables(self.conn)
 
     def migrate(self, component: str, migrations: list[list[str]]) -> int:
         """Create or bring forward a feature's own tables (see `migrate`)."""
@@ -241,12 +249,13 @@ class Store:
         row = self.conn.execute("SELECT id FROM communities WHERE key = ?", (key,)).fetchone()
         if row:
             return int(row[0])
-        with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO communities (key, name, created_at) VALUES (?, ?, ?)",
+        with self.transaction() as c:  # another process may create it at the same moment
+            c.execute(
+                "INSERT OR IGNORE INTO communities (key, name, created_at) VALUES (?, ?, ?)",
                 (key, name, int(time.time())),
             )
-        return int(cur.lastrowid or 0)
+            row = c.execute("SELECT id FROM communities WHERE key = ?", (key,)).fetchone()
+        return int(row[0])
 
     def link_space(self, platform: str, space: str, community: int) -> None:
         """Route a platform's group (guild, group chat) to a community."""
@@ -340,11 +349,21 @@ class Store:
                     (community, name, at, at),
                 )
                 member_id = int(cur.lastrowid or 0)
-                c.execute(
-                    "INSERT INTO identities (community, platform, user, member) VALUES (?, ?, ?, ?)",
+                added = c.execute(
+                    "INSERT OR IGNORE INTO identities (community, platform, user, member) "
+                    "VALUES (?, ?, ?, ?)",
                     (community, platform, user, member_id),
-                )
-            row = (member_id, 1, name)
+                ).rowcount
+                if not added:  # another process created this member a moment ago: use theirs
+                    c.execute("DELETE FROM members WHERE id = ?", (member_id,))
+                    row = c.execute(
+                        "SELECT m.id, m.tracking, m.name FROM identities i "
+                        "JOIN members m ON m.id = i.member "
+                        "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
+                        key,
+                    ).fetchone()
+            if added:
+                row = (member_id, 1, name)
         found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
         if name and name != found.name:
             self._rename(found, name)
@@ -413,12 +432,15 @@ class Store:
 
     def set_member(self, member: int, **values: Any) -> None:
         """Update columns of a member row (names are checked against the table)."""
-        columns = self.db["members"].columns_dict
+        columns = self.engine.columns(self.conn, "members")
         for column in values:
             if column not in columns:
                 raise ValueError(f"members has no column {column!r}")
-        with self.transaction():
-            self.db["members"].update(member, values)
+        if not values:
+            return
+        assignments = ", ".join(f'"{column}" = ?' for column in values)
+        with self.transaction() as c:
+            c.execute(f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member))
 
     # -- activity --------------------------------------------------------------------------
 
@@ -457,7 +479,7 @@ class Store:
             StoreBusy: another process holds the write lock.
         """
         self.settle()  # buffered rows first, so their text is expired too
-        conn = _connect(self.path, probe=False)
+        conn = _connect(self.engine, probe=False)
         _set_busy_timeout(conn, self.busy_timeout)
         try:
             with self._lock, immediate(conn):
@@ -491,8 +513,15 @@ class Store:
     def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """Cached vectors for these text hashes under one model."""
         found: dict[str, np.ndarray] = {}
-        conn = sqlite3.connect(self.path, check_same_thread=False)
+        conn = self.engine.connect()
         try:
+            if isinstance(conn, PgConnection):  # one array parameter: an index lookup per hash
+                for h, blob in conn.pg.execute(
+                    "SELECT hash, data FROM vectors WHERE model = %s AND hash = ANY(%s)",
+                    (model_id, list(hashes)),
+                ):
+                    found[h] = np.frombuffer(blob, dtype=np.float32)
+                return found
             for start in range(0, len(hashes), 500):
                 part = hashes[start : start + 500]
                 marks = ",".join("?" * len(part))
@@ -508,11 +537,13 @@ class Store:
     def put_many(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
         """Cache vectors (float32) for text hashes under one model."""
         rows = [(model_id, h, np.asarray(v, np.float32).tobytes()) for h, v in vectors.items()]
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn = self.engine.connect()
         try:
             with conn:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO vectors (model, hash, data) VALUES (?, ?, ?)", rows
+                    "INSERT INTO vectors (model, hash, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model, hash) DO UPDATE SET data = excluded.data",
+                    rows,
                 )
         finally:
             conn.close()
@@ -521,6 +552,8 @@ class Store:
         """Move the WAL into the database file and truncate it (after an erasure, so erased
         bytes leave both files). False if a reader kept part of the WAL alive."""
         self.flush()
+        if self.engine.postgres:
+            return True  # no WAL file of ours: the server owns its files
         with self._lock:
             busy, _, _ = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
@@ -550,8 +583,12 @@ class Store:
         return None if row is None else row[0]
 
 
-def _connect(path: Path, *, probe: bool = True) -> sqlite3.Connection:
-    """Open `path` in WAL mode; `probe` checks it is writable (waits for a held lock)."""
+def _connect(engine: Engine, *, probe: bool = True) -> sqlite3.Connection | PgConnection:
+    """Open the store: a PostgreSQL connection, or the SQLite file in WAL mode (`probe`
+    checks it is writable, waiting for a held lock)."""
+    if engine.postgres:
+        return engine.connect()
+    path = engine.path
     if str(path) != ":memory:":
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -588,11 +625,13 @@ def _connect(path: Path, *, probe: bool = True) -> sqlite3.Connection:
     return conn
 
 
-def _set_busy_timeout(conn: sqlite3.Connection, seconds: float) -> None:
+def _set_busy_timeout(conn: sqlite3.Connection | PgConnection, seconds: float) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
-def migrate(conn: sqlite3.Connection, component: str, migrations: list[list[str]]) -> int:
+def migrate(
+    conn: sqlite3.Connection | PgConnection, component: str, migrations: list[list[str]]
+) -> int:
     """Bring one component's tables forward; refuse a database written by a newer Convene.
 
     Each feature owns its tables and its migration list, versioned separately in

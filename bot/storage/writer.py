@@ -20,7 +20,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
+
 from bot.storage import rollups
+from bot.storage.engine import PgConnection
 
 log = logging.getLogger("convene.store")
 
@@ -33,6 +36,7 @@ _DEAD = (
     "INSERT INTO dead_letters (at, kind, community, member, data, error) "
     "VALUES (?, 'activity', ?, ?, ?, ?)"
 )
+ACTIVITY_COLUMNS = ("community", "member", "chat", "at", "kind", "length", "text")
 # Errors that belong to one row (its values), not to the database or the moment.
 ROW_ERRORS = (
     UnicodeEncodeError,
@@ -42,6 +46,8 @@ ROW_ERRORS = (
     sqlite3.InterfaceError,
     sqlite3.ProgrammingError,
     sqlite3.DataError,
+    psycopg.DataError,  # PostgreSQL: a value that does not fit its column
+    psycopg.IntegrityError,
 )
 # The writer's own table, versioned as component "dead_letters" in schema_version.
 DEAD_LETTER_MIGRATIONS: list[list[str]] = [
@@ -116,7 +122,10 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     """
     try:
         with immediate(conn):
-            conn.executemany(INSERT_ACTIVITY, batch.rows)
+            if isinstance(conn, PgConnection):  # PostgreSQL's bulk path
+                conn.copy_rows("activity", ACTIVITY_COLUMNS, batch.rows)
+            else:
+                conn.executemany(INSERT_ACTIVITY, batch.rows)
             rollups.add(conn, batch.rows)  # counts per hour and member-day, same commit
             conn.executemany(_LAST_SEEN, [(at, m) for m, at in batch.seen.items()])
         return len(batch.rows)
@@ -132,20 +141,37 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
         kept = []
         for row in batch.rows:
             try:
-                conn.execute(INSERT_ACTIVITY, row)
+                with _one_row(conn):
+                    conn.execute(INSERT_ACTIVITY, row)
                 written += 1
                 kept.append(row)
             except ROW_ERRORS as exc:
                 conn.execute(_DEAD, (now, *_owner(row), _as_json(row), _describe(exc)))
         rollups.add(conn, kept)
         for member, at in batch.seen.items():
-            with contextlib.suppress(*ROW_ERRORS):
+            with contextlib.suppress(*ROW_ERRORS), _one_row(conn):
                 conn.execute(_LAST_SEEN, (at, member))
     log.error(
         "set %s activity row(s) aside in dead_letters (see `convene store deadletters`)",
         len(batch.rows) - written,
     )
     return written
+
+
+@contextlib.contextmanager
+def _one_row(conn: sqlite3.Connection | PgConnection) -> Iterator[None]:
+    """A statement that may fail alone: on PostgreSQL a failed statement would abort the
+    whole transaction, so it runs inside a savepoint; SQLite needs none."""
+    if not isinstance(conn, PgConnection):
+        yield
+        return
+    conn.execute("SAVEPOINT one_row")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK TO SAVEPOINT one_row")
+        raise
+    conn.execute("RELEASE SAVEPOINT one_row")
 
 
 def _owner(row: tuple[Any, ...]) -> tuple[int | None, int | None]:

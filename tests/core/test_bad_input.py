@@ -10,7 +10,7 @@ import pytest
 from adapters.fake import FakeAdapter
 from bot.context import Answer, Context
 from bot.core import Core
-from bot.dialog import Dialog, Question
+from bot.dialog import KINDS, Dialog, Question, dialog_kind
 
 APOLOGY = "something went wrong"
 
@@ -63,10 +63,13 @@ async def test_a_failing_last_dialog_step_does_not_swallow_later_messages(
 ) -> None:
     await chat.say("ana", "hello")
 
-    async def finish(ctx: Context, answers: dict[str, Any]) -> Answer:
+    @dialog_kind("test-failing", lambda: [Question("only", "Your answer?")])
+    async def finish(ctx: Context, community: int, member: int, answers: dict[str, Any]) -> Answer:
         raise RuntimeError("saving failed")
 
-    core.dialogs[("fake", "ana")] = Dialog([Question("only", "Your answer?")], finish)
+    community = core.store.community("fake:space-1", "")
+    ana = core.store.member(community, "fake", "ana", "Ana", 0).id
+    core.dialogs[("fake", "ana")] = Dialog(KINDS["test-failing"], community, ana)
     await chat.say("ana", "my answer", direct=True)  # the last step fails (logged)
     after = await said(chat, "ana", "are you there?", direct=True)
     assert "/help" in after  # the dialog is gone: an ordinary private-chat answer

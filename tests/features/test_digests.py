@@ -14,6 +14,9 @@ from bot.features.digests.feature import latest_digest
 from bot.replies import Visibility
 from tests.conftest import Clock
 
+pytestmark = pytest.mark.engines
+
+
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 

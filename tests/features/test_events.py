@@ -16,6 +16,9 @@ from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, MENTOR, make_profile, member_id
 from tests.privacy_scan import traces
 
+pytestmark = pytest.mark.engines
+
+
 # The clock fixture starts at Mon 2026-11-02 12:00 UTC; the community's timezone is UTC.
 DEMO = "/event create 2026-11-04T18:30 Demo night"
 

@@ -14,6 +14,9 @@ from bot.replies import Visibility
 from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, MENTOR, button, make_profile, member_id
 
+pytestmark = pytest.mark.engines
+
+
 INVESTOR_2 = {**INVESTOR, "headline": "Angel investor in climate fintech", "checks": "25-100"}
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 
 from adapters.fake import FakeAdapter
+from bot.config import Config
 from bot.core import Core
 from bot.features.matching.service import service
 from bot.features.profiles.store import load_profile, profile_hashes
 from bot.replies import Visibility
+from bot.storage.store import Store
+from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, make_profile, member_id
+
+pytestmark = pytest.mark.engines
 
 
 async def test_profile_without_one_says_how_to_make_it(chat: FakeAdapter) -> None:
@@ -225,3 +230,36 @@ async def test_set_alias_without_value_explains_the_field(chat: FakeAdapter) -> 
     [sent] = await chat.say("ana", "/profile set region")
     assert sent.reply.text.startswith("based_in: where you are based")
     assert "Usage: /profile set based_in <value>" in sent.text
+
+
+async def test_setup_started_on_one_process_finishes_on_another(
+    config: Config, clock: Clock
+) -> None:
+    """Two cores, each with its own store connection, share only the database: the next
+    answer of a dialog may reach either (several bot processes)."""
+    first, second = (Core(config, Store(config.store), clock=clock) for _ in range(2))
+    a, b = FakeAdapter(first), FakeAdapter(second)
+    try:
+        await a.say("ana", "hello all")
+        sent = await a.say("ana", "/profile setup")
+        assert "Which role(s)" in sent[1].text
+        [reply] = await a.say("ana", "founder", direct=True)
+        assert "headline" in reply.text
+        [reply] = await b.say("ana", "Carbon accounting for SMEs", direct=True)  # other one
+        assert "offer" in reply.text
+        for i in range(20):  # skip the optional steps, alternating processes, up to links
+            if "link" in reply.text.lower():
+                break
+            [reply] = await (a, b)[i % 2].say("ana", "skip", direct=True)
+        assert "link" in reply.text.lower()
+        [done] = await b.say("ana", "https://carbon.example", direct=True)
+        assert "Your profile is saved" in done.text
+        assert ("fake", "ana") not in first.dialogs
+        community = second.store.community("fake:space-1", "")
+        p = load_profile(second.store, community, member_id(second, "ana"))
+        assert p is not None
+        assert p.roles == {"founder"}
+        assert p.headline == "Carbon accounting for SMEs"
+    finally:
+        await first.close()
+        await second.close()

@@ -22,6 +22,9 @@ from tests.conftest import Clock
 from tests.matching_helpers import FOUNDER, INVESTOR, MENTOR, button, make_profile, member_id
 from tests.privacy_scan import traces
 
+pytestmark = pytest.mark.engines
+
+
 INVESTOR_2 = {**INVESTOR, "headline": "Angel investor in climate fintech", "checks": "25-100"}
 FOUNDER_2 = {**FOUNDER, "headline": "Founder of a fintech for climate risk"}
 

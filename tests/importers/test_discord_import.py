@@ -14,14 +14,15 @@ from bot.importers.discord_export import parse_file, run_import
 from bot.importers.records import ImportFormatError
 from bot.storage.store import ACTIVITY_KINDS, Store
 
+pytestmark = pytest.mark.engines
 DATA = Path(__file__).parents[1] / "data"
 GENERAL = DATA / "discord_general.json"
 GUILD = "1089532014722129920"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "c.db")
+def store(store_target: str | Path) -> Store:
+    s = Store(store_target)
     yield s
     s.close()
 

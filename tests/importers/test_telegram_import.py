@@ -22,6 +22,7 @@ from bot.importers.telegram_export import (
 )
 from bot.storage.store import ACTIVITY_KINDS, Store
 
+pytestmark = pytest.mark.engines
 DATA = Path(__file__).parents[1] / "data"
 GROUP = DATA / "telegram_group_export.json"
 FULL = DATA / "telegram_full_export.json"
@@ -34,8 +35,8 @@ def records() -> list[ImportedRecord]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "c.db")
+def store(store_target: str | Path) -> Iterator[Store]:
+    s = Store(store_target)
     yield s
     s.close()
 
@@ -235,11 +236,11 @@ def test_import_writes_activity_and_a_rerun_adds_nothing(
     assert out.getvalue().endswith(f"] {len(records)}/{len(records)}\n")
 
 
-def test_rerun_from_a_fresh_process_adds_nothing(tmp_path: Path) -> None:
-    first = Store(tmp_path / "c.db")
+def test_rerun_from_a_fresh_process_adds_nothing(store_target: str | Path) -> None:
+    first = Store(store_target)
     added = run_import(first, GROUP, "Berlin", store_text=False, out=io.StringIO()).added
     first.close()
-    second = Store(tmp_path / "c.db")
+    second = Store(store_target)
     try:
         result = run_import(second, GROUP, "Berlin", store_text=False, out=io.StringIO())
         assert (result.added, result.skipped) == (0, added)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,12 +42,15 @@ class Crash(BaseException):
     """Stands for the process dying (not an Exception: nothing may catch it)."""
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture
-def open_core(db_path: Path, clock: Clock) -> Callable[[], Core]:
-    """Builds a core over the same database file, as a restarted bot would."""
+def open_core(config: Config, clock: Clock) -> Callable[[], Core]:
+    """Builds a core over the same database, as a restarted bot would."""
 
     def make() -> Core:
-        core = Core(Config(database=db_path), Store(db_path), clock=clock)
+        core = Core(config, Store(config.store), clock=clock)
         return core
 
     return make

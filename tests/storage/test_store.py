@@ -1,4 +1,5 @@
-"""The SQLite store on a real file: migrations, batching, flushing, bad paths."""
+"""The store on a real SQLite file (and, for tests marked `engines`, on PostgreSQL too):
+migrations, batching, flushing, bad paths."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Config
+from bot.storage.engine import Engine
 from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.store import Store, StoreError, migrate
 
 
-def _activity_count(path: Path) -> int:
-    conn = sqlite3.connect(path)
+def _activity_count(target: str | Path) -> int:
+    engine = Engine(target)  # a connection of its own, as another process has
+    conn = engine.connect()
     try:
         return conn.execute("SELECT count(*) FROM activity").fetchone()[0]
     finally:
         conn.close()
+        engine.dispose()
 
 
 def test_new_file_is_in_wal_mode_with_a_schema_version(db_path: Path) -> None:
@@ -42,8 +47,9 @@ def test_migrations_bring_an_existing_file_forward_and_keep_its_data(db_path: Pa
     conn.close()
 
 
-def test_a_feature_migrates_its_own_tables_independently(db_path: Path) -> None:
-    store = Store(db_path)
+@pytest.mark.engines
+def test_a_feature_migrates_its_own_tables_independently(store_target: str | Path) -> None:
+    store = Store(store_target)
     store.migrate("notes", [["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]])
     store.migrate("notes", [["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]])  # again
     assert store.scalar("SELECT version FROM schema_version WHERE component = 'notes'") == 1
@@ -77,52 +83,55 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
         Store(path)
 
 
-def test_writes_are_batched_then_flushed(db_path: Path) -> None:
-    store = Store(db_path, batch_size=100)
+@pytest.mark.engines
+def test_writes_are_batched_then_flushed(store_target: str | Path) -> None:
+    store = Store(store_target, batch_size=100)
     community = store.community("k", "K")
     member = store.member(community, "fake", "u1", "Ana", 0).id
     chat = store.chat(community, "fake", "general")
     for i in range(99):
         store.add_activity(community, member, chat, i, 0, 1, None)
     assert store.pending == 99
-    assert _activity_count(db_path) == 0  # nothing committed row by row
+    assert _activity_count(store_target) == 0  # nothing committed row by row
     store.add_activity(community, member, chat, 100, 0, 1, None)  # full: to the writer
     assert store.settle()
     assert store.pending == 0
-    assert _activity_count(db_path) == 100
+    assert _activity_count(store_target) == 100
     store.close()
 
 
-def test_close_flushes_what_is_buffered(db_path: Path) -> None:
-    store = Store(db_path)
+@pytest.mark.engines
+def test_close_flushes_what_is_buffered(store_target: str | Path) -> None:
+    store = Store(store_target)
     community = store.community("k", "K")
     member = store.member(community, "fake", "u1", "Ana", 0).id
     chat = store.chat(community, "fake", "general")
     store.add_activity(community, member, chat, 5, 0, 3, "hey")
-    assert _activity_count(db_path) == 0
+    assert _activity_count(store_target) == 0
     store.close()
-    assert _activity_count(db_path) == 1
+    assert _activity_count(store_target) == 1
 
 
-async def test_the_core_flushes_within_a_second(db_path: Path) -> None:
+@pytest.mark.engines
+async def test_the_core_flushes_within_a_second(config: Config, store_target: str | Path) -> None:
     import asyncio
 
     from adapters.fake import FakeAdapter
-    from bot.config import Config
     from bot.core import Core
 
-    core = Core(Config(database=db_path), Store(db_path))
+    core = Core(config, Store(config.store))
     await core.start()
     chat = FakeAdapter(core)
     await chat.say("ana", "buffered")
-    assert _activity_count(db_path) == 0
+    assert _activity_count(store_target) == 0
     await asyncio.sleep(1.3)
-    assert _activity_count(db_path) == 1
+    assert _activity_count(store_target) == 1
     await core.close()
 
 
-def test_member_lookups_are_parameterized(db_path: Path) -> None:
-    store = Store(db_path)
+@pytest.mark.engines
+def test_member_lookups_are_parameterized(store_target: str | Path) -> None:
+    store = Store(store_target)
     community = store.community("k", "K")
     store.member(community, "fake", "u1", "Robert'); DROP TABLE members;--", 0)
     store.member(community, "fake", "u2", "100%_real", 0)
@@ -132,10 +141,11 @@ def test_member_lookups_are_parameterized(db_path: Path) -> None:
     store.close()
 
 
-def test_vector_cache_round_trip(db_path: Path) -> None:
+@pytest.mark.engines
+def test_vector_cache_round_trip(store_target: str | Path) -> None:
     import numpy as np
 
-    store = Store(db_path)
+    store = Store(store_target)
     vec = np.arange(4, dtype=np.float32)
     store.put_many("m", {"h1": vec})
     found = store.get_many("m", ["h1", "h2"])
@@ -145,10 +155,11 @@ def test_vector_cache_round_trip(db_path: Path) -> None:
     store.close()
 
 
-async def test_read_runs_off_the_loop_and_sees_buffered_rows(db_path: Path) -> None:
+@pytest.mark.engines
+async def test_read_runs_off_the_loop_and_sees_buffered_rows(store_target: str | Path) -> None:
     import threading
 
-    store = Store(db_path)
+    store = Store(store_target)
     community = store.community("k", "K")
     member = store.member(community, "fake", "u1", "Ana", 0).id
     store.add_activity(community, member, store.chat(community, "fake", "g"), 5, 0, 2, "hi")

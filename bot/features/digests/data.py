@@ -125,7 +125,7 @@ def _answered(conn: sqlite3.Connection, community: int, w: Window) -> list[tuple
         "SELECT member, count(*) FROM (SELECT member, at, length, "
         "lead(member) OVER w AS next_member, lead(at) OVER w AS next_at FROM activity "
         "WHERE community = ? AND kind = 0 AND at >= ? AND at < ? "
-        "WINDOW w AS (PARTITION BY chat ORDER BY at)) "
+        "WINDOW w AS (PARTITION BY chat ORDER BY at)) AS answered "
         "WHERE next_member != member AND next_at - at <= ? AND length >= ? GROUP BY member",
         (community, w.start, w.end, ANSWER_SECONDS, SUBSTANTIVE),
     )

@@ -16,7 +16,7 @@ def _share(part: int, whole: int) -> str:
 
 def eval_matching(store: Store, community: int | None) -> str:
     """A plain-text report on intros, follow-ups and the re-ranker (all communities if None)."""
-    tables = {r["name"] for r in store.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = set(store.tables())
     if not {"intro_requests", "match_outcomes", "rounds"} <= tables:
         return "No matching data in this database yet: run the bot with matching first."
     counts = funnel_counts(store, community)

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.commands import Arg, Args, CommandError, sub
 from bot.context import Answer, Context
-from bot.dialog import Dialog, Question
+from bot.dialog import KINDS, Dialog, Question, dialog_kind, forget_dialogs
 from bot.feature import Feature
 from bot.features.matching.feature import Matching
 from bot.features.profiles.fields import (
@@ -30,13 +30,17 @@ from models.matching.profile import ROLE_HELP, ROLES, SECTORS, STAGES, Profile
 
 
 class Profiles(
-    Feature, name="profiles", migrations=MIGRATIONS, member_columns=[("profiles", "member")]
+    Feature,
+    name="profiles",
+    migrations=MIGRATIONS,
+    member_columns=[("profiles", "member"), ("dialogs", "member")],
 ):
     """Matching profiles; the matching feature reads them through `profiles.store`."""
 
 
 Profiles.exporter(export_profile)
 Profiles.deleter(delete_profile)
+Profiles.deleter(forget_dialogs)  # an open profile setup names the member
 
 HOW_TO = (
     "Set one up step by step with /profile setup in a private chat with me, or field by "
@@ -195,24 +199,29 @@ def setup_questions() -> list[Question]:
     ]
 
 
+@dialog_kind("profile-setup", setup_questions)
+async def finish_setup(
+    ctx: Context, community: int, member: int, answers: dict[str, Any]
+) -> Answer:
+    """The last answer of profile setup: save the profile (the dialog may have started in
+    another process; everything it needs comes from the store)."""
+    p = load_profile(ctx.store, community, member) or Profile(member, ctx.member_name(member))
+    for name, value in answers.items():
+        p = apply(p, name, value)
+    await store_profile(ctx, community, p)
+    shown = render(p, private=True)
+    return Reply(
+        f"Your profile is saved.\n\n{shown.text}\n\nTry /match in the group to see who you "
+        "should meet; /profile set <field> <value> changes a field.",
+        title=shown.title,
+        fields=shown.fields,
+    )
+
+
 def start_setup(ctx: Context) -> Answer:
     """Start the step-by-step profile dialog in the member's private chat."""
-    community, member = ctx.community, ctx.member
-
-    async def finish(done_ctx: Context, answers: dict[str, Any]) -> Answer:
-        p = load_profile(ctx.store, community, member) or Profile(member, ctx.member_name(member))
-        for name, value in answers.items():
-            p = apply(p, name, value)
-        await store_profile(done_ctx, community, p)
-        shown = render(p, private=True)
-        return Reply(
-            f"Your profile is saved.\n\n{shown.text}\n\nTry /match in the group to see who you "
-            "should meet; /profile set <field> <value> changes a field.",
-            title=shown.title,
-            fields=shown.fields,
-        )
-
-    dialog = Dialog(setup_questions(), finish)
+    member = ctx.member
+    dialog = Dialog(KINDS["profile-setup"], ctx.community, member)
     ctx.core.dialogs[(ctx.event.platform, ctx.event.user)] = dialog
     intro = (
         "Let's set up your matching profile. Answer each question here; 'skip' keeps what "

@@ -117,10 +117,17 @@ def save_profile(store: Store, community: int, p: Profile, at: int) -> None:
     )
     with store.transaction() as c:
         c.execute(
-            "INSERT OR REPLACE INTO profiles (community, member, roles, headline, offers, seeks, "
+            "INSERT INTO profiles (community, member, roles, headline, offers, seeks, "
             "sectors, tags, stage, region, serves, excludes, portfolio, check_min, check_max, "
             "links, visible, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (community, member) DO UPDATE SET roles = excluded.roles, "
+            "headline = excluded.headline, offers = excluded.offers, seeks = excluded.seeks, "
+            "sectors = excluded.sectors, tags = excluded.tags, stage = excluded.stage, "
+            "region = excluded.region, serves = excluded.serves, excludes = excluded.excludes, "
+            "portfolio = excluded.portfolio, check_min = excluded.check_min, "
+            "check_max = excluded.check_max, links = excluded.links, visible = excluded.visible, "
+            "updated_at = excluded.updated_at",
             values,
         )
     if old is not None:
