@@ -104,15 +104,20 @@ def forget_quotes(store: Store, community: int, texts: list[str]) -> int:
     erased = set(texts)
     with store.transaction() as c:
         rows = c.execute(
-            "SELECT rowid, quote FROM topic_summaries WHERE community = ? AND quote IS NOT NULL",
+            "SELECT period_start, period_end, rank, quote FROM topic_summaries "
+            "WHERE community = ? AND quote IS NOT NULL",
             (community,),
         ).fetchall()
         gone = [
-            (rowid,)
-            for rowid, quote in rows
+            (community, start, end, rank)
+            for start, end, rank, quote in rows
             if quote in erased or any(t.startswith(quote.rstrip("…").rstrip()) for t in erased)
         ]
-        c.executemany("UPDATE topic_summaries SET quote = NULL WHERE rowid = ?", gone)
+        c.executemany(
+            "UPDATE topic_summaries SET quote = NULL WHERE community = ? AND period_start = ? "
+            "AND period_end = ? AND rank = ?",
+            gone,
+        )
     return len(gone)
 
 
