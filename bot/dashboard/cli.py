@@ -19,9 +19,9 @@ def pick_community(store: Store, wanted: str | None) -> tuple[int | None, str]:
     """The community to open (by name or key), or None and a sentence saying how to choose."""
     rows = store.rows("SELECT id, key, name FROM communities ORDER BY id")
     if wanted:
-        for r in rows:
-            if wanted.strip().lower() in (r["name"].lower(), r["key"].lower()):
-                return int(r["id"]), ""
+        found = store.community_named(wanted)
+        if found is not None:
+            return found, ""
         names = ", ".join(repr(r["name"]) for r in rows) or "none yet"
         return None, f"no community called {wanted!r} in this database (there are: {names})."
     if len(rows) == 1:

@@ -425,6 +425,16 @@ class Store:
     def community_ids(self) -> list[int]:
         return [int(r[0]) for r in self.conn.execute("SELECT id FROM communities ORDER BY id")]
 
+    def community_named(self, name: str) -> int | None:
+        """The community whose key or name is `name` (case-insensitive), else None."""
+        wanted = name.strip().casefold()
+        for cid, key, cname in self.conn.execute(
+            "SELECT id, key, name FROM communities ORDER BY id"
+        ):
+            if wanted in (str(key).casefold(), str(cname).casefold()):
+                return int(cid)
+        return None
+
     def community_name(self, community: int) -> str:
         row = self.conn.execute("SELECT name FROM communities WHERE id = ?", (community,))
         found = row.fetchone()

@@ -171,3 +171,15 @@ async def test_read_runs_off_the_loop_and_sees_buffered_rows(store_target: str |
     assert thread != threading.get_ident()
     assert rows == 1
     store.close()
+
+
+def test_a_community_is_found_by_key_or_name_in_any_case(db_path: Path) -> None:
+    store = Store(db_path)
+    try:
+        angels = store.community("telegram:-100", "Angels of Lisbon")
+        store.community("discord:42", "Founders")
+        assert store.community_named("  angels of LISBON ") == angels
+        assert store.community_named("TELEGRAM:-100") == angels
+        assert store.community_named("Angels") is None  # whole names only
+    finally:
+        store.close()

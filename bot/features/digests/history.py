@@ -41,12 +41,15 @@ class CommunityInfo:
     last: datetime | None
 
 
-def communities(store: Store) -> list[CommunityInfo]:
-    """Every stored community with its message count and time span, busiest first."""
+def communities(store: Store, only: int | None = None) -> list[CommunityInfo]:
+    """Every stored community (or only the one with id `only`) with its message count and
+    time span, busiest first."""
+    where, params = ("WHERE c.id = ? ", (only,)) if only is not None else ("", ())
     rows = store.rows(
         "SELECT c.id, c.key, c.name, count(a.id) AS n, min(a.at) AS first, max(a.at) AS last "
         "FROM communities c LEFT JOIN activity a ON a.community = c.id AND a.kind = 0 "
-        "GROUP BY c.id ORDER BY n DESC, c.name"
+        f"{where}GROUP BY c.id, c.key, c.name ORDER BY n DESC, c.name",
+        params,
     )
 
     def when(ts: int | None) -> datetime | None:
@@ -59,12 +62,12 @@ def communities(store: Store) -> list[CommunityInfo]:
 
 
 def find_community(store: Store, name: str) -> CommunityInfo | None:
-    """The community whose key or name is `name` (case-insensitive), else None."""
-    wanted = name.strip().casefold()
-    for info in communities(store):
-        if wanted in (info.key.casefold(), info.name.casefold()):
-            return info
-    return None
+    """The community whose key or name is `name` (case-insensitive), else None; only the one
+    found is counted, not every community's history."""
+    found = store.community_named(name)
+    if found is None:
+        return None
+    return communities(store, found)[0]
 
 
 def describe_communities(store: Store) -> str:
