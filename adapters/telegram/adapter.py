@@ -1,7 +1,9 @@
 """Telegram through python-telegram-bot v22, run inside the shared asyncio loop.
 
 The `Application` is driven by hand (``initialize`` → ``updater.start_polling`` → ``start``,
-and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. PTB's
+and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. In
+webhook mode there is no updater: uvicorn serves the webhook on the same loop and feeds
+PTB's update queue (`adapters.telegram.webhook`), so several processes can share one bot. PTB's
 own machinery does the plumbing: one handler class per kind of update, its rate-limiter hook
 for flood control (`adapters.telegram.rate_limit`), ``arbitrary_callback_data`` with
 persistence for buttons. Each callback is tiny: translate (`adapters.telegram.translate`),
@@ -10,6 +12,7 @@ call the core, render and send (`adapters.telegram.send`).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -28,7 +31,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -54,6 +57,7 @@ from adapters.telegram.translate import (
     reaction_events,
     telegram_name,
 )
+from adapters.telegram.webhook import WebhookServer, WebhookSettings
 from bot import outbox
 from bot.chat_event import ChatEvent
 from bot.commands import Command
@@ -93,6 +97,9 @@ class TelegramAdapter:
         buttons_file: where pressed-later buttons survive a restart (PTB's PicklePersistence);
             defaults to a file beside the database.
         send_attempts / send_backoff: retries of a 5xx or network error when sending.
+        webhook: take updates through a webhook instead of polling (`WebhookSettings`).
+        webhook_check: how often (seconds) a webhook process asks Telegram whether its
+            webhook is still set, and why Telegram's last delivery failed.
     """
 
     name = PLATFORM
@@ -120,6 +127,8 @@ class TelegramAdapter:
         buttons_file: Path | None = None,
         send_attempts: int = 4,
         send_backoff: float = 0.5,
+        webhook: WebhookSettings | None = None,
+        webhook_check: float = 60.0,
     ) -> None:
         self.core = core
         self.token = token.strip()
@@ -129,10 +138,13 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.admin_ttl = admin_ttl
         self.rate_limiter = rate_limiter or ChatRateLimiter()
-        store_path = Path(core.store.path)
-        self.buttons_file = buttons_file or store_path.with_name(store_path.name + ".tg-buttons")
+        self.buttons_file = buttons_file or _buttons_file(core.store.path, webhook)
         self.send_attempts = send_attempts
         self.send_backoff = send_backoff
+        self.webhook = webhook
+        self.webhook_check = webhook_check
+        self.webhook_server: WebhookServer | None = None
+        self._webhook_watch: asyncio.Task[None] | None = None
         self.app: Application | None = None  # type: ignore[type-arg]
         self.sender: Sender | None = None
         self.username = ""
@@ -152,7 +164,7 @@ class TelegramAdapter:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, publish the command list, and start polling.
+        """Connect, publish the command list, and start polling (or serve the webhook).
 
         Raises:
             ConfigError: the token is missing or rejected, or the Bot API cannot be reached.
@@ -179,6 +191,8 @@ class TelegramAdapter:
             .arbitrary_callback_data(BUTTONS_KEPT)
             .persistence(persistence)
         )
+        if self.webhook is not None:
+            builder = builder.updater(None)  # updates come in through our web server
         if self.base_url:
             builder = builder.base_url(self.base_url)
             builder = builder.base_file_url(self.base_file_url or self.base_url)
@@ -209,6 +223,12 @@ class TelegramAdapter:
             app.bot, self._moved, attempts=self.send_attempts, backoff=self.send_backoff
         )
         await self._publish_commands()
+        if self.webhook is not None:
+            await app.start()
+            await self._start_webhook(app, self.webhook)
+            self.core.mark_ready(self.name)
+            log.info("Telegram: taking updates for @%s at %s", self.username, self.webhook.url)
+            return
         assert app.updater is not None
         await app.updater.start_polling(
             timeout=timedelta(seconds=self.poll_timeout),
@@ -219,8 +239,77 @@ class TelegramAdapter:
         self.core.mark_ready(self.name)
         log.info("Telegram: polling as @%s", self.username)
 
+    async def _start_webhook(self, app: Application, settings: WebhookSettings) -> None:  # type: ignore[type-arg]
+        """Serve the webhook, then tell Telegram where it is.
+
+        Every process sets the same webhook (url, secret, update kinds): Telegram treats a
+        repeated setWebhook as a no-op, so no process has to be first, and none deletes it
+        when it stops (the others still take updates).
+        """
+        server = WebhookServer(app, settings)
+        try:
+            await server.start()
+            self.webhook_server = server
+            await self._set_webhook(settings)
+        except BaseException:
+            await self.stop()
+            raise
+        self._webhook_watch = asyncio.create_task(self._watch_webhook(settings))
+
+    async def _set_webhook(self, settings: WebhookSettings) -> None:
+        assert self.app is not None
+        try:
+            await self.app.bot.set_webhook(
+                settings.url, allowed_updates=ALLOWED_UPDATES, secret_token=settings.secret
+            )
+        except TelegramError as exc:
+            raise ConfigError(
+                f"Telegram refused the webhook {settings.url}: {exc.message}. Fix: [telegram] "
+                "webhook_url must be a public https:// address on port 443, 80, 88 or 8443."
+            ) from None
+
+    async def _watch_webhook(self, settings: WebhookSettings) -> None:
+        """Now and then: is our webhook still set, and why did Telegram's last delivery
+        fail? A webhook someone replaced or deleted (a polling process with this token) is
+        logged as an error and set again, so the mistake shows on both sides."""
+        reported = 0
+        while True:
+            await asyncio.sleep(self.webhook_check)
+            assert self.app is not None
+            try:
+                info = await self.app.bot.get_webhook_info()
+                if info.url != settings.url:
+                    log.error(
+                        "Telegram: the bot's webhook is %r, not %s: another process changed "
+                        "it (a process polling with this token deletes it). Setting it "
+                        'again; run every process with [telegram] mode = "webhook".',
+                        info.url,
+                        settings.url,
+                    )
+                    await self._set_webhook(settings)
+                failed = int(info.last_error_date.timestamp()) if info.last_error_date else 0
+                if failed > reported:
+                    reported = failed
+                    log.warning(
+                        "Telegram could not deliver to %s: %s (%d updates waiting)",
+                        settings.url,
+                        info.last_error_message,
+                        info.pending_update_count,
+                    )
+            except (TelegramError, ConfigError) as exc:
+                log.warning("Telegram: could not check the webhook: %s", exc)
+
     async def stop(self) -> None:
-        """Stop polling (confirming the last update offset), then close the connection."""
+        """Stop polling (confirming the last update offset) or serving the webhook (it stays
+        set for the other processes), handle what was queued, then close the connection."""
+        if self._webhook_watch is not None:
+            self._webhook_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_watch
+            self._webhook_watch = None
+        if self.webhook_server is not None:  # no new updates; the queued ones are handled
+            await self.webhook_server.stop()
+            self.webhook_server = None
         app = self.app
         if app is None:
             return
@@ -461,6 +550,14 @@ class TelegramAdapter:
         log.error("Telegram: an update could not be handled", exc_info=context.error)
 
     def _on_poll_error(self, exc: TelegramError) -> None:
+        if isinstance(exc, Conflict):
+            log.error(
+                "Telegram: polling failed (%s): another process takes this bot's updates, "
+                "through a webhook or a second poller with the same token. Fix: one process "
+                'polls; several processes all use [telegram] mode = "webhook".',
+                exc.message,
+            )
+            return
         log.warning("Telegram: polling failed (%s); retrying", exc.message)
 
     # -- outgoing --------------------------------------------------------------------------
@@ -567,6 +664,14 @@ class TelegramAdapter:
 
     def _now(self) -> int:
         return int(self.core.clock().timestamp())
+
+
+def _buttons_file(store_path: Path, webhook: WebhookSettings | None) -> Path:
+    """PTB's button map: beside a SQLite store, else in the working folder; one file per
+    webhook port, so processes on one machine keep their own."""
+    base = Path(store_path) if Path(store_path).name else Path("convene")
+    port = f"-{webhook.port}" if webhook is not None else ""
+    return base.with_name(f"{base.name}.tg-buttons{port}")
 
 
 def _menu_entry(command: Command, *, admins: bool) -> BotCommand:
