@@ -129,6 +129,18 @@ async def test_an_update_posted_to_the_webhook_reaches_the_core_and_the_reply_ar
     await eventually(lambda: "just chatting" in stored_texts(core))
 
 
+async def test_a_button_pressed_through_the_webhook_runs_its_callback(
+    bot: TelegramAdapter, fake: FakeBotAPI
+) -> None:
+    group = fake.chats[GROUP]
+    fake.message(group, fake.user(ANN), "/vote")
+    await fake.wait_for(lambda: bool(fake.buttons(GROUP)), what="the keyboard")
+    fake.press_label(group, fake.user(BOB), "Yes", to=GROUP)
+    await fake.wait_for(lambda: len(fake.sent(GROUP)) == 2, what="the vote")
+    assert fake.texts(GROUP)[-1] == "Bob voted yes"
+    assert fake.calls_to("answerCallbackQuery")
+
+
 @pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: "guess"}, {SECRET_HEADER: SECRET + "x"}])
 async def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
     bot: TelegramAdapter,
