@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import scope
+from bot.button_keys import ButtonKeys
 from bot.chat_event import ChatEvent
 from bot.commands import Command, CommandError, Registry, UsageError
 from bot.config import Config
@@ -85,6 +86,7 @@ class Core:
         self.embedder = embedder
         self.adapters: dict[str, Adapter] = {}
         self.dialogs = Dialogs(store)
+        self.button_keys = ButtonKeys(store)  # for platforms whose buttons carry 64 bytes
         self.features: list[Feature] = [kind(self) for kind in features]
         check_features(self.features)
         self.registry = Registry()

@@ -5,8 +5,8 @@ and the reverse on `stop`), so Discord, Telegram and the scheduler share one pro
 webhook mode there is no updater: uvicorn serves the webhook on the same loop and feeds
 PTB's update queue (`adapters.telegram.webhook`), so several processes can share one bot. PTB's
 own machinery does the plumbing: one handler class per kind of update, its rate-limiter hook
-for flood control (`adapters.telegram.rate_limit`), ``arbitrary_callback_data`` with
-persistence for buttons. Each callback is tiny: translate (`adapters.telegram.translate`),
+for flood control (`adapters.telegram.rate_limit`). Buttons carry keys from the store
+(`bot.button_keys`), so any process reads a press back. Each callback is tiny: translate (`adapters.telegram.translate`),
 call the core, render and send (`adapters.telegram.send`).
 """
 
@@ -20,7 +20,6 @@ import time
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 from telegram import (
     BotCommand,
@@ -40,8 +39,6 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     MessageReactionHandler,
-    PersistenceInput,
-    PicklePersistence,
     filters,
 )
 
@@ -68,7 +65,6 @@ from bot.replies import Capabilities, Mention, Reply, Target, Visibility
 
 log = logging.getLogger("convene.telegram")
 ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member", "message_reaction"]
-BUTTONS_KEPT = 5000  # keyboards whose buttons stay valid (PTB's cache, least recently used go)
 START_PAYLOAD = "hello"  # https://t.me/<bot>?start=hello opens the chat; any /start hands over
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 # The event being handled in this task: a message the core sends meanwhile through
@@ -94,8 +90,6 @@ class TelegramAdapter:
         poll_timeout: the ``getUpdates`` long-poll timeout in seconds.
         admin_ttl: how long a group's admin list is trusted before it is fetched again.
         rate_limiter: flood control (defaults follow Telegram's published limits).
-        buttons_file: where pressed-later buttons survive a restart (PTB's PicklePersistence);
-            defaults to a file beside the database.
         send_attempts / send_backoff: retries of a 5xx or network error when sending.
         webhook: take updates through a webhook instead of polling (`WebhookSettings`).
         webhook_check: how often (seconds) a webhook process asks Telegram whether its
@@ -124,7 +118,6 @@ class TelegramAdapter:
         poll_timeout: float = 10.0,
         admin_ttl: float = 60.0,
         rate_limiter: ChatRateLimiter | None = None,
-        buttons_file: Path | None = None,
         send_attempts: int = 4,
         send_backoff: float = 0.5,
         webhook: WebhookSettings | None = None,
@@ -138,7 +131,6 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.admin_ttl = admin_ttl
         self.rate_limiter = rate_limiter or ChatRateLimiter()
-        self.buttons_file = buttons_file or _buttons_file(core.store.path, webhook)
         self.send_attempts = send_attempts
         self.send_backoff = send_backoff
         self.webhook = webhook
@@ -174,22 +166,11 @@ class TelegramAdapter:
                 f"{self.token_env} does not hold a Telegram bot token (it should look like "
                 "123456789:AAE...). Fix: copy the token from @BotFather into it."
             )
-        # Buttons outlive a restart (an intro request waits for days): PTB keeps the callback
-        # data of every keyboard it sent and persists just that part.
-        persistence = PicklePersistence(
-            self.buttons_file,
-            store_data=PersistenceInput(
-                bot_data=False, chat_data=False, user_data=False, callback_data=True
-            ),
-            update_interval=5,
-        )
         builder = (
             Application.builder()
             .token(self.token)
             .concurrent_updates(True)
             .rate_limiter(self.rate_limiter)
-            .arbitrary_callback_data(BUTTONS_KEPT)
-            .persistence(persistence)
         )
         if self.webhook is not None:
             builder = builder.updater(None)  # updates come in through our web server
@@ -220,8 +201,13 @@ class TelegramAdapter:
         self.privacy_mode = not me.can_read_all_group_messages
         self._command_names = self._commands(self.username)
         self.sender = Sender(
-            app.bot, self._moved, attempts=self.send_attempts, backoff=self.send_backoff
+            app.bot,
+            self._moved,
+            self.core.button_keys.key,
+            attempts=self.send_attempts,
+            backoff=self.send_backoff,
         )
+        self.core.button_keys.expire()
         await self._publish_commands()
         if self.webhook is not None:
             await app.start()
@@ -331,8 +317,7 @@ class TelegramAdapter:
                 CommandHandler(ours or ["help"], self._on_command),
                 MessageHandler(filters.COMMAND, self._on_command),  # typos, other bots
                 MessageHandler(filters.UpdateType.MESSAGE, self._on_message),
-                CallbackQueryHandler(self._on_button, pattern=str),
-                CallbackQueryHandler(self._on_expired_button),  # InvalidCallbackData
+                CallbackQueryHandler(self._on_button),
                 ChatMemberHandler(self._on_member_change, ChatMemberHandler.CHAT_MEMBER),
                 ChatMemberHandler(self._on_added_or_removed, ChatMemberHandler.MY_CHAT_MEMBER),
                 MessageReactionHandler(
@@ -428,9 +413,13 @@ class TelegramAdapter:
 
     async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is None or not isinstance(query.data, str):  # the pattern let only str in
+        if query is None:
             return
-        event = button_event(query, query.data)
+        callback = self.core.button_keys.callback(str(query.data or ""))
+        if callback is None:  # expired, or not one of ours (a modified client can send any)
+            await self._answer(query.id, "That button has expired. Ask again for a new one.")
+            return
+        event = button_event(query, callback)
         if event is None:
             await self._answer(query.id, "That button has expired.")
             return
@@ -445,13 +434,6 @@ class TelegramAdapter:
         )
         await self._answer(query.id, alert.text if alert else None)
         await self._render([r for r in replies if r is not alert], event)
-
-    async def _on_expired_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button PTB no longer knows (its keyboard aged out of the cache)."""
-        if update.callback_query is not None:
-            await self._answer(
-                update.callback_query.id, "That button has expired. Ask again for a new one."
-            )
 
     async def _handle(self, event: ChatEvent) -> None:
         """Call the core with one event and render what it answers."""
@@ -664,14 +646,6 @@ class TelegramAdapter:
 
     def _now(self) -> int:
         return int(self.core.clock().timestamp())
-
-
-def _buttons_file(store_path: Path, webhook: WebhookSettings | None) -> Path:
-    """PTB's button map: beside a SQLite store, else in the working folder; one file per
-    webhook port, so processes on one machine keep their own."""
-    base = Path(store_path) if Path(store_path).name else Path("convene")
-    port = f"-{webhook.port}" if webhook is not None else ""
-    return base.with_name(f"{base.name}.tg-buttons{port}")
 
 
 def _menu_entry(command: Command, *, admins: bool) -> BotCommand:

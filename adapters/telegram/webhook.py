@@ -150,9 +150,6 @@ class WebhookServer:
             update = Update.de_json(data, self.application.bot)
         except Exception as exc:  # PTB's parser meets a shape it does not know
             return self._refuse(request, 400, f"an update PTB cannot read ({exc!r})")
-        # Buttons: PTB's arbitrary callback data is swapped back here, as its own webhook
-        # handler does (polling does it in getUpdates).
-        self.application.bot.insert_callback_data(update)
         await self.application.update_queue.put(update)
         self.accepted += 1
         return Response(status_code=200)

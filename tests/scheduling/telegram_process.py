@@ -37,7 +37,6 @@ async def run(store_url: str, folder: Path, index: int, api: str) -> None:
         base_url=api,
         base_file_url=api,
         rate_limiter=ChatRateLimiter(per_second=1000, group_per_minute=1000),
-        buttons_file=folder / f"buttons-{index}",
         webhook=WebhookSettings(URL, SECRET, "127.0.0.1", 0),
     )
     await core.start()

@@ -4,7 +4,7 @@ Each process runs the real Telegram adapter in webhook mode (PTB, Starlette, uvi
 port of its own; the fake Bot API posts updates round-robin to those ports, standing in for
 the proxy in front of them. Group messages spread across the processes are each counted
 once, also while one process stops; a profile setup started through one process is
-finished through the others.
+finished through another, and a button sent by one is pressed through another.
 """
 
 from __future__ import annotations
@@ -180,6 +180,17 @@ async def test_three_webhook_processes_share_one_bot(
     headline = "SELECT headline FROM profiles"
     assert scalar(url, headline) == "Building a climate fintech"
     assert scalar(url, "SELECT count(*) FROM dialogs") == 0
+
+    # A button sent through process 1 and pressed through process 2 still means what it said.
+    fake.upstreams = addresses[:1]
+    fake.message(private, fake.user(ANN), "/forget")
+    await fake.wait_for(lambda: bool(fake.buttons(ANN)), what="the confirmation buttons")
+    fake.upstreams = addresses[1:2]
+    fake.press_label(private, fake.user(ANN), "Cancel", to=ANN)
+    answers_before = len(fake.calls_to("answerCallbackQuery"))
+    await fake.wait_calls("answerCallbackQuery", answers_before + 1)
+    assert fake.calls_to("answerCallbackQuery")[-1].params.get("text") == "Nothing was deleted."
+    assert scalar(url, headline) == "Building a climate fintech"
 
     for i in range(PROCESSES - 1):
         assert await procs.terminate(i) == 0
