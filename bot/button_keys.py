@@ -14,9 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from typing import TYPE_CHECKING
+
+from bot.storage.writer import StoreBusy
 
 if TYPE_CHECKING:
     from bot.storage.store import Store
@@ -28,6 +31,7 @@ MIGRATIONS: list[list[str]] = [
             key TEXT PRIMARY KEY, callback TEXT NOT NULL, used_at INTEGER NOT NULL)""",
     ]
 ]
+log = logging.getLogger("convene")
 KEEP_DAYS = 90  # an intro request or an RSVP button may wait for weeks
 PREFIX = "k"  # every key starts with it; 1 + 22 characters, 132 bits of HMAC
 _TOUCH_EVERY = 3600  # a key sent again within the hour is not written again
@@ -43,17 +47,22 @@ class ButtonKeys:
         self._written: dict[str, float] = {}
 
     def key(self, callback: str) -> str:
-        """The key to send for `callback` (recorded, so a press finds it again)."""
+        """The key to send for `callback` (recorded, so a press finds it again; a store busy
+        in another process only costs this button: it will answer that it expired)."""
         digest = hmac.new(self._key(), callback.encode(), hashlib.sha256).digest()
         key = PREFIX + base64.urlsafe_b64encode(digest).decode()[:22]
         now = time.time()
         if now - self._written.get(key, 0) > _TOUCH_EVERY:
-            with self.store.transaction() as c:
-                c.execute(
-                    "INSERT INTO button_keys (key, callback, used_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET used_at = excluded.used_at",
-                    (key, callback, int(now)),
-                )
+            try:
+                with self.store.transaction() as c:
+                    c.execute(
+                        "INSERT INTO button_keys (key, callback, used_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET used_at = excluded.used_at",
+                        (key, callback, int(now)),
+                    )
+            except StoreBusy:
+                log.warning("a button was sent unrecorded: the store is busy (%s)", callback)
+                return key
             if len(self._written) > 10_000:
                 self._written.clear()
             self._written[key] = now

@@ -21,7 +21,8 @@ from telegram.error import Conflict
 
 from adapters.telegram.adapter import ALLOWED_UPDATES, TelegramAdapter
 from adapters.telegram.webhook import HEALTH_PATH, SECRET_HEADER, WebhookSettings
-from bot.config import Config, ConfigError
+from bot.app import platform_adapters
+from bot.config import Config, ConfigError, parse
 from bot.core import Core
 from bot.features import default_features
 from bot.storage.store import Store
@@ -272,3 +273,16 @@ async def test_failed_deliveries_reported_by_telegram_are_logged(
     finally:
         await adapter.stop()
     assert {status for _, _, status in fake.deliveries} >= {404, 200}
+
+
+def test_the_config_builds_a_webhook_adapter(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    telegram = {"enabled": True, "mode": "webhook", "webhook_url": URL, "port": 8099}
+    config = parse({"telegram": {**telegram, "secret_env": "HOOK_SECRET"}})
+    (adapter,) = platform_adapters(core, config)
+    assert isinstance(adapter, TelegramAdapter)
+    assert adapter.webhook == WebhookSettings(URL, SECRET, "127.0.0.1", 8099)
+    monkeypatch.delenv("HOOK_SECRET")
+    with pytest.raises(ConfigError, match="HOOK_SECRET is empty"):
+        platform_adapters(core, config)
