@@ -70,10 +70,21 @@ class ButtonKeys:
 
     def callback(self, key: str) -> str | None:
         """The callback a pressed key stands for; None for an unknown or expired key."""
-        if not key.startswith(PREFIX) or len(key) > 64:
+        if not key or len(key) > 64:  # Telegram's limit: nothing longer is one of ours
             return None
         rows = self.store.rows("SELECT callback FROM button_keys WHERE key = ?", (key,))
         return str(rows[0]["callback"]) if rows else None
+
+    def adopt(self, keys: dict[str, str]) -> None:
+        """Take over keys made elsewhere (the button map of an older Convene), as used now."""
+        now = int(time.time())
+        with self.store.transaction() as c:
+            for key, callback in keys.items():
+                c.execute(
+                    "INSERT INTO button_keys (key, callback, used_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (key, callback, now),
+                )
 
     def expire(self, now: float | None = None) -> int:
         """Forget keys unused for `KEEP_DAYS`; returns how many."""

@@ -3,11 +3,12 @@
 The `Application` is driven by hand (``initialize`` → ``updater.start_polling`` → ``start``,
 and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. In
 webhook mode there is no updater: uvicorn serves the webhook on the same loop and feeds
-PTB's update queue (`adapters.telegram.webhook`), so several processes can share one bot. PTB's
-own machinery does the plumbing: one handler class per kind of update, its rate-limiter hook
-for flood control (`adapters.telegram.rate_limit`). Buttons carry keys from the store
-(`bot.button_keys`), so any process reads a press back. Each callback is tiny: translate (`adapters.telegram.translate`),
-call the core, render and send (`adapters.telegram.send`).
+PTB's update queue (`adapters.telegram.webhook`), so several processes can share one bot.
+PTB's own machinery does the plumbing: one handler class per kind of update, its
+rate-limiter hook for flood control (`adapters.telegram.rate_limit`). Buttons carry keys
+from the store (`bot.button_keys`), so any process reads a press back. Each callback is
+tiny: translate (`adapters.telegram.translate`), call the core, render and send
+(`adapters.telegram.send`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from telegram import (
     BotCommand,
@@ -39,6 +41,8 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     MessageReactionHandler,
+    PersistenceInput,
+    PicklePersistence,
     filters,
 )
 
@@ -208,6 +212,7 @@ class TelegramAdapter:
             backoff=self.send_backoff,
         )
         self.core.button_keys.expire()
+        await self._adopt_old_buttons()
         await self._publish_commands()
         if self.webhook is not None:
             await app.start()
@@ -224,6 +229,31 @@ class TelegramAdapter:
         await app.start()
         self.core.mark_ready(self.name)
         log.info("Telegram: polling as @%s", self.username)
+
+    async def _adopt_old_buttons(self) -> None:
+        """Buttons sent by an older Convene, whose map PTB kept in a file beside a SQLite
+        store (``<db>.tg-buttons``), keep working: the map moves into the store, once."""
+        path = Path(self.core.store.path)
+        old = path.with_name(path.name + ".tg-buttons") if path.name else None
+        if old is None or not old.is_file():
+            return
+        callback_data = PersistenceInput(False, False, False, True)
+        try:
+            found = await PicklePersistence(old, store_data=callback_data).get_callback_data()
+        except Exception as exc:  # a damaged file costs its buttons, not the start
+            log.warning("Telegram: could not read the old buttons file %s: %s", old, exc)
+            return
+        keyboards = found[0] if found else []
+        self.core.button_keys.adopt(
+            {
+                keyboard + button: callback
+                for keyboard, _, buttons in keyboards
+                for button, callback in buttons.items()
+                if isinstance(callback, str)
+            }
+        )
+        old.rename(old.with_name(old.name + ".moved"))
+        log.info("Telegram: moved %d old keyboards' buttons into the store", len(keyboards))
 
     async def _start_webhook(self, app: Application, settings: WebhookSettings) -> None:  # type: ignore[type-arg]
         """Serve the webhook, then tell Telegram where it is.

@@ -146,6 +146,7 @@ class FakeBotAPI:
         self.upstreams: list[str] = []  # the proxy's backends (empty: post to the URL)
         self.deliveries: list[tuple[int, str, int]] = []  # (update id, address, status)
         self.undeliverable: list[JSON] = []
+        self._last_failure = 0  # when a POST to the webhook last failed (getWebhookInfo)
         self._to_push: list[JSON] = []
         self._pushed = 0
         self._pusher: asyncio.Task[None] | None = None
@@ -310,6 +311,8 @@ class FakeBotAPI:
         except (aiohttp.ClientError, TimeoutError):
             status = DROP
         self.deliveries.append((update["update_id"], address, status))
+        if status // 100 != 2:
+            self._last_failure = int(time.time())
         return status
 
     def message(
@@ -610,7 +613,7 @@ class FakeBotAPI:
             "pending_update_count": len(self._to_push) + len(self.updates),
         }
         if failed and self.webhook:
-            info["last_error_date"] = int(time.time())
+            info["last_error_date"] = self._last_failure
             info["last_error_message"] = f"Wrong response from the webhook: {failed[-1][2]}"
         return info
 
