@@ -18,9 +18,10 @@ import aiohttp
 import pytest
 from telegram import Bot
 from telegram.error import Conflict
+from telegram.ext import Application
 
 from adapters.telegram.adapter import ALLOWED_UPDATES, TelegramAdapter
-from adapters.telegram.webhook import HEALTH_PATH, SECRET_HEADER, WebhookSettings
+from adapters.telegram.webhook import HEALTH_PATH, SECRET_HEADER, WebhookServer, WebhookSettings
 from bot.app import platform_adapters
 from bot.config import Config, ConfigError, parse
 from bot.core import Core
@@ -181,6 +182,27 @@ async def test_health_answers_while_running(bot: TelegramAdapter) -> None:
     async with aiohttp.ClientSession() as http, http.get(local(bot, HEALTH_PATH)) as r:
         assert r.status == 200
         assert (await r.json())["ok"] is True
+
+
+async def test_a_process_that_is_not_taking_updates_answers_503_so_telegram_retries(
+    fake: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="convene.telegram")
+    app = Application.builder().token(fake.token).base_url(fake.base_url).updater(None).build()
+    server = WebhookServer(app, WebhookSettings(URL, SECRET, "127.0.0.1", 0))
+    await server.start()  # PTB's application is not running: starting up, or stopping
+    try:
+        headers = {SECRET_HEADER: SECRET}
+        assert (
+            await post(f"http://127.0.0.1:{server.port}/telegram", update(1, "x"), headers) == 503
+        )
+        health = f"http://127.0.0.1:{server.port}{HEALTH_PATH}"
+        async with aiohttp.ClientSession() as http, http.get(health) as r:
+            assert r.status == 503
+    finally:
+        await server.stop()
+    assert app.update_queue.empty()
+    assert any("503" in r.getMessage() for r in caplog.records)
 
 
 async def test_shutdown_handles_what_was_accepted_keeps_the_webhook_and_closes_the_port(
