@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,23 @@ GUILDS = {shard: [guild_id(shard, 2, n) for n in range(3)] for shard in (0, 1)}
 PER_GUILD = 40
 
 
-async def until(what: str, check: Callable[[], Any], procs: list[subprocess.Popen[bytes]]) -> Any:
-    deadline = time.monotonic() + BOUND
-    while not (value := check()):
-        dead = [p.args for p in procs if p.poll() is not None]
-        if dead or time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} (exited: {dead})")
-        await asyncio.sleep(0.05)
-    return value
+@dataclass
+class Bots:
+    """The two bot processes, their shared database and their folder."""
+
+    url: str
+    folder: Path
+    procs: list[asyncio.subprocess.Process] = field(default_factory=list)
+
+    async def until(self, what: str, check: Callable[[], Any]) -> Any:
+        """Wait for `check()` (a generous bound; the bound is not the assertion)."""
+        deadline = time.monotonic() + BOUND
+        while not (value := check()):
+            dead = [p.pid for p in self.procs if p.returncode is not None]
+            if dead or time.monotonic() > deadline:
+                raise AssertionError(f"gave up waiting for {what} (exited: {dead})")
+            await asyncio.sleep(0.05)
+        return value
 
 
 def stored(url: str) -> dict[str, int]:
@@ -50,65 +59,48 @@ def stored(url: str) -> dict[str, int]:
 
 
 @pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as server:
         add_guilds(server, GUILDS[0] + GUILDS[1])
         yield server
 
 
 @pytest.fixture
-async def processes(
-    pg_server: PgServer, fake: FakeDiscord, tmp_path: Path
-) -> AsyncIterator[list[subprocess.Popen[bytes]]]:
-    url = pg_server.clean_database()
+async def bots(pg_server: PgServer, fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Bots]:
+    found = Bots(pg_server.clean_database(), tmp_path)
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "NO_PROXY": "127.0.0.1"}
-    logs = [(tmp_path / f"log-{shard}").open("w") for shard in (0, 1)]
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.adapters.shard_process",
-                url,
-                str(fake.port),
-                str(shard),
-                "2",
-                str(tmp_path),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=logs[shard],
-        )
-        for shard in (0, 1)
-    ]
-    procs[0].url = url  # type: ignore[attr-defined]
-    procs[0].folder = tmp_path  # type: ignore[attr-defined]
+    module = "tests.adapters.shard_process"
     try:
-        await until(
-            "both processes ready",
-            lambda: all((tmp_path / f"ready-{s}").exists() for s in (0, 1)),
-            procs,
-        )
-        yield procs
+        for shard in (0, 1):
+            with (tmp_path / f"log-{shard}").open("w") as log:
+                found.procs.append(
+                    await asyncio.create_subprocess_exec(
+                        *(sys.executable, "-m", module, found.url, str(fake.port)),
+                        *(str(shard), "2", str(tmp_path)),
+                        env=env,
+                        stdout=asyncio.subprocess.DEVNULL,
+                        stderr=log,
+                    )
+                )
+        ready = [tmp_path / f"ready-{shard}" for shard in (0, 1)]
+        await found.until("both processes ready", lambda: all(p.exists() for p in ready))
+        yield found
     finally:
-        for proc in procs:
-            if proc.poll() is None:
+        for proc in found.procs:
+            if proc.returncode is None:
                 proc.terminate()
-        for proc in procs:
+        for proc in found.procs:
             try:
-                await asyncio.to_thread(proc.wait, 30)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
                 proc.kill()
-                await asyncio.to_thread(proc.wait)
-        for log in logs:
-            log.close()
+                await proc.wait()
 
 
 async def test_two_processes_split_the_shards_and_count_each_message_once(
-    fake: FakeDiscord, processes: list[subprocess.Popen[bytes]]
+    fake: FakeDiscord, bots: Bots
 ) -> None:
-    url: str = processes[0].url  # type: ignore[attr-defined]
-    folder: Path = processes[0].folder  # type: ignore[attr-defined]
+    url = bots.url
     assert sorted(s for s in fake.sessions if s) == [(0, 2), (1, 2)]
 
     everyone = GUILDS[0] + GUILDS[1]
@@ -116,11 +108,11 @@ async def test_two_processes_split_the_shards_and_count_each_message_once(
         for gid in everyone:
             await fake.dispatch("MESSAGE_CREATE", said(fake, gid, f"message {n} in {gid}"))
     total = PER_GUILD * len(everyone)
-    await until("every message stored", lambda: sum(stored(url).values()) >= total, processes)
+    await bots.until("every message stored", lambda: sum(stored(url).values()) >= total)
     # One more message per shard: stored after everything its process had received before it.
     for shard in (0, 1):
         await fake.dispatch("MESSAGE_CREATE", said(fake, GUILDS[shard][0], "last"))
-    await until("the last messages", lambda: sum(stored(url).values()) >= total + 2, processes)
+    await bots.until("the last messages", lambda: sum(stored(url).values()) >= total + 2)
     expected = {str(gid): PER_GUILD for gid in everyone}
     for shard in (0, 1):
         expected[str(GUILDS[shard][0])] += 1
@@ -137,12 +129,12 @@ async def test_two_processes_split_the_shards_and_count_each_message_once(
         await fake.dispatch("INTERACTION_CREATE", interaction)
         await fake.wait_for("POST", CALLBACK, before + 1, within=BOUND)
         answered[shard] = interaction["id"]
-    for shard, iid in answered.items():
+    for iid in answered.values():
         calls = fake.find("POST", rf"/interactions/{iid}/[^/]+/callback")
         assert len(calls) == 1
         assert "/stats" in str(calls[0].json)
     for shard in (0, 1):
-        lines = (folder / f"answered-{shard}").read_text().split()
+        lines = (bots.folder / f"answered-{shard}").read_text().split()
         assert lines == [answered[shard]]
     # Each process synced the slash commands of its own guilds only.
     synced = {
