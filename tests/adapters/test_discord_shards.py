@@ -183,3 +183,31 @@ async def test_a_process_with_some_shards_sees_and_syncs_only_their_guilds(
     await until("the new guild synced", lambda: new_1 in fake.guild_commands)
     assert adapter.client.get_guild(new_0) is None
     assert new_0 not in fake.guild_commands
+
+
+async def test_sharded_without_privileged_intents_reconnects_without_them(
+    fake: FakeDiscord, core: Core, adapters: list[DiscordAdapter]
+) -> None:
+    fake.privileged_allowed = 0
+    adapter = await connect(core, adapters, shard_count=2)
+    assert adapter.client is not None
+    assert not adapter.client.intents.message_content
+    assert sorted(s for s in fake.sessions if s) == [(0, 2), (1, 2)]
+    await fake.dispatch("MESSAGE_CREATE", said(fake, ON_1[0], "secret plans"))
+    await until("the message counted", lambda: messages_per_guild(core) == {str(ON_1[0]): 1})
+    assert core.store.scalar("SELECT count(*) FROM activity WHERE text IS NOT NULL") == 0
+
+
+async def test_the_config_shards_reach_the_adapter(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app import platform_adapters
+    from bot.config import parse
+
+    monkeypatch.setenv("DISCORD_TOKEN", "fake-token")
+    config = parse({"discord": {"enabled": True, "shard_count": 4, "shard_ids": [2, 3]}})
+    [adapter] = platform_adapters(core, config)
+    assert isinstance(adapter, DiscordAdapter)
+    assert (adapter.shard_count, adapter.shard_ids) == (4, (2, 3))
+    plain = platform_adapters(core, parse({"discord": {"enabled": True}}))[0]
+    assert (plain.shard_count, plain.shard_ids) == (None, None)
