@@ -144,3 +144,36 @@ async def test_two_processes_split_the_shards_and_count_each_message_once(
     for shard in (0, 1):
         for gid in GUILDS[shard]:
             assert f"shard-process/{shard}" in synced[gid]
+
+
+async def test_profile_setup_started_on_one_shard_finishes_on_shard_zero(
+    fake: FakeDiscord, bots: Bots
+) -> None:
+    """/profile setup in a guild of shard 1 opens the dialog there; the member's private
+    answers arrive on shard 0 (Discord's rule for DMs), whose process carries it on."""
+    gid = GUILDS[1][2]
+    mia = fake.user(MEMBER, "mia")
+    opts = [{"name": "setup", "type": 1, "options": []}]
+    await fake.dispatch(
+        "INTERACTION_CREATE",
+        fake.interaction("profile", opts, user=mia, guild=gid, channel=channel_of(gid)),
+    )
+    dm = r"/channels/(9\d+)/messages"
+    [first] = await fake.wait_for("POST", dm, 1, within=BOUND)
+    assert "Which role(s)" in str(first.json)
+    assert "shard-process/1" in first.agent
+    dm_channel = int(first.path.split("/")[2])
+
+    answers = ["founder", "Building a payments API for clinics"]
+    for n, text in enumerate(answers, 2):
+        await fake.dispatch("MESSAGE_CREATE", fake.message(dm_channel, mia, text))
+        calls = await fake.wait_for("POST", dm, n, within=BOUND)
+        assert "shard-process/0" in calls[-1].agent
+    assert "Your headline" in str(calls[1].json)
+    assert "What can you offer" in str(calls[2].json)
+    with psycopg.connect(bots.url) as conn:
+        step, saved = conn.execute(
+            'SELECT step, answers FROM dialogs WHERE "user" = %s', (str(MEMBER),)
+        ).fetchone()
+    assert step == 2
+    assert "payments API" in saved
