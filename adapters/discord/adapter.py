@@ -206,6 +206,7 @@ class DiscordAdapter:
         ).hexdigest()
         for handler in (
             self.on_ready,
+            self.on_shard_ready,
             self.on_guild_join,
             self.on_guild_remove,
             self.on_message,
@@ -265,6 +266,10 @@ class DiscordAdapter:
         )
         self._ready.set()
         self.core.mark_ready(self.name)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard of a sharded client has its guilds (discord.py fires it per shard)."""
+        log.info("Discord shard %d of %s ready", shard_id, self.shard_count)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         log.info("joined guild %s (%s)", guild.name, guild.id)

@@ -40,5 +40,6 @@ def describe(client: discord.Client) -> str:
     if isinstance(client, discord.AutoShardedClient):
         ids = sorted(client.shards)
         plural = "s" if len(ids) != 1 else ""
-        return f"shard{plural} {', '.join(map(str, ids))} of {client.shard_count}"
+        text = f"shard{plural} {', '.join(map(str, ids))} of {client.shard_count}"
+        return text if 0 in ids else text + "; private messages go to the process with shard 0"
     return "one connection"

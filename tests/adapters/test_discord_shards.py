@@ -211,3 +211,15 @@ async def test_the_config_shards_reach_the_adapter(
     assert (adapter.shard_count, adapter.shard_ids) == (4, (2, 3))
     plain = platform_adapters(core, parse({"discord": {"enabled": True}}))[0]
     assert (plain.shard_count, plain.shard_ids) == (None, None)
+
+
+async def test_the_log_says_which_shards_run_here(
+    fake: FakeDiscord,
+    core: Core,
+    adapters: list[DiscordAdapter],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="convene.discord")
+    await connect(core, adapters, shard_count=2, shard_ids=(1,))
+    assert "Discord shard 1 of 2 ready" in caplog.text
+    assert "(shard 1 of 2; private messages go to the process with shard 0)" in caplog.text
