@@ -48,10 +48,6 @@ class DiscordConfig(PlatformConfig):
     shard_count: int | Literal["auto"] | None = None
     shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
 
-    @property
-    def sharded(self) -> bool:
-        return self.shard_count is not None
-
 
 def _discord(where: str, raw: dict[str, Any]) -> DiscordConfig:
     body = raw.get("discord", {})

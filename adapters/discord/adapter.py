@@ -269,7 +269,8 @@ class DiscordAdapter:
 
     async def on_shard_ready(self, shard_id: int) -> None:
         """One shard of a sharded client has its guilds (discord.py fires it per shard)."""
-        log.info("Discord shard %d of %s ready", shard_id, self.shard_count)
+        count = self.client.shard_count if self.client else self.shard_count
+        log.info("Discord shard %d of %s ready", shard_id, count)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         log.info("joined guild %s (%s)", guild.name, guild.id)

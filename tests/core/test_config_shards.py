@@ -15,22 +15,20 @@ def test_no_shards_by_default() -> None:
     discord = parse({"discord": {"enabled": True}}).discord
     assert discord.shard_count is None
     assert discord.shard_ids is None
-    assert not discord.sharded
-    assert not load(ROOT / "config.example.toml").discord.sharded
+    assert load(ROOT / "config.example.toml").discord.shard_count is None
 
 
 def test_shards_of_this_process_are_parsed() -> None:
     discord = parse({"discord": {"shard_count": 4, "shard_ids": [3, 2]}}).discord
     assert discord.shard_count == 4
     assert discord.shard_ids == (2, 3)
-    assert discord.sharded
     assert discord.token_env == "DISCORD_TOKEN"
 
 
 def test_a_count_alone_runs_every_shard_and_auto_asks_discord() -> None:
     assert parse({"discord": {"shard_count": 2}}).discord.shard_ids is None
     auto = parse({"discord": {"shard_count": "auto"}}).discord
-    assert (auto.shard_count, auto.shard_ids, auto.sharded) == ("auto", None, True)
+    assert (auto.shard_count, auto.shard_ids) == ("auto", None)
 
 
 def test_the_example_lines_work_when_uncommented(tmp_path: Path) -> None:
