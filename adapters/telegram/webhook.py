@@ -119,7 +119,8 @@ class WebhookServer:
         return self.settings.path
 
     async def stop(self) -> None:
-        """Stop taking updates: new POSTs get 503, the ones in flight finish, then close."""
+        """Stop taking updates: the port closes (a POST on a connection still open gets 503)
+        and the requests in flight finish. PTB's queue is the caller's to drain."""
         self._closing = True
         if self._server is None or self._task is None:
             return

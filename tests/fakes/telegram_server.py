@@ -148,7 +148,6 @@ class FakeBotAPI:
         self.undeliverable: list[JSON] = []
         self._last_failure = 0  # when a POST to the webhook last failed (getWebhookInfo)
         self._to_push: list[JSON] = []
-        self._pushed = 0
         self._pusher: asyncio.Task[None] | None = None
         self._client: aiohttp.ClientSession | None = None
         self._next_upstream = 0
@@ -291,8 +290,10 @@ class FakeBotAPI:
                 await asyncio.sleep(0.05)
             else:
                 self.undeliverable.append(update)
-            self._to_push.pop(0)
-            self._pushed = update["update_id"]
+            if self._to_push and self._to_push[0] is update:
+                self._to_push.pop(0)
+            elif update in self.updates:  # deleteWebhook moved it meanwhile; it was posted
+                self.updates.remove(update)
             await self._notify()
 
     async def _post(self, update: JSON) -> int:
