@@ -66,6 +66,7 @@ from bot.config import ConfigError
 from bot.core import Core
 from bot.delivery import Fallback, after_dm, already_told, group_note, plan, route, tell_admins_once
 from bot.replies import Capabilities, Mention, Reply, Target, Visibility
+from bot.storage.store import StoreBusy
 
 log = logging.getLogger("convene.telegram")
 ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member", "message_reaction"]
@@ -147,7 +148,6 @@ class TelegramAdapter:
         self.bot_id = 0
         self.privacy_mode = False
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
-        self._recent_joins: dict[tuple[str, str, str], float] = {}
         self._privacy_checked: set[str] = set()
         self._command_names = Commands("", {})
         core.attach(self, ready=False)  # ready once polling (see start)
@@ -487,14 +487,13 @@ class TelegramAdapter:
             log.info("Telegram: could not answer a button press: %s", exc.message)
 
     def _seen_recently(self, event: ChatEvent) -> bool:
-        """Joins arrive twice (a service message and a chat_member update); count one."""
-        now = time.monotonic()
-        key = (event.chat, event.user, event.kind)
-        if len(self._recent_joins) > 1000:
-            self._recent_joins = {k: t for k, t in self._recent_joins.items() if now - t < 120}
-        seen = key in self._recent_joins and now - self._recent_joins[key] < 120
-        self._recent_joins[key] = now
-        return seen
+        """Joins arrive twice (a service message and a chat_member update, maybe through two
+        processes behind one webhook); the store's claim counts one."""
+        key = f"{PLATFORM}:{event.chat}:{event.user}:{event.kind}"
+        try:
+            return not self.core.claims.first(key, self._now(), within=120)
+        except StoreBusy:  # counting a join twice is better than losing it
+            return False
 
     async def _with_admin(self, event: ChatEvent) -> ChatEvent:
         """The event with `is_admin` from getChatAdministrators (cached for `admin_ttl`)."""

@@ -4,7 +4,8 @@ Each process runs the real Telegram adapter in webhook mode (PTB, Starlette, uvi
 port of its own; the fake Bot API posts updates round-robin to those ports, standing in for
 the proxy in front of them. Group messages spread across the processes are each counted
 once, also while one process stops; a profile setup started through one process is
-finished through another, and a button sent by one is pressed through another.
+finished through another, a button sent by one is pressed through another, and a join
+reported to two processes is counted once.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def scalar(url: str, sql: str) -> object:
 
 COUNTED = "SELECT count(*) FROM activity WHERE text LIKE 'webhook message %'"
 DISTINCT = "SELECT count(DISTINCT text) FROM activity WHERE text LIKE 'webhook message %'"
+JOINS = "SELECT count(*) FROM activity WHERE kind = 1"
+CLAIMED = "SELECT count(*) FROM claims"
 
 
 async def test_three_webhook_processes_share_one_bot(
@@ -160,6 +163,17 @@ async def test_three_webhook_processes_share_one_bot(
     assert handled[addresses[2]] <= MESSAGES // 2 // PROCESSES + 1  # none after it stopped
     assert scalar(url, "SELECT count(*) FROM members") == SPEAKERS
 
+    # A join reported twice (a service message and a chat_member update) reaches two
+    # processes and is counted once.
+    fake.upstreams = addresses[:2]
+    carol = fake.user(777, "Carol")
+    fake.new_members(group, carol)
+    fake.chat_member(group, carol, "left", "member")
+    await fake.wait_consumed()
+    assert {address for _, address, _ in fake.deliveries[-2:]} == set(addresses[:2])
+    await procs.until("the join to be written", lambda: scalar(url, JOINS) >= 1)
+    await procs.until("the join to be claimed", lambda: scalar(url, CLAIMED) == 1)
+
     # A profile setup started through process 1 is finished through process 2.
     private = fake.private(ANN)
     fake.message(group, fake.user(ANN), "hello from Ann")
@@ -180,6 +194,7 @@ async def test_three_webhook_processes_share_one_bot(
     headline = "SELECT headline FROM profiles"
     assert scalar(url, headline) == "Building a climate fintech"
     assert scalar(url, "SELECT count(*) FROM dialogs") == 0
+    assert scalar(url, JOINS) == 1
 
     # A button sent through process 1 and pressed through process 2 still means what it said.
     fake.upstreams = addresses[:1]
