@@ -28,6 +28,7 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.privacy import erase_activity
 from bot.replies import Button, Reply, Visibility
+from bot.storage import versions
 from bot.storage.store import Store
 
 if TYPE_CHECKING:
@@ -257,6 +258,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
     columns = [col for f in core.features for col in f.member_columns]
     tables = {t for t, _ in columns if _table_exists(store, t)}
     with store.transaction() as c:
+        versions.bump(c, versions.MEMBERS)  # every process drops its cached `drop`
         for table, column in columns:
             if table in tables:  # identifiers come from feature declarations, not input
                 c.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
@@ -324,6 +326,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
     store.flush()
     platform, user = link["platform"], link["user"]
     with store.transaction() as c:
+        versions.bump(c, versions.MEMBERS)
         flags = c.execute(
             "SELECT tracking, matching, named, first_seen, joined_at FROM members WHERE id = ?",
             (member,),

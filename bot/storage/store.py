@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bot.storage import rollups
+from bot.storage import rollups, versions
 from bot.storage.engine import Engine, PgConnection, StoreError
 from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.writer import (
@@ -89,12 +89,19 @@ class Store:
         migrate(self.conn, "core", CORE_MIGRATIONS)
         migrate(self.conn, "rollups", rollups.ROLLUP_MIGRATIONS)  # bot/storage/rollups.py
         migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
+        migrate(self.conn, "versions", versions.MIGRATIONS)  # bot/storage/versions.py
         _set_busy_timeout(self.conn, busy_timeout)
         self._writer: Writer | None = None
         self._spaces: dict[tuple[str, str], int] = {}
         self._chats: dict[tuple[int, str, str], int] = {}
         self._members: dict[tuple[int, str, str], MemberRow] = {}
         self.last_flush = time.monotonic()
+        # What other processes changed: the counters, read at most every `poll_seconds`.
+        self.poll_seconds = versions.POLL_SECONDS
+        self._versions = versions.read_all(self.conn)
+        self._polled = time.monotonic()
+        self._members_version = self._versions.get(versions.MEMBERS, 0)  # of `_members`
+        self._buffer_version = self._members_version  # of the buffer's oldest row
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -153,7 +160,7 @@ class Store:
         with self._buffer_lock:
             if not self._buffer and not self._seen:
                 return
-            batch = Batch(self._buffer, self._seen)
+            batch = Batch(self._buffer, self._seen, self._buffer_version)
             self._buffer, self._seen = [], {}
         self._queue.put(batch)
 
@@ -197,6 +204,15 @@ class Store:
             finally:
                 if known_busy:
                     _set_busy_timeout(self.conn, self.busy_timeout)
+
+    def version(self, kind: str) -> int:
+        """The counter of a cached kind (`bot.storage.versions`), as read at most
+        `poll_seconds` ago: a cache made under another number is stale."""
+        now = time.monotonic()
+        if now - self._polled >= self.poll_seconds:
+            self._versions = versions.read_all(self.conn)
+            self._polled = now
+        return self._versions.get(kind, 0)
 
     def _forget_caches(self) -> None:
         self._spaces.clear()
@@ -331,6 +347,10 @@ class Store:
         A changed display name is saved, so names in stats and lookups stay current.
         """
         key = (community, platform, user)
+        fresh = self.version(versions.MEMBERS)
+        if fresh != self._members_version:  # another process (or this one) changed members
+            self._members.clear()
+            self._members_version = fresh
         found = self._members.get(key)
         if found is not None:
             if name and name != found.name:
@@ -441,7 +461,8 @@ class Store:
         return found[0] if found else ""
 
     def set_member(self, member: int, **values: Any) -> None:
-        """Update columns of a member row (names are checked against the table)."""
+        """Update columns of a member row (names are checked against the table); every
+        process drops its cached member rows (`bot.storage.versions`)."""
         columns = self.engine.columns(self.conn, "members")
         for column in values:
             if column not in columns:
@@ -450,6 +471,7 @@ class Store:
             return
         assignments = ", ".join(f'"{column}" = ?' for column in values)
         with self.transaction() as c:
+            versions.bump(c, versions.MEMBERS)
             c.execute(f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member))
 
     # -- activity --------------------------------------------------------------------------
@@ -466,6 +488,8 @@ class Store:
     ) -> None:
         """Buffer one activity row; a full buffer goes to the writer thread."""
         with self._buffer_lock:
+            if not self._buffer:
+                self._buffer_version = self._members_version
             self._buffer.append((community, member, chat, at, kind, length, text))
             if at > self._seen.get(member, 0):
                 self._seen[member] = at
