@@ -280,6 +280,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
             {"keep": keep, "drop": drop},
         )
         c.execute("DELETE FROM members WHERE id = ?", (drop,))
+        versions.mark_changed(c, keep)  # its tracking may have become the other's
     store.forget_cached(community, keep)
     store.forget_cached(community, drop)
     if not store.scalar("SELECT tracking FROM members WHERE id = ?", (keep,)):
@@ -347,6 +348,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
             (new, community, member, community, platform),
         )
         c.execute("DELETE FROM links WHERE id = ?", (link["id"],))
+        versions.mark_changed(c, member)  # its rows of the other platform moved away
     store.forget_cached(community, member)
     return new
 

@@ -90,6 +90,7 @@ class Store:
         migrate(self.conn, "rollups", rollups.ROLLUP_MIGRATIONS)  # bot/storage/rollups.py
         migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
         migrate(self.conn, "versions", versions.MIGRATIONS)  # bot/storage/versions.py
+        versions.ensure(self.conn)
         _set_busy_timeout(self.conn, busy_timeout)
         self._writer: Writer | None = None
         self._spaces: dict[tuple[str, str], int] = {}
@@ -205,11 +206,11 @@ class Store:
                 if known_busy:
                     _set_busy_timeout(self.conn, self.busy_timeout)
 
-    def version(self, kind: str) -> int:
+    def version(self, kind: str, *, fresh: bool = False) -> int:
         """The counter of a cached kind (`bot.storage.versions`), as read at most
-        `poll_seconds` ago: a cache made under another number is stale."""
+        `poll_seconds` ago (`fresh`: now): a cache made under another number is stale."""
         now = time.monotonic()
-        if now - self._polled >= self.poll_seconds:
+        if fresh or now - self._polled >= self.poll_seconds:
             self._versions = versions.read_all(self.conn)
             self._polled = now
         return self._versions.get(kind, 0)
@@ -349,6 +350,7 @@ class Store:
         key = (community, platform, user)
         fresh = self.version(versions.MEMBERS)
         if fresh != self._members_version:  # another process (or this one) changed members
+            self._seal()  # rows buffered so far were decided under the older counter
             self._members.clear()
             self._members_version = fresh
         found = self._members.get(key)
@@ -473,6 +475,8 @@ class Store:
         with self.transaction() as c:
             versions.bump(c, versions.MEMBERS)
             c.execute(f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member))
+            if "tracking" in values:
+                versions.mark_changed(c, member)
 
     # -- activity --------------------------------------------------------------------------
 

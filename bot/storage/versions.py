@@ -32,16 +32,25 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.25  # longest a process goes on using a cache another process made stale
 MEMBERS = "members"  # members' tracking, matching and naming choices, erasures, links
 PROFILES = "profiles"  # matching profiles (saved, hidden, deleted)
-ADMINS = "admins"  # the dashboard's admin flags
+ADMINS = "staff"  # the dashboard's admin flags (a name no test member has)
 KINDS = (MEMBERS, PROFILES, ADMINS)
 # The core's table, versioned as component "versions" in schema_version.
 MIGRATIONS: list[list[str]] = [
-    [
-        "CREATE TABLE versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-        *(f"INSERT INTO versions (name, version) VALUES ('{kind}', 0)" for kind in KINDS),
-    ]
+    ["CREATE TABLE versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"]
 ]
 Conn = sqlite3.Connection | PgConnection
+
+
+def ensure(conn: Conn) -> None:
+    """Make every counter row exist (on opening the store), so the writer can lock it."""
+    with conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO versions (name, version) VALUES (?, 0)",
+            [(kind,) for kind in KINDS],
+        )
+
+
+MARK_CHANGED = "UPDATE members SET changed = (SELECT version FROM versions WHERE name = 'members')"
 
 
 def bump(conn: Conn, kind: str) -> None:
@@ -50,7 +59,11 @@ def bump(conn: Conn, kind: str) -> None:
     Call it first in that transaction: on PostgreSQL the counter row is the first lock
     taken, so a change and a writer holding the row never wait for each other in a cycle.
     """
-    conn.execute("UPDATE versions SET version = version + 1 WHERE name = ?", (kind,))
+    conn.execute(
+        "INSERT INTO versions (name, version) VALUES (?, 1) "
+        "ON CONFLICT (name) DO UPDATE SET version = versions.version + 1",
+        (kind,),
+    )
 
 
 def read_all(conn: Conn) -> dict[str, int]:
@@ -63,10 +76,16 @@ def read(conn: Conn, kind: str) -> int:
     return int(row[0]) if row else 0
 
 
+def mark_changed(conn: Conn, member: int) -> None:
+    """After `bump`: the member's tracking changed now, so rows buffered for them under an
+    older counter are left out (`current_rows`), even if they opt in again at once."""
+    conn.execute(MARK_CHANGED + " WHERE id = ?", (member,))
+
+
 def current_rows(conn: Conn, batch: Batch) -> None:
-    """Inside the writer's transaction: drop rows of members who left tracking since the
-    batch was buffered (erased, opted out, merged away). Costs one read of one row unless
-    the members counter moved."""
+    """Inside the writer's transaction: drop rows of members whose tracking changed since
+    the batch was buffered (erased, opted out, linked, even opted in again) or who are not
+    tracked. Costs one read of one row unless the members counter moved."""
     if isinstance(conn, PgConnection):
         row = conn.execute(
             "SELECT version FROM versions WHERE name = ? FOR SHARE", (MEMBERS,)
@@ -77,7 +96,7 @@ def current_rows(conn: Conn, batch: Batch) -> None:
     if now == batch.version:
         return
     members = sorted(m for m in {r[1] for r in batch.rows} | set(batch.seen) if _fits(m))
-    gone = set(members) - _tracked(conn, members)  # a value that fits no id: dead letters
+    gone = set(members) - _tracked(conn, members, batch.version)  # unfit ids: dead letters
     if gone:
         batch.rows = [r for r in batch.rows if r[1] not in gone]
         batch.seen = {m: at for m, at in batch.seen.items() if m not in gone}
@@ -88,7 +107,9 @@ def _fits(value: Any) -> bool:
     return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
-def _tracked(conn: Conn, members: list[int]) -> set[int]:
+def _tracked(conn: Conn, members: list[int], since: int) -> set[int]:
+    """The members among `members` who are tracked and whose tracking did not change after
+    counter `since` (-1: a batch of unknown age, tracking alone decides)."""
     found: set[int] = set()
     for start in range(0, len(members), 500):
         part = members[start : start + 500]
@@ -96,7 +117,9 @@ def _tracked(conn: Conn, members: list[int]) -> set[int]:
         found.update(
             r[0]
             for r in conn.execute(
-                f"SELECT id FROM members WHERE tracking = 1 AND id IN ({marks})", tuple(part)
+                f"SELECT id FROM members WHERE tracking = 1 AND (changed <= ? OR ? < 0) "
+                f"AND id IN ({marks})",
+                (since, since, *part),
             )
         )
     return found

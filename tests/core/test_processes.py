@@ -1,0 +1,209 @@
+"""Two bot processes on one store: the next update may land on the other one.
+
+Each test runs two `Core`s, each with a `Store` of its own on one SQLite file or one
+PostgreSQL database, as two processes would, driven through `FakeAdapter`s of one platform
+and group. What one core changes, the other must act on: throttles, opt-outs, erasures,
+profiles, confirmations and the dashboard's admin flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.fake import FakeAdapter
+from bot.config import Config
+from bot.core import Core
+from bot.dashboard import store as ds
+from bot.features import dashboard
+from bot.features.digests.feature import Digests
+from bot.storage.store import Store
+from tests.conftest import Clock
+from tests.fake_embedder import FakeEmbedder
+from tests.matching_helpers import FOUNDER, INVESTOR, make_profile, member_id
+
+pytestmark = pytest.mark.engines
+NEVER = 1e9  # a poll interval that never runs out: only the store's own checks can help
+
+
+def _core(config: Config, clock: Clock) -> Core:
+    store = Store(config.store)
+    return Core(config, store, clock=clock, embedder=FakeEmbedder(cache=store))
+
+
+@pytest.fixture
+async def cores(config: Config, clock: Clock) -> AsyncIterator[tuple[Core, Core]]:
+    a, b = _core(config, clock), _core(config, clock)
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+def chats(a: Core, b: Core) -> tuple[FakeAdapter, FakeAdapter]:
+    one, two = FakeAdapter(a), FakeAdapter(b)
+    one.admins.add("admin")
+    two.admins.add("admin")
+    return one, two
+
+
+def texts(core: Core) -> list[str]:
+    return [r["text"] for r in core.store.rows("SELECT text FROM activity ORDER BY id")]
+
+
+async def test_wrong_checkin_codes_on_two_processes_are_throttled_together(
+    cores: tuple[Core, Core], clock: Clock
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    await on_a.say("admin", "/event create 2026-11-02T18:00 Demo night")
+    code = str(a.store.scalar("SELECT code FROM events WHERE id = 1"))
+    clock.advance(hours=5, minutes=30)  # the check-in window is open
+    for chat in (on_a, on_b, on_a, on_b, on_a):
+        [wrong] = await chat.say("ana", "/checkin 1 NOPE42")
+        assert "not the check-in code" in wrong.text
+    [held] = await on_b.say("ana", f"/checkin 1 {code}")  # even the right code waits now
+    assert held.text == "Too many wrong codes in a row; try again in a few minutes."
+    clock.advance(minutes=10, seconds=1)
+    [ok] = await on_b.say("ana", f"/checkin 1 {code}")
+    assert ok.text.startswith("Checked in at #1 Demo night.")
+
+
+async def test_an_opt_out_on_one_process_stops_the_other_storing_buffered_rows(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = NEVER  # B's member cache stays stale: the writer must catch it
+    await on_b.say("ana", "logged before")
+    await on_b.say("bo", "bo stays")
+    [done] = await on_a.say("ana", "/privacy tracking off")
+    assert "no longer logged" in done.text
+    await on_b.say("ana", "said after opting out")
+    b.store.flush()
+    assert texts(a) == ["bo stays"]
+
+
+async def test_an_opt_out_on_one_process_reaches_the_others_listeners(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = 0  # B reads the counters on every event
+    worker = b.feature(Digests).worker
+    await on_b.say("ana", "we are raising a seed round")
+    assert "we are raising a seed round" in worker.queue
+    await on_a.say("ana", "/privacy tracking off")
+    await on_b.say("ana", "a secret plan for the next quarter")
+    assert "a secret plan for the next quarter" not in worker.queue
+    await worker.drain()  # what B queued before the opt-out never reaches the model
+    assert b.embedder is not None and b.embedder.encoded_texts == 0
+    assert a.store.scalar("SELECT count(*) FROM vectors") == 0
+    await on_a.say("ana", "/privacy tracking on")
+    await on_b.say("ana", "logged again")
+    b.store.flush()
+    assert texts(a) == ["logged again"]
+
+
+async def test_an_erasure_on_one_process_is_not_undone_by_the_others_cache(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = NEVER
+    await on_b.say("ana", "hello from the other process")
+    ana = member_id(a, "ana")
+    [ask] = await on_a.say("ana", "/forget")
+    [done] = await on_a.press("ana", ask.reply.buttons[0].callback, direct=False)
+    assert "deleted" in done.text
+    await on_b.say("ana", "still typing on the other process")
+    b.store.flush()
+    assert a.store.scalar("SELECT count(*) FROM activity WHERE member = ?", (ana,)) == 0
+    orphans = "SELECT count(*) FROM activity WHERE member NOT IN (SELECT id FROM members)"
+    assert a.store.scalar(orphans) == 0
+    assert "still typing on the other process" not in texts(a)
+
+
+async def test_after_an_erasure_the_other_process_meets_the_member_anew(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = 0
+    await on_b.say("ana", "hello")
+    await on_b.say("bo", "hi")  # (SQLite hands the newest id out again once it is deleted)
+    [ask] = await on_a.say("ana", "/forget")
+    await on_a.press("ana", ask.reply.buttons[0].callback, direct=False)
+    await on_b.say("ana", "hello again")
+    assert b.store.rows(
+        "SELECT m.name, a.text FROM activity a JOIN members m ON m.id = a.member"
+    ) == [{"name": "Bo", "text": "hi"}, {"name": "Ana", "text": "hello again"}]
+    assert a.store.scalar("SELECT count(*) FROM activity") == 2
+
+
+async def test_a_profile_edited_on_one_process_is_matched_on_the_other(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    await make_profile(on_a, "ana", FOUNDER)
+    await make_profile(on_a, "bo", INVESTOR)
+    [before] = await on_b.say("ana", "/match")
+    assert "Bo — Partner at a seed fund" in before.text
+    # the same second on the test clock: the profile's timestamp alone does not change
+    await on_a.say("bo", "/profile set headline Angel investor backing climate fintech")
+    [after] = await on_b.say("ana", "/match")
+    assert "Bo — Angel investor backing climate fintech" in after.text
+    await on_a.say("bo", "/privacy matching off")
+    [hidden] = await on_b.say("ana", "/match")
+    assert "Bo" not in hidden.text
+
+
+async def test_a_fresh_process_rebuilds_the_matcher_without_the_model(
+    cores: tuple[Core, Core], config: Config, clock: Clock
+) -> None:
+    a, _ = cores
+    on_a = FakeAdapter(a)
+    await make_profile(on_a, "ana", FOUNDER)
+    await make_profile(on_a, "bo", INVESTOR)
+    [first] = await on_a.say("ana", "/match")
+    assert a.embedder is not None and a.embedder.encoded_texts > 0
+    c = _core(config, clock)  # a process started later: every vector is in the store
+    try:
+        [again] = await FakeAdapter(c).say("ana", "/match")
+        assert again.text == first.text
+        assert c.embedder is not None and c.embedder.encoded_texts == 0
+    finally:
+        await c.close()
+
+
+async def test_an_erasure_asked_on_one_process_is_confirmed_on_the_other(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    await on_a.say("ana", "hello")
+    ana = member_id(a, "ana")
+    [ask] = await on_a.say("admin", "/forget Ana")
+    [done] = await on_b.press("admin", ask.reply.buttons[0].callback)
+    assert done.text == "Done: everything about Ana in fake:space-1 is deleted. This was logged."
+    assert a.store.scalar("SELECT count(*) FROM members WHERE id = ?", (ana,)) == 0
+    [again] = await on_b.press("admin", ask.reply.buttons[0].callback)
+    assert again.text == "That button has expired or belongs to someone else."
+
+
+async def test_an_admin_demoted_on_the_other_process_loses_the_dashboard(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = 0
+    await dashboard.serve(a, port=0)
+    await on_b.say("admin", "hello")  # B has read the admin flags: none recorded yet
+    [link] = await on_a.say("admin", "/dashboard")
+    assert "Your dashboard link" in link.text
+    community, admin = 1, member_id(a, "admin")
+    assert ds.is_admin(a.store, community, admin)
+    on_b.admins.discard("admin")  # the platform no longer reports them as an admin
+    await on_b.say("admin", "still here")
+    assert not ds.is_admin(a.store, community, admin)
