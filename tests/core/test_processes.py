@@ -97,7 +97,8 @@ async def test_an_opt_out_on_one_process_reaches_the_others_listeners(
     await on_b.say("ana", "a secret plan for the next quarter")
     assert "a secret plan for the next quarter" not in worker.queue
     await worker.drain()  # what B queued before the opt-out never reaches the model
-    assert b.embedder is not None and b.embedder.encoded_texts == 0
+    assert b.embedder is not None
+    assert b.embedder.encoded_texts == 0
     assert a.store.scalar("SELECT count(*) FROM vectors") == 0
     await on_a.say("ana", "/privacy tracking on")
     await on_b.say("ana", "logged again")
@@ -167,12 +168,14 @@ async def test_a_fresh_process_rebuilds_the_matcher_without_the_model(
     await make_profile(on_a, "ana", FOUNDER)
     await make_profile(on_a, "bo", INVESTOR)
     [first] = await on_a.say("ana", "/match")
-    assert a.embedder is not None and a.embedder.encoded_texts > 0
+    assert a.embedder is not None
+    assert a.embedder.encoded_texts > 0
     c = _core(config, clock)  # a process started later: every vector is in the store
     try:
         [again] = await FakeAdapter(c).say("ana", "/match")
         assert again.text == first.text
-        assert c.embedder is not None and c.embedder.encoded_texts == 0
+        assert c.embedder is not None
+        assert c.embedder.encoded_texts == 0
     finally:
         await c.close()
 
