@@ -138,7 +138,7 @@ def end_session(store: Store, digest: str) -> None:
 def set_admin(store: Store, community: int, member: int, admin: bool, at: int) -> None:
     """Record an admin flag; every process reloads its copy (`bot.storage.versions`)."""
     with store.transaction() as conn:
-        versions.bump(conn, versions.ADMINS)
+        store.bump(conn, versions.ADMINS)
         conn.execute(
             "INSERT INTO dashboard_admins (community, member, admin, seen_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (community, member) DO UPDATE SET admin = excluded.admin, "

@@ -258,7 +258,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
     columns = [col for f in core.features for col in f.member_columns]
     tables = {t for t, _ in columns if _table_exists(store, t)}
     with store.transaction() as c:
-        versions.bump(c, versions.MEMBERS)  # every process drops its cached `drop`
+        store.bump(c, versions.MEMBERS)  # every process drops its cached `drop`
         for table, column in columns:
             if table in tables:  # identifiers come from feature declarations, not input
                 c.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
@@ -327,7 +327,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
     store.flush()
     platform, user = link["platform"], link["user"]
     with store.transaction() as c:
-        versions.bump(c, versions.MEMBERS)
+        store.bump(c, versions.MEMBERS)
         flags = c.execute(
             "SELECT tracking, matching, named, first_seen, joined_at FROM members WHERE id = ?",
             (member,),
@@ -338,6 +338,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
             (community, link["name"], flags[3], flags[4], flags[0], flags[1], flags[2]),
         )
         new = int(cur.lastrowid or 0)
+        versions.mark_changed(c, new)  # (SQLite may give it an erased member's id)
         c.execute(
             "UPDATE identities SET member = ? WHERE community = ? AND platform = ? AND user = ?",
             (new, community, platform, user),

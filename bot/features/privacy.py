@@ -244,7 +244,7 @@ def forget_member(store: Store, features: list[Feature], community: int, member:
     store.forget_cached(community, member)
     scope.forget_account(store, community, identities)
     with store.transaction() as c:
-        versions.bump(c, versions.MEMBERS)
+        store.bump(c, versions.MEMBERS)
         c.execute("DELETE FROM identities WHERE member = ?", (member,))
         c.execute("DELETE FROM members WHERE id = ?", (member,))
     _checkpoint(store, community)

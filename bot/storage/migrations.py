@@ -43,6 +43,4 @@ CORE_MIGRATIONS: list[list[str]] = [
             model TEXT NOT NULL, hash TEXT NOT NULL, data BLOB NOT NULL,
             PRIMARY KEY (model, hash)) WITHOUT ROWID""",
     ],
-    # 2: the members counter (bot/storage/versions.py) at a member's last tracking change
-    ["ALTER TABLE members ADD COLUMN changed INTEGER NOT NULL DEFAULT 0"],
 ]

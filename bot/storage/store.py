@@ -215,6 +215,12 @@ class Store:
             self._polled = now
         return self._versions.get(kind, 0)
 
+    def bump(self, conn: sqlite3.Connection | PgConnection, kind: str) -> None:
+        """Announce a change of `kind` inside the transaction making it (first in it, see
+        `versions.bump`); this process reads the counters again on its next look."""
+        versions.bump(conn, kind)
+        self._polled = -float("inf")
+
     def _forget_caches(self) -> None:
         self._spaces.clear()
         self._chats.clear()
@@ -348,11 +354,7 @@ class Store:
         A changed display name is saved, so names in stats and lookups stay current.
         """
         key = (community, platform, user)
-        fresh = self.version(versions.MEMBERS)
-        if fresh != self._members_version:  # another process (or this one) changed members
-            self._seal()  # rows buffered so far were decided under the older counter
-            self._members.clear()
-            self._members_version = fresh
+        self._members_changed(self.version(versions.MEMBERS))
         found = self._members.get(key)
         if found is not None:
             if name and name != found.name:
@@ -371,6 +373,9 @@ class Store:
                     (community, name, at, at),
                 )
                 member_id = int(cur.lastrowid or 0)
+                # SQLite may hand out an erased member's id again: rows buffered for the
+                # erased one (in any process) must not land on the new one
+                versions.mark_changed(c, member_id)
                 added = c.execute(
                     "INSERT OR IGNORE INTO identities (community, platform, user, member) "
                     "VALUES (?, ?, ?, ?)",
@@ -386,10 +391,19 @@ class Store:
                     ).fetchone()
             if added:
                 row = (member_id, 1, name)
+            self._members_changed(self.version(versions.MEMBERS, fresh=True))
         found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
         if name and name != found.name:
             self._rename(found, name)
         return found
+
+    def _members_changed(self, fresh: int) -> None:
+        """A new members counter (another process or this one changed a member): the cached
+        rows go, and rows buffered so far form a batch of the older counter."""
+        if fresh != self._members_version:
+            self._seal()
+            self._members.clear()
+            self._members_version = fresh
 
     def _rename(self, member: MemberRow, name: str) -> None:
         with self.transaction() as c:
@@ -473,7 +487,7 @@ class Store:
             return
         assignments = ", ".join(f'"{column}" = ?' for column in values)
         with self.transaction() as c:
-            versions.bump(c, versions.MEMBERS)
+            self.bump(c, versions.MEMBERS)
             c.execute(f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member))
             if "tracking" in values:
                 versions.mark_changed(c, member)

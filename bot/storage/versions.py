@@ -36,7 +36,11 @@ ADMINS = "staff"  # the dashboard's admin flags (a name no test member has)
 KINDS = (MEMBERS, PROFILES, ADMINS)
 # The core's table, versioned as component "versions" in schema_version.
 MIGRATIONS: list[list[str]] = [
-    ["CREATE TABLE versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"]
+    [
+        "CREATE TABLE versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+        # the members counter at each member's last tracking change (`mark_changed`)
+        "ALTER TABLE members ADD COLUMN changed INTEGER NOT NULL DEFAULT 0",
+    ]
 ]
 Conn = sqlite3.Connection | PgConnection
 

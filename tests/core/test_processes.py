@@ -9,6 +9,7 @@ profiles, confirmations and the dashboard's admin flags.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -21,6 +22,7 @@ from bot.features.digests.feature import Digests
 from bot.storage.store import Store
 from tests.conftest import Clock
 from tests.fake_embedder import FakeEmbedder
+from tests.features.test_linking import LINKED, link, member_of
 from tests.matching_helpers import FOUNDER, INVESTOR, make_profile, member_id
 
 pytestmark = pytest.mark.engines
@@ -131,15 +133,14 @@ async def test_after_an_erasure_the_other_process_meets_the_member_anew(
     a, b = cores
     on_a, on_b = chats(a, b)
     b.store.poll_seconds = 0
-    await on_b.say("ana", "hello")
-    await on_b.say("bo", "hi")  # (SQLite hands the newest id out again once it is deleted)
+    await on_b.say("ana", "hello")  # buffered on B; SQLite gives Ana's id out again later
     [ask] = await on_a.say("ana", "/forget")
     await on_a.press("ana", ask.reply.buttons[0].callback, direct=False)
     await on_b.say("ana", "hello again")
     assert b.store.rows(
         "SELECT m.name, a.text FROM activity a JOIN members m ON m.id = a.member"
-    ) == [{"name": "Bo", "text": "hi"}, {"name": "Ana", "text": "hello again"}]
-    assert a.store.scalar("SELECT count(*) FROM activity") == 2
+    ) == [{"name": "Ana", "text": "hello again"}]
+    assert a.store.scalar("SELECT count(*) FROM activity") == 1
 
 
 async def test_a_profile_edited_on_one_process_is_matched_on_the_other(
@@ -210,3 +211,31 @@ async def test_an_admin_demoted_on_the_other_process_loses_the_dashboard(
     on_b.admins.discard("admin")  # the platform no longer reports them as an admin
     await on_b.say("admin", "still here")
     assert not ds.is_admin(a.store, community, admin)
+
+
+@pytest.mark.engines("sqlite")  # /link itself does not run on PostgreSQL yet (UPDATE OR IGNORE)
+async def test_accounts_linked_on_one_process_are_one_member_on_the_other(
+    config: Config, clock: Clock
+) -> None:
+    linked = replace(config, communities=(LINKED,))
+    a, b = _core(linked, clock), _core(linked, clock)
+    try:
+        b.store.poll_seconds = 0
+        dc_a, tg_a = (
+            FakeAdapter(a, name="discord", space="g1"),
+            FakeAdapter(a, name="telegram", space="-100"),
+        )
+        tg_b = FakeAdapter(b, name="telegram", space="-100")
+        await tg_b.say("ana_tg", "hi from telegram")  # B knows the Telegram account's member
+        dropped = member_of(a, "telegram", "ana_tg")
+        await link(dc_a, tg_a, "ana", "ana_tg")
+        kept = member_of(a, "discord", "ana")
+        assert member_of(a, "telegram", "ana_tg") == kept != dropped
+        await tg_b.say("ana_tg", "after the link")
+        b.store.flush()
+        rows = a.store.rows("SELECT member, text FROM activity ORDER BY id")
+        # what B held for the merged-away member when the link was made is left out
+        assert rows == [{"member": kept, "text": "after the link"}]
+    finally:
+        await a.close()
+        await b.close()

@@ -120,7 +120,7 @@ def save_profile(store: Store, community: int, p: Profile, at: int) -> None:
         at,
     )
     with store.transaction() as c:
-        versions.bump(c, versions.PROFILES)
+        store.bump(c, versions.PROFILES)
         c.execute(
             "INSERT INTO profiles (community, member, roles, headline, offers, seeks, "
             "sectors, tags, stage, region, serves, excludes, portfolio, check_min, check_max, "
@@ -170,5 +170,5 @@ def delete_profile(store: Store, community: int, member: int) -> None:
     if p is not None:
         store.delete_vectors(profile_hashes(p))
     with store.transaction() as c:
-        versions.bump(c, versions.PROFILES)
+        store.bump(c, versions.PROFILES)
         c.execute("DELETE FROM profiles WHERE community = ? AND member = ?", (community, member))
