@@ -8,9 +8,13 @@ profiles, confirmations and the dashboard's admin flags.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+import psycopg
 import pytest
 
 from adapters.fake import FakeAdapter
@@ -19,6 +23,7 @@ from bot.core import Core
 from bot.dashboard import store as ds
 from bot.features import dashboard
 from bot.features.digests.feature import Digests
+from bot.storage import writer
 from bot.storage.store import Store
 from tests.conftest import Clock
 from tests.fake_embedder import FakeEmbedder
@@ -239,3 +244,48 @@ async def test_accounts_linked_on_one_process_are_one_member_on_the_other(
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.mark.engines("postgresql")
+async def test_on_postgresql_a_change_waits_for_the_batch_in_flight(
+    cores: tuple[Core, Core], store_target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B's writer is inside its transaction (rows copied, not committed) when A turns Ana's
+    tracking off: A waits for B's commit, then erases what B wrote."""
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = NEVER
+    await on_b.say("ana", "written while the opt-out is made")
+    entered, release, waited = threading.Event(), threading.Event(), threading.Event()
+    add = writer.rollups.add
+
+    def held(conn: object, rows: list) -> None:  # the first batch (B's) pauses mid-transaction
+        if not entered.is_set():
+            entered.set()
+            release.wait(30)
+        add(conn, rows)  # type: ignore[arg-type]
+
+    def watch() -> None:  # release B once A's transaction waits for a lock
+        with psycopg.connect(store_target, autocommit=True) as conn:
+            for _ in range(300):
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                ).fetchone()
+                if row and row[0]:
+                    waited.set()
+                    break
+                time.sleep(0.05)
+        release.set()
+
+    monkeypatch.setattr(writer.rollups, "add", held)
+    b.store.submit()
+    assert await asyncio.to_thread(entered.wait, 30)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    [done] = await on_a.say("ana", "/privacy tracking off")
+    watcher.join()
+    assert "no longer logged" in done.text
+    assert waited.is_set()
+    b.store.flush()
+    assert texts(a) == []
