@@ -361,7 +361,8 @@ class Store:
                 self._rename(found, name)
             return found
         row = self.conn.execute(
-            "SELECT m.id, m.tracking, m.name FROM identities i JOIN members m ON m.id = i.member "
+            "SELECT m.id, m.tracking, m.name, m.changed FROM identities i "
+            "JOIN members m ON m.id = i.member "
             "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
             key,
         ).fetchone()
@@ -384,13 +385,15 @@ class Store:
                 if not added:  # another process created this member a moment ago: use theirs
                     c.execute("DELETE FROM members WHERE id = ?", (member_id,))
                     row = c.execute(
-                        "SELECT m.id, m.tracking, m.name FROM identities i "
+                        "SELECT m.id, m.tracking, m.name, m.changed FROM identities i "
                         "JOIN members m ON m.id = i.member "
                         "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
                         key,
                     ).fetchone()
             if added:
-                row = (member_id, 1, name)
+                row = (member_id, 1, name, 0)
+            self._members_changed(self.version(versions.MEMBERS, fresh=True))
+        elif int(row[3]) > self._members_version:  # changed after what this process knows
             self._members_changed(self.version(versions.MEMBERS, fresh=True))
         found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
         if name and name != found.name:

@@ -113,6 +113,20 @@ async def test_an_opt_out_on_one_process_reaches_the_others_listeners(
     assert texts(a) == ["logged again"]
 
 
+async def test_a_member_new_since_the_last_change_is_recorded_on_the_other(
+    cores: tuple[Core, Core],
+) -> None:
+    a, b = cores
+    on_a, on_b = chats(a, b)
+    b.store.poll_seconds = NEVER  # B has not seen the change below: its rows are older
+    await on_b.say("bo", "bo first")
+    await on_a.say("bo", "/privacy tracking off")  # moves the members counter
+    await on_a.say("cy", "cy joins on A")  # a member made under the new counter
+    await on_b.say("cy", "and talks on B")
+    b.store.flush()
+    assert sorted(texts(a)) == ["and talks on B", "cy joins on A"]
+
+
 async def test_an_erasure_on_one_process_is_not_undone_by_the_others_cache(
     cores: tuple[Core, Core],
 ) -> None:
