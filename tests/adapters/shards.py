@@ -12,7 +12,7 @@ MEMBER = 850000000000000001
 
 def guild_id(shard: int, count: int, n: int) -> int:
     """The `n`-th guild id that lands on `shard` of `count` (a snowflake-sized id)."""
-    gid = ((1_000_000_000_000 + n * count + shard) << 22) + 7
+    gid = ((1_000_000_000_000 // count * count + n * count + shard) << 22) + 7
     assert shard_of(gid, count) == shard
     return gid
 

@@ -14,7 +14,9 @@ POSTed to the webhook (JSON, with the ``X-Telegram-Bot-Api-Secret-Token`` header
 a time and in order, each retried until a 2xx; ``getUpdates`` answers 409 Conflict until
 ``deleteWebhook``. ``fake.upstreams`` stands in for the proxy in front of several bot
 processes: when set, updates go round-robin to those local addresses instead of the URL.
-``fake.deliveries`` records every POST (update id, address, status).
+``fake.deliveries`` records every POST (update id, address, status). Telegram posts up to
+``max_connections`` updates at once (setWebhook's parameter); the fake posts
+``fake.connections`` at once (1 by default, so in order).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class Call:
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
     status: int | None = None  # None while the call is being answered
+    agent: str = ""  # the User-Agent header (tests tell processes apart by it)
 
 
 @dataclass
@@ -146,6 +149,8 @@ class FakeBotAPI:
         self.upstreams: list[str] = []  # the proxy's backends (empty: post to the URL)
         self.deliveries: list[tuple[int, str, int]] = []  # (update id, address, status)
         self.undeliverable: list[JSON] = []
+        self.connections = 1  # updates posted to the webhook at once (Telegram: up to 40)
+        self._posting = 0  # updates taken off the queue, not yet answered with a 2xx
         self._last_failure = 0  # when a POST to the webhook last failed (getWebhookInfo)
         self._to_push: list[JSON] = []
         self._pusher: asyncio.Task[None] | None = None
@@ -280,6 +285,9 @@ class FakeBotAPI:
         """POST queued updates in order, like Telegram: one at a time, each until a 2xx."""
         if self._client is None:
             self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        if self.connections > 1:
+            await self._push_at_once()
+            return
         while self._to_push and self.webhook is not None:
             update = self._to_push[0]
             for _ in range(WEBHOOK_ATTEMPTS):
@@ -294,6 +302,29 @@ class FakeBotAPI:
                 self._to_push.pop(0)
             elif update in self.updates:  # deleteWebhook moved it meanwhile; it was posted
                 self.updates.remove(update)
+            await self._notify()
+
+    async def _push_at_once(self) -> None:
+        """POST queued updates `connections` at a time (not in order), each until a 2xx."""
+        posting: set[asyncio.Task[None]] = set()
+        while (self._to_push or posting) and self.webhook is not None:
+            while self._to_push and len(posting) < self.connections:
+                self._posting += 1
+                posting.add(asyncio.create_task(self._deliver(self._to_push.pop(0))))
+            _, posting = await asyncio.wait(posting, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _deliver(self, update: JSON) -> None:
+        try:
+            for _ in range(WEBHOOK_ATTEMPTS):
+                if self.webhook is None:
+                    self.updates.append(update)  # deleted meanwhile: getUpdates gets it
+                    return
+                if await self._post(update) // 100 == 2:
+                    return
+                await asyncio.sleep(0.05)
+            self.undeliverable.append(update)
+        finally:
+            self._posting -= 1
             await self._notify()
 
     async def _post(self, update: JSON) -> int:
@@ -475,6 +506,7 @@ class FakeBotAPI:
             lambda: (
                 (not self.updates or self._fetched >= self.updates[-1]["update_id"])
                 and not self._to_push
+                and not self._posting
             ),
             within,
             "updates to be fetched or delivered",
@@ -489,7 +521,7 @@ class FakeBotAPI:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params, files = await self._read(request)
-        call = Call(method, params, files)
+        call = Call(method, params, files, agent=request.headers.get("User-Agent", ""))
         self.calls.append(call)
         await self._notify()
         try:
