@@ -136,14 +136,16 @@ async def test_three_processes_on_both_platforms_share_one_store_and_one_schedul
     gid = GUILDS[-1]
     mia = discord_fake.user(MEMBER, "mia")
     setup = [{"name": "setup", "type": 1, "options": []}]
-    await discord_fake.dispatch(
-        "INTERACTION_CREATE",
-        discord_fake.interaction("profile", setup, user=mia, guild=gid, channel=channel_of(gid)),
+    interaction = discord_fake.interaction(
+        "profile", setup, user=mia, guild=gid, channel=channel_of(gid)
     )
+    await discord_fake.dispatch("INTERACTION_CREATE", interaction)
     dm = r"/channels/(9\d+)/messages"
     [first] = await discord_fake.wait_for("POST", dm, 1, within=240)
     assert "Which role(s)" in str(first.json)
     assert tag(2) in first.agent
+    [answered] = discord_fake.find("POST", rf"/interactions/{interaction['id']}/[^/]+/callback")
+    assert "sent you a private message" in str(answered.json)  # once; the DM says by whom
     dm_channel = int(first.path.split("/")[2])
     for n, text in enumerate(["founder", "Building a payments API for clinics"], 2):
         await discord_fake.dispatch("MESSAGE_CREATE", discord_fake.message(dm_channel, mia, text))
