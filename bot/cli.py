@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=_store)
     pa = sub.add_parser("privacy", help="privacy tools: audit what still mentions a member")
     pa.add_argument("action", choices=("audit",), help="audit: list every row and file hit")
-    pa.add_argument("--db", type=Path, required=True, help="database file")
+    _store_options(pa)
     pa.add_argument("--member", required=True, help="member id or display name")
     pa.add_argument(
         "--also",
@@ -489,13 +489,13 @@ def _store(args: argparse.Namespace) -> int:
 def _privacy(args: argparse.Namespace) -> int:
     from bot.privacy_audit import audit
 
-    if not args.db.exists():
-        print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
+    database = _config_from(args).store
+    if _missing(database):
         return 2
     try:
-        report = audit(args.db, args.member, args.also, args.files)
+        report = audit(database, args.member, args.also, args.files)
     except sqlite3.DatabaseError as exc:
-        print(f"convene: Cannot open the database {args.db}: {exc}.", file=sys.stderr)
+        print(f"convene: Cannot open the database {database}: {exc}.", file=sys.stderr)
         return 2
     for line in report.lines():
         print(line)
