@@ -276,9 +276,7 @@ def _chat(args: argparse.Namespace) -> int:
 def _digest(args: argparse.Namespace) -> int:
     from bot.features.digests.history import parse_period, render_period_cli
 
-    database = _config_from(args).database
-    if not database.exists():
-        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+    if _missing(_config_from(args).store):
         return 2
     try:
         period = parse_period(args.period)
@@ -391,7 +389,7 @@ async def _warm(config: Config, span: dict[str, int]) -> int:
     from bot.features.digests.warm import warm_history
     from bot.storage.store import Store
 
-    store = Store(config.database)
+    store = Store(config.store)
     core = Core(config, store, embedder=make_embedder(config, store))
     try:
         encoded, weeks = await warm_history(core, span["community"], span["first"], span["last"])
@@ -422,7 +420,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.what == "forecast":
         from bot.features.digests.evaluation import eval_forecast_cli
 
-        return eval_forecast_cli(_config_from(args).database, args.community)
+        return eval_forecast_cli(_config_from(args).store, args.community)
 
     database = _config_from(args).store
     if _missing(database):
