@@ -333,7 +333,7 @@ def _import(args: argparse.Namespace) -> int:
             store.flush()
             spans = store.rows(
                 "SELECT community, min(at) AS first, max(at) AS last, count(*) AS n, "
-                "sum(text IS NOT NULL) AS texts FROM activity WHERE id > ? AND kind = 0 "
+                "count(text) AS texts FROM activity WHERE id > ? AND kind = 0 "
                 "GROUP BY community",
                 (before,),
             )
