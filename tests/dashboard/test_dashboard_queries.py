@@ -1,4 +1,4 @@
-"""The dashboard's rollups, queries and page tables on a real SQLite file."""
+"""The dashboard's rollups, queries and page tables on a real SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from bot.dashboard.rollup import refresh
 from bot.features.privacy import forget_member
 from tests.dashboard.seed import DAY, event, intro, member, posted_digest, say, ts
 
+pytestmark = pytest.mark.engines
 NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def conn(core: Core) -> Iterator[sqlite3.Connection]:
+    """A reader's connection of its own, as the dashboard's pages get (`Store.read`)."""
     core.store.flush()
-    connection = sqlite3.connect(core.store.path)
-    yield connection
+    connection = core.store.engine.connect()
+    yield connection  # type: ignore[misc]
     connection.close()
 
 
@@ -291,7 +293,7 @@ def test_a_backlog_is_folded_in_steps_by_several_readers_without_double_counting
     assert rows(page, "daily")[0][1] == 10  # one page view folds at most FOLD_PER_PAGE rows
     assert page.behind == 40
     assert "Still counting about 40 earlier messages" in page.notes[0]
-    other = sqlite3.connect(core.store.path)
+    other = core.store.engine.connect()
     try:
         while rollup.backlog(conn):
             rollup.refresh(other, max_rows=7)
@@ -306,6 +308,7 @@ def test_a_backlog_is_folded_in_steps_by_several_readers_without_double_counting
     assert not any("Still counting" in n for n in page.notes)
 
 
+@pytest.mark.engines("sqlite")  # the first dashboard schema predates PostgreSQL stores
 def test_a_store_from_the_first_dashboard_schema_is_refolded(tmp_path: Path) -> None:
     from bot.config import Config
     from bot.dashboard.store import MIGRATIONS
