@@ -89,7 +89,7 @@ def needles_for(
     else:
         needles.add(member)
         ids = [int(r[0]) for r in conn.execute(
-            "SELECT id FROM members WHERE lower(name) = lower(?)", (member.strip(),)
+            "SELECT id FROM members WHERE lower(name) = lower(?) ORDER BY id", (member.strip(),)
         )]  # fmt: skip
     if len(ids) > 1:
         needles.note = (
