@@ -337,3 +337,42 @@ def test_a_store_from_the_first_dashboard_schema_is_refolded(tmp_path: Path) -> 
         conn.close()
     finally:
         core.store.close()
+
+
+def test_readers_folding_at_once_count_every_message_once(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two page views in two threads fold the same backlog at the same time (on PostgreSQL a
+    transaction alone would not stop both from folding the same ids)."""
+    import threading
+
+    from bot.dashboard import rollup
+
+    monkeypatch.setattr(rollup, "CHUNK", 5)
+    c = core.store.community("c:a", "A")
+    ann = member(core, c, "Ann", ts("2026-10-01"))
+    for i in range(300):
+        say(core, c, ann, ts("2026-11-02") + i * 60)
+    core.store.flush()
+    connections = [core.store.engine.connect() for _ in range(3)]
+    start = threading.Barrier(len(connections))
+
+    def fold(conn: sqlite3.Connection) -> None:
+        start.wait()
+        rollup.refresh(conn)
+
+    threads = [threading.Thread(target=fold, args=(conn,)) for conn in connections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    conn = connections[0]
+    try:
+        assert rollup.backlog(conn) == 0
+        day = "SELECT sum(messages) FROM dash_day_chat WHERE community = ?"
+        assert conn.execute(day, (c,)).fetchone()[0] == 300
+        per_member = "SELECT sum(messages) FROM dash_day_member WHERE community = ?"
+        assert conn.execute(per_member, (c,)).fetchone()[0] == 300
+    finally:
+        for each in connections:
+            each.close()
