@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from bot.storage import rollups
+from bot.storage import rollups, versions
 from bot.storage.engine import PgConnection
 
 log = logging.getLogger("convene.store")
@@ -111,6 +111,7 @@ class Batch:
 
     rows: list[tuple[Any, ...]]
     seen: dict[int, int] = field(default_factory=dict)
+    version: int = -1  # the members counter the rows were buffered under (-1: unknown)
 
 
 def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
@@ -122,6 +123,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     """
     try:
         with immediate(conn):
+            versions.current_rows(conn, batch)  # members who left tracking meanwhile
             if isinstance(conn, PgConnection):  # PostgreSQL's bulk path
                 conn.copy_rows("activity", ACTIVITY_COLUMNS, batch.rows)
             else:
@@ -138,6 +140,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     written = 0
     now = int(time.time())
     with immediate(conn):
+        versions.current_rows(conn, batch)
         kept = []
         for row in batch.rows:
             try:
