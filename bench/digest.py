@@ -1,17 +1,20 @@
 """Benchmark: build a weekly digest over 1,000,000 stored messages whose embeddings are cached.
 
 Usage:
-    .venv/bin/python bench/digest.py [--rows 3000000] [--keep]
+    .venv/bin/python bench/digest.py [--rows 3000000] [--keep] [--postgresql URL]
 
-Writes the rows straight into a temp SQLite file through the real schema: the demo
+Runs on SQLite, then on PostgreSQL (`--postgresql URL` of an empty database, else a throwaway
+local server when initdb/pg_ctl are installed). Writes the rows straight into the store
+through the real schema, with each engine's bulk path, and counts their rollups: the demo
 community's 8 weeks of chat (bot/demo/community.py at 1,500 messages a day: tens of thousands of
 distinct texts, planted rising topics) repeated with jittered times and spread over 2,000
 members until there are `--rows` messages. Every distinct text's vector is cached beforehand (FakeEmbedder, so no model time is
 measured; the digest only reads vectors), then the digest is built as the scheduler would.
 
-Printed: setup figures, the digest build time with its SQL, topic and chart parts, and the
-ratio to a baseline measured in the same run: a bare `SELECT day, count(*) ... GROUP BY day`
-over all rows (the least any digest must read).
+Printed for each engine: setup figures, the activity commands' reads beside a plain
+`SELECT count(*)`, the digest build time with its SQL, topic and chart parts, and the ratio to
+a baseline measured in the same run on the same engine: a bare `SELECT day, count(*) ...
+GROUP BY day` over all rows (the least a digest without rollups must read).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import argparse
 import asyncio
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -36,20 +38,22 @@ from bot.demo.community import generate
 from bot.features.digests.build import build_digest
 from bot.features.digests.data import collect, window_for
 from bot.features.digests.feature import Digests, latest_digest
-from bot.storage import rollups
 from bot.storage.activity import community_activity, member_stats, top_members
+from bot.storage.engine import Engine, PgConnection
 from bot.storage.store import Store
+from bot.storage.writer import ACTIVITY_COLUMNS, INSERT_ACTIVITY
 from tests.fake_embedder import FakeEmbedder
 
 END = datetime(2026, 11, 30, 8, tzinfo=UTC)  # a Monday morning, when a weekly digest fires
 MEMBERS = 2000
 
 
-def fill(db: Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
+def fill(db: str | Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
     """A core over a fresh database holding `rows` messages; returns it and the distinct texts."""
     demo = generate(seed, end=END, messages_per_day=1500)
     store = Store(db)
-    core = Core(Config(database=db), store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
+    config = Config(store_url=db) if isinstance(db, str) else Config(database=db)
+    core = Core(config, store, clock=lambda: END, embedder=FakeEmbedder(cache=store))
     community = store.community("bench", "Bench Community")
     chat = store.chat(community, "fake", "general")
     start = int(END.timestamp()) - 56 * 86400
@@ -69,17 +73,29 @@ def fill(db: Path, rows: int, seed: int = 7) -> tuple[Core, list[str]]:
             _insert(store, batch)
             batch = []
     _insert(store, batch)
+    with store.transaction() as c:  # the rollups as the writer leaves them once compacted
+        for sql in ROLLUPS:
+            c.execute(sql)
+    if store.engine.postgres:
+        store.conn.execute("ANALYZE")  # fresh tables: give the planner its statistics
     return core, sorted({t for _, t in base})
 
 
+ROLLUPS = (
+    "INSERT INTO activity_hours SELECT community, at / 3600, kind, count(*) FROM activity "
+    "GROUP BY 1, 2, 3",
+    "INSERT INTO member_days SELECT community, at / 86400, member, kind, count(*) "
+    "FROM activity GROUP BY 1, 2, 3, 4",
+)
+
+
 def _insert(store: Store, batch: list[tuple[object, ...]]) -> None:
-    with store.transaction() as c:  # what Store.flush does: the rows and their rollups
-        c.executemany(
-            "INSERT INTO activity (community, member, chat, at, kind, length, text) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            batch,
-        )
-        rollups.add(c, batch)
+    """The rows through each engine's bulk path (executemany on SQLite, COPY on PostgreSQL)."""
+    with store.transaction() as c:
+        if isinstance(c, PgConnection):
+            c.copy_rows("activity", ACTIVITY_COLUMNS, batch)
+        else:
+            c.executemany(INSERT_ACTIVITY, batch)
 
 
 def timed(fn: Callable[[], object], runs: int = 3) -> float:
@@ -92,10 +108,11 @@ def timed(fn: Callable[[], object], runs: int = 3) -> float:
     return best
 
 
-def reads(db: Path) -> dict[str, float]:
+def reads(db: str | Path) -> dict[str, float]:
     """Wall times of the activity commands' reads and of a plain count over the same rows."""
     now = int(END.timestamp())
-    conn = sqlite3.connect(db)
+    engine = Engine(db)
+    conn = engine.connect()
     out = {
         "/stats": timed(lambda: member_stats(conn, 1, 17, now, 0)),
         "/leaderboard 30": timed(lambda: top_members(conn, 1, now - 30 * 86400)),
@@ -105,11 +122,13 @@ def reads(db: Path) -> dict[str, float]:
         ),
     }
     conn.close()
+    engine.dispose()
     return out
 
 
-def baseline(db: Path) -> float:
-    conn = sqlite3.connect(db)
+def baseline(db: str | Path) -> float:
+    engine = Engine(db)
+    conn = engine.connect()
     started = time.perf_counter()
     conn.execute(
         "SELECT at / 86400 AS day, count(*) FROM activity WHERE community = 1 AND kind = 0 "
@@ -117,10 +136,12 @@ def baseline(db: Path) -> float:
     ).fetchall()
     elapsed = time.perf_counter() - started
     conn.close()
+    engine.dispose()
     return elapsed
 
 
-async def run(db: Path, rows: int) -> None:
+async def run(db: str | Path, rows: int) -> None:
+    print(f"-- {'PostgreSQL' if isinstance(db, str) else 'SQLite'}")
     started = time.perf_counter()
     core, texts = fill(db, rows)
     print(f"setup: {rows:,} messages, {len(texts):,} distinct texts, {MEMBERS:,} members "
@@ -172,7 +193,8 @@ async def run(db: Path, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=3_000_000)
-    parser.add_argument("--keep", action="store_true", help="keep the temp database")
+    parser.add_argument("--keep", action="store_true", help="keep the temp SQLite database")
+    parser.add_argument("--postgresql", metavar="URL", help="an empty PostgreSQL database")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="convene-bench-digest-"))
     try:
@@ -182,6 +204,20 @@ def main() -> None:
             print(f"kept {folder / 'bench.db'}")
         else:
             shutil.rmtree(folder)
+    url, server = args.postgresql, None
+    if url is None:
+        from tests.pg import find_binaries, start_server
+
+        if find_binaries() is None:
+            print("-- PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
+            return
+        server = start_server()
+        url = server.new_database()
+    try:
+        asyncio.run(run(url, args.rows))
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

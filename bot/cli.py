@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=_store)
     pa = sub.add_parser("privacy", help="privacy tools: audit what still mentions a member")
     pa.add_argument("action", choices=("audit",), help="audit: list every row and file hit")
-    pa.add_argument("--db", type=Path, required=True, help="database file")
+    _store_options(pa)
     pa.add_argument("--member", required=True, help="member id or display name")
     pa.add_argument(
         "--also",
@@ -276,9 +276,7 @@ def _chat(args: argparse.Namespace) -> int:
 def _digest(args: argparse.Namespace) -> int:
     from bot.features.digests.history import parse_period, render_period_cli
 
-    database = _config_from(args).database
-    if not database.exists():
-        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+    if _missing(_config_from(args).store):
         return 2
     try:
         period = parse_period(args.period)
@@ -335,7 +333,7 @@ def _import(args: argparse.Namespace) -> int:
             store.flush()
             spans = store.rows(
                 "SELECT community, min(at) AS first, max(at) AS last, count(*) AS n, "
-                "sum(text IS NOT NULL) AS texts FROM activity WHERE id > ? AND kind = 0 "
+                "count(text) AS texts FROM activity WHERE id > ? AND kind = 0 "
                 "GROUP BY community",
                 (before,),
             )
@@ -391,7 +389,7 @@ async def _warm(config: Config, span: dict[str, int]) -> int:
     from bot.features.digests.warm import warm_history
     from bot.storage.store import Store
 
-    store = Store(config.database)
+    store = Store(config.store)
     core = Core(config, store, embedder=make_embedder(config, store))
     try:
         encoded, weeks = await warm_history(core, span["community"], span["first"], span["last"])
@@ -422,7 +420,7 @@ def _eval(args: argparse.Namespace) -> int:
     if args.what == "forecast":
         from bot.features.digests.evaluation import eval_forecast_cli
 
-        return eval_forecast_cli(_config_from(args).database, args.community)
+        return eval_forecast_cli(_config_from(args).store, args.community)
 
     database = _config_from(args).store
     if _missing(database):
@@ -489,13 +487,13 @@ def _store(args: argparse.Namespace) -> int:
 def _privacy(args: argparse.Namespace) -> int:
     from bot.privacy_audit import audit
 
-    if not args.db.exists():
-        print(f"convene: no database at {args.db}; pass --db PATH.", file=sys.stderr)
+    database = _config_from(args).store
+    if _missing(database):
         return 2
     try:
-        report = audit(args.db, args.member, args.also, args.files)
+        report = audit(database, args.member, args.also, args.files)
     except sqlite3.DatabaseError as exc:
-        print(f"convene: Cannot open the database {args.db}: {exc}.", file=sys.stderr)
+        print(f"convene: Cannot open the database {database}: {exc}.", file=sys.stderr)
         return 2
     for line in report.lines():
         print(line)

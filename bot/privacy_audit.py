@@ -3,9 +3,11 @@
 The needles are the member's id (looked for in every column that holds member ids), and the
 texts that identify them: name, platform user ids and handles, their message texts and the
 links in them, plus any text given with ``--also`` (after an erasure the store no longer
-knows the name, so the caller says it). Rows are read with SQL; files (the database, its WAL
-and shared-memory files, and any file or folder given) are scanned byte for byte, so text
-that only survives in free pages or in the WAL is found too.
+knows the name, so the caller says it). Rows are read with SQL, on either engine; files (a
+SQLite database, its WAL and shared-memory files, and any file or folder given) are scanned
+byte for byte, so text that only survives in free pages or in the WAL is found too. A
+PostgreSQL server's own files are not ours to read: there the rows and the given files are
+audited, and the report says so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.storage.engine import PgConnection
+from bot.storage.engine import Engine, PgConnection
 
 _URL = re.compile(r"https?://\S+")
 MIN_NEEDLE = 3  # shorter texts match everywhere and mean nothing
@@ -61,7 +63,7 @@ class Report:
         yield self.summary
 
 
-def member_columns(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+def member_columns(conn: sqlite3.Connection | PgConnection) -> set[tuple[str, str]]:
     """Every (table, column) holding member ids: the features' declarations, every column
     named like one, and members.id."""
     from bot.features import default_features
@@ -75,7 +77,9 @@ def member_columns(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     return declared
 
 
-def needles_for(conn: sqlite3.Connection, member: str, also: Iterable[str] = ()) -> Needles:
+def needles_for(
+    conn: sqlite3.Connection | PgConnection, member: str, also: Iterable[str] = ()
+) -> Needles:
     """The needles of a member given by id or name (and `also` texts)."""
     needles = Needles()
     needles.add(*also)
@@ -85,7 +89,7 @@ def needles_for(conn: sqlite3.Connection, member: str, also: Iterable[str] = ())
     else:
         needles.add(member)
         ids = [int(r[0]) for r in conn.execute(
-            "SELECT id FROM members WHERE lower(name) = lower(?)", (member.strip(),)
+            "SELECT id FROM members WHERE lower(name) = lower(?) ORDER BY id", (member.strip(),)
         )]  # fmt: skip
     if len(ids) > 1:
         needles.note = (
@@ -107,10 +111,20 @@ def needles_for(conn: sqlite3.Connection, member: str, also: Iterable[str] = ())
     return needles
 
 
-def audit(db: Path, member: str, also: Iterable[str] = (), files: Iterable[Path] = ()) -> Report:
-    """Every row and file location of the store at `db` (and `files`) mentioning `member`."""
+def audit(
+    target: str | Path, member: str, also: Iterable[str] = (), files: Iterable[Path] = ()
+) -> Report:
+    """Every row and file location of the store at `target` (a SQLite file or a PostgreSQL
+    URL) and of `files` mentioning `member`."""
     report = Report()
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    engine = Engine(target)
+    if engine.postgres:
+        conn: sqlite3.Connection | PgConnection = engine.connect()
+        paths = list(files)
+    else:
+        db = engine.path
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        paths = [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm")), *files]
     try:
         needles = needles_for(conn, member, also)
         report.note = needles.note
@@ -119,27 +133,33 @@ def audit(db: Path, member: str, also: Iterable[str] = (), files: Iterable[Path]
             _scan_table(conn, table, columns, needles, report)
     finally:
         conn.close()
-    paths = [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm")), *files]
+        engine.dispose()
+    if engine.postgres:
+        server = "the PostgreSQL server's own files are not scanned (its rows are)"
+        report.note = "; ".join(n for n in (report.note, server) if n)
     for path in _files(paths):
         _scan_file(path, needles, report)
     return report
 
 
 def _scan_table(
-    conn: sqlite3.Connection,
+    conn: sqlite3.Connection | PgConnection,
     table: str,
     columns: set[tuple[str, str]],
     needles: Needles,
     report: Report,
 ) -> None:
-    try:  # table names come from the schema
-        cur = conn.execute(f'SELECT rowid, * FROM "{table}"')
-    except sqlite3.OperationalError:  # a WITHOUT ROWID table: number the rows instead
-        cur = conn.execute(f'SELECT row_number() OVER () AS n, * FROM "{table}"')
+    label = "rowid="
+    if isinstance(conn, PgConnection) or _without_rowid(conn, table):
+        label = "row "  # no rowid: the rows are numbered in scan order
+        sql = f'SELECT row_number() OVER () AS n, * FROM "{table}"'
+    else:
+        sql = f'SELECT rowid, * FROM "{table}"'  # table names come from the schema
+    cur = conn.execute(sql)
     names = [d[0] for d in cur.description][1:]
     for rowid, *values in cur:
         for column, value in zip(names, values, strict=True):
-            where = f"{table} rowid={rowid}: {column}"
+            where = f"{table} {label}{rowid}: {column}"
             if (
                 isinstance(value, int)
                 and needles.member is not None
@@ -149,6 +169,14 @@ def _scan_table(
                 report.rows.append(f"{where} = {value}")
             elif isinstance(value, str) and any(n in value for n in needles.texts):
                 report.rows.append(f"{where} = {_short(value)}")
+
+
+def _without_rowid(conn: sqlite3.Connection, table: str) -> bool:
+    try:
+        conn.execute(f'SELECT rowid FROM "{table}" LIMIT 0')
+    except sqlite3.OperationalError:
+        return True
+    return False
 
 
 def _scan_file(path: Path, needles: Needles, report: Report) -> None:

@@ -2,7 +2,8 @@
 
 The store is a SQLite file; test modules marked ``pytestmark = pytest.mark.engines`` run
 each test twice, on SQLite and on a throwaway PostgreSQL server (tests/pg.py), one fresh
-database per test.
+database per test. ``CONVENE_TEST_ENGINE=postgresql`` puts every other test that uses the
+store fixtures on PostgreSQL as well (a way to find SQLite-only SQL).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def pg_server() -> Iterator[PgServer]:
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> str:
     """The engine the store of this test runs on ("sqlite" unless the test is parametrized)."""
-    return getattr(request, "param", "sqlite")
+    return getattr(request, "param", os.environ.get("CONVENE_TEST_ENGINE", "sqlite"))
 
 
 @pytest.fixture
@@ -117,6 +118,15 @@ def store_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> 
         server: PgServer = request.getfixturevalue("pg_server")
         return server.clean_database()
     return db_path
+
+
+def store_args(target: str | Path, folder: Path) -> list[str]:
+    """`convene` options naming a store: ``--db PATH``, or ``--config`` with its ``[store] url``."""
+    if isinstance(target, Path):
+        return ["--db", str(target)]
+    path = folder / "store.toml"
+    path.write_text(f'[store]\nurl = "{target}"\n', encoding="utf-8")
+    return ["--config", str(path)]
 
 
 @pytest.fixture

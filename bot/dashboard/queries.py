@@ -12,7 +12,10 @@ import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+from bot.storage.engine import PgConnection
 
 DAY = 86400
 ROLE_ORDER = ("founder", "investor", "mentor", "partner", "talent")
@@ -32,11 +35,20 @@ class Member:
         return self.tracking and self.named
 
 
-def has_table(conn: sqlite3.Connection, name: str) -> bool:
+def has_table(conn: sqlite3.Connection | PgConnection, name: str) -> bool:
+    if isinstance(conn, PgConnection):
+        return name in conn.engine.tables(conn)
     row = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
     ).fetchone()
     return row is not None
+
+
+def database(conn: sqlite3.Connection | PgConnection) -> str:
+    """Which database a connection reads (a key for caches of derived data)."""
+    if isinstance(conn, PgConnection):
+        return conn.engine.url
+    return str(conn.execute("PRAGMA database_list").fetchone()[2])
 
 
 def community(conn: sqlite3.Connection, community: int) -> tuple[str, str] | None:
@@ -109,7 +121,7 @@ def by_chat(conn: sqlite3.Connection, c: int, d0: int, d1: int) -> list[tuple[st
     rows = conn.execute(
         "SELECT coalesce(nullif(ch.title, ''), ch.ref), ch.platform, sum(r.messages) AS n "
         "FROM dash_day_chat r JOIN chats ch ON ch.id = r.chat "
-        "WHERE r.community = ? AND r.day BETWEEN ? AND ? GROUP BY r.chat ORDER BY n DESC, 1",
+        "WHERE r.community = ? AND r.day BETWEEN ? AND ? GROUP BY ch.id ORDER BY n DESC, 1",
         (c, d0, d1),
     )
     return [(str(t), str(p), int(n)) for t, p, n in rows]
@@ -121,22 +133,29 @@ def cohorts(
     """Newcomers by month joined → {"size": n, month: members active that month, …}."""
     result: dict[str, dict[str, int]] = defaultdict(dict)
     start, end = d0 * DAY - offset, (d1 + 1) * DAY - offset
-    sizes = conn.execute(
-        "SELECT strftime('%Y-%m', joined_at + ?, 'unixepoch') AS m, count(*) FROM members "
-        "WHERE community = ? AND joined_at >= ? AND joined_at < ? GROUP BY m",
+    sizes = conn.execute(  # by local day; the months are named here (no shared date function)
+        "SELECT (joined_at + ?) / 86400 AS d, count(*) FROM members "
+        "WHERE community = ? AND joined_at >= ? AND joined_at < ? GROUP BY d",
         (offset, c, start, end),
     )
-    for month, n in sizes:
-        result[month]["size"] = int(n)
+    for day, n in sizes:
+        size = result[month_of(day)]
+        size["size"] = size.get("size", 0) + int(n)
     active = conn.execute(
-        "SELECT strftime('%Y-%m', m.joined_at + ?, 'unixepoch') AS cohort, r.month, count(*) "
+        "SELECT (m.joined_at + ?) / 86400 AS d, r.month, count(*) "
         "FROM members m JOIN dash_member_month r ON r.member = m.id AND r.community = m.community "
-        "WHERE m.community = ? AND m.joined_at >= ? AND m.joined_at < ? GROUP BY cohort, r.month",
+        "WHERE m.community = ? AND m.joined_at >= ? AND m.joined_at < ? GROUP BY d, r.month",
         (offset, c, start, end),
     )
-    for cohort, month, n in active:
-        result[cohort][month] = int(n)
+    for day, month, n in active:
+        cohort = result[month_of(day)]
+        cohort[month] = cohort.get(month, 0) + int(n)
     return dict(result)
+
+
+def month_of(day: int) -> str:
+    """'2026-11' for a local day number."""
+    return datetime.fromtimestamp(int(day) * DAY, UTC).strftime("%Y-%m")
 
 
 def members(conn: sqlite3.Connection, c: int) -> list[Member]:
@@ -186,7 +205,8 @@ def requests_received(
     if not has_table(conn, "intro_requests"):
         return {}
     rows = conn.execute(
-        "SELECT to_member, count(*), sum(status != 'pending') FROM intro_requests "
+        "SELECT to_member, count(*), sum(CASE WHEN status = 'pending' THEN 0 ELSE 1 END) "
+        "FROM intro_requests "
         "WHERE community = ? AND created_at >= ? AND created_at < ? GROUP BY to_member",
         (c, t0, t1),
     )

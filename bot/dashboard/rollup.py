@@ -16,24 +16,28 @@ import sqlite3
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.dashboard.queries import month_of
+
 DAY = 86400
 CHUNK = 20_000
 _FOLD = (
     # (table, the columns it gets from each activity row `a` joined to its offset `o`)
     (
         "INSERT INTO dash_day_chat (community, day, chat, messages) "
-        "SELECT a.community, (a.at + o.offset) / 86400, a.chat, count(*) {src} GROUP BY 1, 2, 3 "
-        "ON CONFLICT DO UPDATE SET messages = messages + excluded.messages"
+        "SELECT a.community, (a.at + o.shift) / 86400, a.chat, count(*) {src} GROUP BY 1, 2, 3 "
+        "ON CONFLICT (community, day, chat) DO UPDATE "
+        "SET messages = dash_day_chat.messages + excluded.messages"
     ),
     (
         "INSERT INTO dash_day_member (community, day, member, messages) "
-        "SELECT a.community, (a.at + o.offset) / 86400, a.member, count(*) {src} GROUP BY 1, 2, 3 "
-        "ON CONFLICT DO UPDATE SET messages = messages + excluded.messages"
+        "SELECT a.community, (a.at + o.shift) / 86400, a.member, count(*) {src} GROUP BY 1, 2, 3 "
+        "ON CONFLICT (community, day, member) DO UPDATE "
+        "SET messages = dash_day_member.messages + excluded.messages"
     ),
     "DELETE FROM dash_touched",
     (
         "INSERT OR IGNORE INTO dash_touched (community, week, member) "
-        "SELECT DISTINCT a.community, ((a.at + o.offset) / 86400 + 3) / 7, a.member {src}"
+        "SELECT DISTINCT a.community, ((a.at + o.shift) / 86400 + 3) / 7, a.member {src}"
     ),
     # Active days per member and week, recounted from the day rows for the weeks touched.
     (
@@ -41,18 +45,16 @@ _FOLD = (
         "SELECT t.community, t.week, t.member, (SELECT count(*) FROM dash_day_member d "
         "WHERE d.member = t.member AND d.community = t.community "
         "AND d.day BETWEEN t.week * 7 - 3 AND t.week * 7 + 3) FROM dash_touched t WHERE true "
-        "ON CONFLICT DO UPDATE SET days = excluded.days"
-    ),
-    (
-        "INSERT OR IGNORE INTO dash_member_month (community, month, member) "
-        "SELECT DISTINCT a.community, strftime('%Y-%m', a.at + o.offset, 'unixepoch'), a.member "
-        "{src}"
+        "ON CONFLICT (community, week, member) DO UPDATE SET days = excluded.days"
     ),
 )
+# Months are named in Python ('2026-11'): the two engines share no date function.
+_DAYS = "SELECT DISTINCT a.community, (a.at + o.shift) / 86400, a.member {src}"
 _SOURCE = (
     "FROM activity a JOIN dash_offsets o ON o.community = a.community "
     "WHERE a.id > ? AND a.id <= ? AND a.kind = 0"
 )
+_MONTH = "INSERT OR IGNORE INTO dash_member_month (community, month, member) VALUES (?, ?, ?)"
 
 
 def utc_offset(timezone: str, at: datetime | None = None) -> int:
@@ -99,6 +101,10 @@ def _fold(conn: sqlite3.Connection, default_tz: str, step: int) -> int:
     """One transaction: fold ids (last, last + step] and move the watermark past them."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # PostgreSQL: lock the watermark's row until the commit, so two readers never fold
+        # the same ids (on SQLite, BEGIN IMMEDIATE already holds the write lock)
+        conn.execute("INSERT OR IGNORE INTO dash_rollup_state (id, last_id) VALUES (1, 0)")
+        conn.execute("UPDATE dash_rollup_state SET last_id = last_id WHERE id = 1")
         last, top = _watermarks(conn)  # again, under the lock: another refresh may have run
         if top < last:  # the newest rows were deleted: new ids start lower again
             _set_watermark(conn, top)
@@ -107,8 +113,8 @@ def _fold(conn: sqlite3.Connection, default_tz: str, step: int) -> int:
         upto = min(top, last + step)
         if upto > last:
             conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS dash_offsets (community INTEGER PRIMARY KEY, "
-                "offset INTEGER)"
+                "CREATE TEMP TABLE IF NOT EXISTS dash_offsets (community INTEGER NOT NULL, "
+                "shift INTEGER NOT NULL)"
             )
             conn.execute("DELETE FROM dash_offsets")
             conn.executemany(
@@ -125,6 +131,8 @@ def _fold(conn: sqlite3.Connection, default_tz: str, step: int) -> int:
             for sql in _FOLD:
                 params = (last, upto) if "{src}" in sql else ()
                 conn.execute(sql.format(src=_SOURCE), params)
+            days = conn.execute(_DAYS.format(src=_SOURCE), (last, upto)).fetchall()
+            conn.executemany(_MONTH, sorted({(c, month_of(d), m) for c, d, m in days}))
             _set_watermark(conn, upto)
         conn.execute("COMMIT")
     except BaseException:

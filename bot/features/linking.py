@@ -261,8 +261,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
         store.bump(c, versions.MEMBERS)  # every process drops its cached `drop`
         for table, column in columns:
             if table in tables:  # identifiers come from feature declarations, not input
-                c.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
-                          (keep, drop))  # fmt: skip
+                store.engine.move_value(c, table, column, drop, keep)
                 c.execute(f'DELETE FROM "{table}" WHERE "{column}" = ?', (drop,))
         for table in tables:  # rows that now pair the member with themself mean nothing
             pair = [col for t, col in columns if t == table]

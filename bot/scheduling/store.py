@@ -118,10 +118,7 @@ def move_chat(store: Store, platform: str, old: str, new: str) -> None:
                 continue
             moved = target_json(Target(platform, new, target.thread, target.user))
             c.execute("UPDATE schedules SET target = ? WHERE target = ?", (moved, r["target"]))
-            c.execute(
-                "UPDATE OR IGNORE scheduled_runs SET target = ? WHERE target = ?",
-                (moved, r["target"]),
-            )
+            store.engine.move_value(c, "scheduled_runs", "target", r["target"], moved)
 
 
 def _key(row: ScheduleRow, due: datetime) -> tuple[int, str, str, str]:

@@ -113,7 +113,7 @@ def export_activity_rows(store: Store, community: int, member: int) -> list[dict
     """A member's activity rows with their chats, for `/export` (ISO times, kind names)."""
     rows = store.rows(
         "SELECT a.at, a.kind, a.length, a.text, c.platform, c.ref AS chat FROM activity a "
-        "JOIN chats c ON c.id = a.chat WHERE a.community = ? AND a.member = ? ORDER BY a.at",
+        "JOIN chats c ON c.id = a.chat WHERE a.community = ? AND a.member = ? ORDER BY a.at, a.id",
         (community, member),
     )
     for row in rows:

@@ -285,6 +285,51 @@ class Engine:
             return [r[0] for r in conn.pg.execute(sql, (table,))]
         return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
+    def unique_keys(self, conn: Any, table: str) -> list[tuple[str, ...]]:
+        """The column sets of one table's primary key and unique constraints."""
+        if isinstance(conn, PgConnection):
+            sql = (
+                "SELECT array_agg(a.attname ORDER BY k.n) FROM pg_index i "
+                "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                "WHERE i.indrelid = to_regclass(%s) AND i.indisunique GROUP BY i.indexrelid"
+            )
+            return [tuple(r[0]) for r in conn.pg.execute(sql, (f'"{table}"',))]
+        keys = [
+            tuple(c[2] for c in conn.execute(f'PRAGMA index_info("{ix[1]}")'))
+            for ix in conn.execute(f'PRAGMA index_list("{table}")')
+            if ix[2]
+        ]
+        pk = [(c[5], c[1]) for c in conn.execute(f'PRAGMA table_info("{table}")') if c[5]]
+        if pk and not any(set(k) == {n for _, n in pk} for k in keys):
+            keys.append(tuple(n for _, n in sorted(pk)))  # an INTEGER PRIMARY KEY (the rowid)
+        return keys
+
+    def move_value(
+        self, conn: Any, table: str, column: str, old: object, new: object, **only: object
+    ) -> int:
+        """Set `column` from `old` to `new` in every row (with the columns in `only` equal to
+        their values) where that breaks no unique key.
+
+        SQLite's ``UPDATE OR IGNORE``, written so both engines run it: a row whose moved
+        copy would collide with an existing row keeps `old` (the caller decides its fate).
+        The names come from code (feature declarations), never from input.
+        """
+        clashes = [
+            "NOT EXISTS (SELECT 1 FROM {t} AS o WHERE o.{c} = :new{rest})".format(
+                t=f'"{table}"',
+                c=f'"{column}"',
+                rest="".join(f' AND o."{k}" = "{table}"."{k}"' for k in key if k != column),
+            )
+            for key in self.unique_keys(conn, table)
+            if column in key
+        ]
+        where = "".join(f' AND "{k}" = :only_{k}' for k in only)
+        where += "".join(f" AND {clash}" for clash in clashes)
+        sql = f'UPDATE "{table}" SET "{column}" = :new WHERE "{column}" = :old{where}'
+        params = {"new": new, "old": old, **{f"only_{k}": v for k, v in only.items()}}
+        return int(conn.execute(sql, params).rowcount)
+
     def dispose(self) -> None:
         if self.postgres:
             self.sa_engine.dispose()

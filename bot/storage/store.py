@@ -320,10 +320,7 @@ class Store:
                     (platform, new, community),
                 )
                 c.execute("DELETE FROM spaces WHERE platform = ? AND space = ?", (platform, old))
-            c.execute(
-                "UPDATE OR IGNORE chats SET ref = ? WHERE platform = ? AND ref = ?",
-                (new, platform, old),
-            )
+            self.engine.move_value(c, "chats", "ref", old, new, platform=platform)
         self._spaces = {
             k: v for k, v in self._spaces.items() if k[0] != platform or k[1] not in (old, new)
         }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from tests.conftest import store_args
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -67,16 +69,21 @@ def test_import_of_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "no file or folder" in capsys.readouterr().err
 
 
+@pytest.mark.engines
 def test_import_then_reimport_adds_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store_target: str | Path
 ) -> None:
-    args = ["import", "discord", str(DATA / "discord_general.json"), "--db", str(tmp_path / "c.db")]
+    args = ["import", "discord", str(DATA / "discord_general.json"),
+            *store_args(store_target, tmp_path)]  # fmt: skip
     assert main(args) == 0
     first = capsys.readouterr().out
     assert main(args) == 0
     second = capsys.readouterr().out
     assert "Imported 0 records" not in first
     assert "Imported 0 records" in second
+    embedded = re.search(r"Embedded (\d+) texts; kept topic summaries of (\d+) weeks", first)
+    assert embedded, first  # the warm-up read the store the import wrote
+    assert int(embedded.group(1)) > 0
 
 
 def test_eval_on_a_missing_database_creates_nothing(
@@ -128,19 +135,20 @@ def test_dashboard_port_out_of_range_is_a_usage_line(
     assert f"{port!r} is not a port: use a number from 1 to 65535" in capsys.readouterr().err
 
 
+@pytest.mark.engines
 def test_eval_picks_a_community_by_name_like_the_dashboard(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store_target: str | Path
 ) -> None:
     from bot.storage.store import Store
 
-    db = tmp_path / "c.db"
-    store = Store(db)
+    store = Store(store_target)
     store.community("discord:1", "Founders Guild")
     store.close()
-    assert main(["eval", "matching", "--db", str(db), "--community", "Guild"]) == 2
+    db = store_args(store_target, tmp_path)
+    assert main(["eval", "matching", *db, "--community", "Guild"]) == 2
     err = capsys.readouterr().err.strip()
     assert (
         err
         == "convene: no community called 'Guild' in this database (there are: 'Founders Guild')."
     )
-    assert main(["eval", "matching", "--db", str(db), "--community", "founders guild"]) == 0
+    assert main(["eval", "matching", *db, "--community", "founders guild"]) == 0

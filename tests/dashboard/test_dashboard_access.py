@@ -16,6 +16,7 @@ from bot.features import dashboard
 from bot.replies import Visibility
 from tests.conftest import Clock
 
+pytestmark = pytest.mark.engines
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/login/\S+")
 
 

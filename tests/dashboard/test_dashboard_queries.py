@@ -1,4 +1,4 @@
-"""The dashboard's rollups, queries and page tables on a real SQLite file."""
+"""The dashboard's rollups, queries and page tables on a real SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,14 +15,16 @@ from bot.dashboard.rollup import refresh
 from bot.features.privacy import forget_member
 from tests.dashboard.seed import DAY, event, intro, member, posted_digest, say, ts
 
+pytestmark = pytest.mark.engines
 NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def conn(core: Core) -> Iterator[sqlite3.Connection]:
+    """A reader's connection of its own, as the dashboard's pages get (`Store.read`)."""
     core.store.flush()
-    connection = sqlite3.connect(core.store.path)
-    yield connection
+    connection = core.store.engine.connect()
+    yield connection  # type: ignore[misc]
     connection.close()
 
 
@@ -291,7 +293,7 @@ def test_a_backlog_is_folded_in_steps_by_several_readers_without_double_counting
     assert rows(page, "daily")[0][1] == 10  # one page view folds at most FOLD_PER_PAGE rows
     assert page.behind == 40
     assert "Still counting about 40 earlier messages" in page.notes[0]
-    other = sqlite3.connect(core.store.path)
+    other = core.store.engine.connect()
     try:
         while rollup.backlog(conn):
             rollup.refresh(other, max_rows=7)
@@ -306,6 +308,7 @@ def test_a_backlog_is_folded_in_steps_by_several_readers_without_double_counting
     assert not any("Still counting" in n for n in page.notes)
 
 
+@pytest.mark.engines("sqlite")  # the first dashboard schema predates PostgreSQL stores
 def test_a_store_from_the_first_dashboard_schema_is_refolded(tmp_path: Path) -> None:
     from bot.config import Config
     from bot.dashboard.store import MIGRATIONS
@@ -334,3 +337,42 @@ def test_a_store_from_the_first_dashboard_schema_is_refolded(tmp_path: Path) -> 
         conn.close()
     finally:
         core.store.close()
+
+
+def test_readers_folding_at_once_count_every_message_once(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two page views in two threads fold the same backlog at the same time (on PostgreSQL a
+    transaction alone would not stop both from folding the same ids)."""
+    import threading
+
+    from bot.dashboard import rollup
+
+    monkeypatch.setattr(rollup, "CHUNK", 5)
+    c = core.store.community("c:a", "A")
+    ann = member(core, c, "Ann", ts("2026-10-01"))
+    for i in range(300):
+        say(core, c, ann, ts("2026-11-02") + i * 60)
+    core.store.flush()
+    connections = [core.store.engine.connect() for _ in range(3)]
+    start = threading.Barrier(len(connections))
+
+    def fold(conn: sqlite3.Connection) -> None:
+        start.wait()
+        rollup.refresh(conn)
+
+    threads = [threading.Thread(target=fold, args=(conn,)) for conn in connections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    conn = connections[0]
+    try:
+        assert rollup.backlog(conn) == 0
+        day = "SELECT sum(messages) FROM dash_day_chat WHERE community = ?"
+        assert conn.execute(day, (c,)).fetchone()[0] == 300
+        per_member = "SELECT sum(messages) FROM dash_day_member WHERE community = ?"
+        assert conn.execute(per_member, (c,)).fetchone()[0] == 300
+    finally:
+        for each in connections:
+            each.close()

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.cli import main
-from bot.config import ConfigError, DashboardConfig, load, parse
+from bot.config import Config, ConfigError, DashboardConfig, load, parse
 from bot.core import Core
 from bot.dashboard.cli import pick_community, serve_store
 from bot.storage.store import Store
@@ -70,15 +70,13 @@ def test_the_cli_refuses_a_missing_database(
     assert not (tmp_path / "none.db").exists()
 
 
-async def test_convene_dashboard_prints_a_link_that_opens_the_community(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
-    store = Store(db)
+@pytest.mark.engines
+async def test_convene_dashboard_prints_a_link_that_opens_the_community(config: Config) -> None:
+    store = Store(config.store)
     community = store.community("console:local", "Launchpad Collective")
     store.close()
     out, stop = io.StringIO(), asyncio.Event()
-    from bot.config import Config
-
-    task = asyncio.create_task(serve_store(Config(database=db), None, None, 0, out=out, stop=stop))
+    task = asyncio.create_task(serve_store(config, None, None, 0, out=out, stop=stop))
     for _ in range(200):
         if "login/" in out.getvalue():
             break

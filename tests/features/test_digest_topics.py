@@ -11,7 +11,6 @@ import math
 import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +24,8 @@ from bot.storage.store import Store
 from models.embedder import text_hash
 from tests.conftest import Clock
 from tests.fake_embedder import FakeEmbedder
+
+pytestmark = pytest.mark.engines
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 STEADY = [
@@ -42,9 +43,9 @@ TAILS = ["", "?", "thanks", "ok", "really", "+1 on this"]
 
 
 @pytest.fixture
-async def core(db_path: Path, clock: Clock) -> AsyncIterator[Core]:
-    store = Store(db_path)
-    core = Core(Config(database=db_path), store, clock=clock, embedder=FakeEmbedder(cache=store))
+async def core(config: Config, clock: Clock) -> AsyncIterator[Core]:
+    store = Store(config.store)
+    core = Core(config, store, clock=clock, embedder=FakeEmbedder(cache=store))
     yield core
     await core.close()
 
@@ -157,9 +158,9 @@ async def test_digest_encodes_misses_itself_within_a_budget(
 
 
 async def test_without_a_model_the_digest_has_no_topics_but_still_posts(
-    db_path: Path, clock: Clock
+    config: Config, clock: Clock
 ) -> None:
-    core = Core(Config(database=db_path), Store(db_path), clock=clock)
+    core = Core(config, Store(config.store), clock=clock)
     chat = FakeAdapter(core)
     clock.now = NOW
     await four_weeks(chat, per_day=3)

@@ -14,6 +14,9 @@ from bot.cli import main
 from bot.features.digests.history import parse_period
 from bot.importers.discord_export import run_import
 from bot.storage.store import Store
+from tests.conftest import store_args
+
+pytestmark = pytest.mark.engines
 
 TOPICS = [
     "Our seed round closed, the investors asked about the cap table",
@@ -44,12 +47,12 @@ def _export(path: Path) -> Path:
 
 
 @pytest.fixture
-def imported(tmp_path: Path) -> Path:
-    db = tmp_path / "history.db"
-    store = Store(db)
+def imported(store_target: str | Path, tmp_path: Path) -> list[str]:
+    """The `convene` options naming a store holding the imported export."""
+    store = Store(store_target)
     run_import(store, _export(tmp_path / "export.json"), None, store_text=True)
     store.close()
-    return db
+    return store_args(store_target, tmp_path)
 
 
 def test_periods_are_named_plainly() -> None:
@@ -62,10 +65,10 @@ def test_periods_are_named_plainly() -> None:
 
 @pytest.mark.model
 def test_digest_of_a_past_period_from_an_imported_export(
-    imported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    imported: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "nov"
-    code = main(["digest", "--db", str(imported), "--community", "Founders Lounge",
+    code = main(["digest", *imported, "--community", "Founders Lounge",
                  "--period", "2019-11", "--out", str(out)])  # fmt: skip
     assert code == 0
     text = (out / "digest.txt").read_text(encoding="utf-8")
@@ -81,9 +84,9 @@ def test_digest_of_a_past_period_from_an_imported_export(
 
 
 def test_unknown_community_lists_the_stored_ones(
-    imported: Path, capsys: pytest.CaptureFixture[str]
+    imported: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["digest", "--db", str(imported), "--community", "Nope", "--period", "2019-11"])
+    code = main(["digest", *imported, "--community", "Nope", "--period", "2019-11"])
     assert code == 2
     printed = capsys.readouterr().out
     assert "No community called 'Nope'" in printed
@@ -101,9 +104,9 @@ def test_chat_without_a_database_says_how_to_make_the_demo(
 
 
 def test_eval_forecast_prints_the_backtest_table(
-    imported: Path, capsys: pytest.CaptureFixture[str]
+    imported: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["eval", "forecast", "--db", str(imported), "--community", "Founders Lounge"]) == 0
+    assert main(["eval", "forecast", *imported, "--community", "Founders Lounge"]) == 0
     printed = capsys.readouterr().out
     assert "per week" in printed
     for method in ("naive", "damped trend", "least squares"):
@@ -111,14 +114,15 @@ def test_eval_forecast_prints_the_backtest_table(
     assert "range held" in printed
 
 
-def test_console_opens_an_imported_community_as_of_a_past_day(imported: Path) -> None:
+@pytest.mark.engines("sqlite")  # `convene chat` (the console) opens SQLite files
+def test_console_opens_an_imported_community_as_of_a_past_day(imported: list[str]) -> None:
     import os
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat", "--db", str(imported),
+        [sys.executable, "-m", "bot.cli", "chat", *imported,
          "--community", "founders lounge", "--at", "2019-11-30"],
         input="/activity 30\n/leaderboard 30\n:quit\n",
         capture_output=True, text=True, timeout=120, check=False, cwd=root,

@@ -3,6 +3,7 @@ when both accounts confirm."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 
@@ -15,6 +16,8 @@ from bot.storage.store import Store
 from tests.conftest import Clock
 from tests.privacy_scan import traces
 
+pytestmark = pytest.mark.engines
+
 LINKED = CommunityConfig(
     "Founders Guild", "community:guild", discord_guilds=("g1",), telegram_chats=("-100",)
 )
@@ -22,12 +25,12 @@ LINKED = CommunityConfig(
 
 @pytest.fixture
 def linked(config: Config) -> Config:
-    return Config(database=config.database, communities=(LINKED,))
+    return dataclasses.replace(config, communities=(LINKED,))
 
 
 @pytest.fixture
 async def core(linked: Config, clock: Clock) -> AsyncIterator[Core]:
-    core = Core(linked, Store(linked.database), clock=clock)
+    core = Core(linked, Store(linked.store), clock=clock)
     yield core
     await core.close()
 
@@ -172,7 +175,7 @@ async def test_wrong_codes_are_throttled_across_a_restart(
     assert "Too many wrong link codes. Try again after 12:10 (UTC)" in slow.text
     await core.close()
 
-    again = Core(linked, Store(linked.database), clock=clock)
+    again = Core(linked, Store(linked.store), clock=clock)
     try:
         dc2 = FakeAdapter(again, name="discord", space="g1")
         FakeAdapter(again, name="telegram", space="-100")
@@ -183,7 +186,7 @@ async def test_wrong_codes_are_throttled_across_a_restart(
         assert ask.reply.buttons, ask.text
     finally:
         await again.close()
-    core.store = Store(linked.database)  # the fixture closes it again
+    core.store = Store(linked.store)  # the fixture closes it again
 
 
 async def test_an_admin_can_undo_a_link(core: Core, tg: FakeAdapter, dc: FakeAdapter) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.core import Core
 from bot.features.digests import summaries
 from bot.features.digests.build import build_digest
 from bot.features.digests.warm import warm_history
 from tests.conftest import Clock
+
+pytestmark = pytest.mark.engines
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SPRING = "pricing the saas plan for small teams, annual discount tiers"

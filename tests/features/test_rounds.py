@@ -263,8 +263,13 @@ async def test_export_and_forget_leave_nothing(
     assert cached_core.store.scalar("SELECT count(*) FROM profiles") == 2  # bo and cy remain
 
 
-def test_eval_on_a_database_without_matching_tables(tmp_path: Path) -> None:
-    store = Store(tmp_path / "bare.db")
+def test_eval_on_a_database_without_matching_tables(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    target: str | Path = tmp_path / "bare.db"
+    if engine == "postgresql":  # not the shared database: it holds every feature's tables
+        target = request.getfixturevalue("pg_server").new_database()
+    store = Store(target)
     try:
         assert "No matching data in this database yet" in eval_matching(store, None)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,7 @@ from bot.scheduling.store import claim
 from bot.storage.store import Store
 from tests.conftest import Clock
 
+pytestmark = pytest.mark.engines
 TARGET = Target("fake", chat="general")
 
 
@@ -28,9 +28,9 @@ def utc(*parts: int) -> datetime:
 
 
 @pytest.fixture
-def open_core(db_path: Path, clock: Clock) -> Callable[[], Core]:
+def open_core(config: Config, clock: Clock) -> Callable[[], Core]:
     def make() -> Core:
-        return Core(Config(database=db_path), Store(db_path), clock=clock)
+        return Core(config, Store(config.store), clock=clock)
 
     return make
 

@@ -104,3 +104,33 @@ def test_connection_behaves_like_sqlite3(pg_server: PgServer) -> None:
     finally:
         conn.close()
         engine.dispose()
+
+
+@pytest.mark.engines
+def test_move_value_leaves_rows_that_would_collide(store_target: object) -> None:
+    """SQLite's UPDATE OR IGNORE, on both engines: the moved rows that would break a unique
+    key (here (g, user), and the rowid primary key of a second table) stay behind."""
+    engine = Engine(str(store_target))
+    conn = engine.connect()
+    try:
+        with conn:
+            conn.execute("CREATE TABLE mv (id INTEGER PRIMARY KEY, g INTEGER, user INTEGER, "
+                         "k TEXT, UNIQUE (g, user))")  # fmt: skip
+            conn.execute("CREATE TABLE mk (user INTEGER PRIMARY KEY, n INTEGER)")
+            conn.executemany("INSERT INTO mv (g, user, k) VALUES (?, ?, ?)",
+                             [(1, 7, "a"), (1, 8, "b"), (2, 8, "c"), (2, 9, "d")])  # fmt: skip
+            conn.executemany("INSERT INTO mk (user, n) VALUES (?, ?)", [(8, 1), (9, 2)])
+        assert sorted(engine.unique_keys(conn, "mv")) == [("g", "user"), ("id",)]
+        assert engine.unique_keys(conn, "mk") == [("user",)]
+        with conn:
+            assert engine.move_value(conn, "mv", "user", 8, 9) == 1  # (2, 9) is taken
+            assert engine.move_value(conn, "mk", "user", 8, 9) == 0
+            assert engine.move_value(conn, "mv", "user", 7, 5, g=2) == 0  # only g = 2
+        rows = conn.execute("SELECT g, user, k FROM mv ORDER BY k").fetchall()
+        assert [tuple(r) for r in rows] == [(1, 7, "a"), (1, 9, "b"), (2, 8, "c"), (2, 9, "d")]
+        with conn:
+            conn.execute("DROP TABLE mv")
+            conn.execute("DROP TABLE mk")
+    finally:
+        conn.close()
+        engine.dispose()

@@ -32,19 +32,29 @@ def test_new_file_is_in_wal_mode_with_a_schema_version(db_path: Path) -> None:
     store.close()
 
 
-def test_migrations_bring_an_existing_file_forward_and_keep_its_data(db_path: Path) -> None:
-    store = Store(db_path)
+@pytest.mark.engines
+def test_migrations_bring_an_existing_store_forward_and_keep_its_data(
+    engine: str, db_path: Path, request: pytest.FixtureRequest
+) -> None:
+    target: str | Path = db_path
+    if engine == "postgresql":  # a database of its own: this test changes the schema
+        target = request.getfixturevalue("pg_server").new_database()
+    store = Store(target)
     community = store.community("k", "Kept")
     store.close()
     extra = [[*CORE_MIGRATIONS[0]], ["ALTER TABLE communities ADD COLUMN motto TEXT"]]
-    conn = sqlite3.connect(db_path)
-    migrate(conn, "core", extra[:1])  # already at 1: nothing to do
-    assert migrate(conn, "core", extra) == 2
-    conn.commit()
-    row = conn.execute("SELECT id, name, motto FROM communities").fetchone()
-    assert row == (community, "Kept", None)
-    assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 2
-    conn.close()
+    conn = store.engine.connect()
+    try:
+        migrate(conn, "core", extra[:1])  # already at 1: nothing to do
+        assert migrate(conn, "core", extra) == 2
+        conn.commit()
+        row = conn.execute("SELECT id, name, motto FROM communities").fetchone()
+        assert tuple(row) == (community, "Kept", None)
+        version = "SELECT version FROM schema_version WHERE component = 'core'"
+        assert conn.execute(version).fetchone()[0] == 2
+    finally:
+        conn.close()
+        store.engine.dispose()
 
 
 @pytest.mark.engines
@@ -173,8 +183,9 @@ async def test_read_runs_off_the_loop_and_sees_buffered_rows(store_target: str |
     store.close()
 
 
-def test_a_community_is_found_by_key_or_name_in_any_case(db_path: Path) -> None:
-    store = Store(db_path)
+@pytest.mark.engines
+def test_a_community_is_found_by_key_or_name_in_any_case(store_target: str | Path) -> None:
+    store = Store(store_target)
     try:
         angels = store.community("telegram:-100", "Angels of Lisbon")
         store.community("discord:42", "Founders")

@@ -113,11 +113,11 @@ def _cv_report(conn: sqlite3.Connection, c: int) -> str:
         return "No intro outcomes recorded yet."
     rows = conn.execute(
         "SELECT fit_ab, fit_ba, sector_overlap, stage_fit, activity, coalesce(useful, 0) "
-        "FROM match_outcomes WHERE community = ? AND answered_at IS NOT NULL AND met "
+        "FROM match_outcomes WHERE community = ? AND answered_at IS NOT NULL AND met <> 0 "
         "ORDER BY answered_at, id",
         (c,),
     ).fetchall()
-    where = (conn.execute("PRAGMA database_list").fetchone()[2], c)
+    where = (q.database(conn), c)
     key = hash(tuple(rows))
     found = _CV_CACHE.get(where)
     if found is None or found[0] != key:

@@ -36,7 +36,7 @@ def _name_words(
 ) -> frozenset[str]:
     """Words of members' names (they never name a topic), kept while the names stay the same."""
     names = q.member_words(conn, c)
-    where, key = (conn.execute("PRAGMA database_list").fetchone()[2], c), hash(tuple(names))
+    where, key = (q.database(conn), c), hash(tuple(names))
     found = _NAMES.get(where)
     if found is None or found[0] != key:
         found = _NAMES[where] = (key, frozenset(w for name in names for w in tokens(name)))

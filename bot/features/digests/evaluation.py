@@ -53,12 +53,13 @@ def forecast_report(store: Store, community: int, name: str) -> str:
     return "\n".join(lines)
 
 
-def eval_forecast_cli(database: Path, community: str | None) -> int:
-    """Print the forecast evaluation of one community (or every one); the exit code."""
-    if not database.exists():
-        print(f"convene: no database at {database}; pass --db or --config.", file=sys.stderr)
+def eval_forecast_cli(target: str | Path, community: str | None) -> int:
+    """Print the forecast evaluation of one community (or every one) of the store at `target`
+    (a SQLite file or a PostgreSQL URL); the exit code."""
+    if isinstance(target, Path) and not target.exists():
+        print(f"convene: no database at {target}; pass --db or --config.", file=sys.stderr)
         return 2
-    store = Store(database)
+    store = Store(target)
     try:
         if community:
             info = find_community(store, community)

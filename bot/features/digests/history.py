@@ -167,7 +167,7 @@ async def render_period_cli(config: Config, name: str, period: tuple[date, date]
     from bot.app import make_embedder
     from bot.core import Core
 
-    store = Store(config.database)
+    store = Store(config.store)
     info = find_community(store, name)
     if info is None:
         print(f"No community called {name!r}.\n{describe_communities(store)}")

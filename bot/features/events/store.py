@@ -153,7 +153,9 @@ def going(store: Store, event_id: int) -> list[int]:
 
 def checked_in(store: Store, event_id: int) -> list[int]:
     """Members who checked in, in the order they did."""
-    rows = store.rows("SELECT member FROM event_checkins WHERE event = ? ORDER BY at", (event_id,))
+    rows = store.rows(
+        "SELECT member FROM event_checkins WHERE event = ? ORDER BY at, member", (event_id,)
+    )
     return [int(r["member"]) for r in rows]
 
 
@@ -198,7 +200,7 @@ def due_reminders(store: Store, now: int) -> list[tuple[Event, int]]:
     rows = store.rows(
         "SELECT e.*, r.member AS rsvp_member FROM events e JOIN event_rsvps r ON r.event = e.id "
         "WHERE e.cancelled_at IS NULL AND e.starts_at > ? AND e.starts_at <= ? "
-        "ORDER BY e.starts_at, r.at",
+        "ORDER BY e.starts_at, e.id, r.at, r.member",
         (now, now + DAY),
     )
     return [(_event(r), int(r["rsvp_member"])) for r in rows]
@@ -225,13 +227,14 @@ def export_events(store: Store, community: int, member: int) -> dict[str, Any]:
     for key, table in (("event_rsvps", "event_rsvps"), ("event_checkins", "event_checkins")):
         rows = store.rows(
             f"SELECT e.id AS event, e.title, e.starts_at, x.at FROM {table} x "
-            "JOIN events e ON e.id = x.event WHERE x.community = ? AND x.member = ? ORDER BY x.at",
+            "JOIN events e ON e.id = x.event WHERE x.community = ? AND x.member = ? "
+            "ORDER BY x.at, x.event",
             (community, member),
         )
         out[key] = [{**r, "starts_at": _iso(r["starts_at"]), "at": _iso(r["at"])} for r in rows]
     created = store.rows(
         "SELECT id AS event, title, starts_at, place, created_at, cancelled_at FROM events "
-        "WHERE community = ? AND creator_member = ? ORDER BY created_at",
+        "WHERE community = ? AND creator_member = ? ORDER BY created_at, id",
         (community, member),
     )
     out["events_created"] = [
@@ -243,7 +246,7 @@ def export_events(store: Store, community: int, member: int) -> dict[str, Any]:
         {**r, "at": _iso(r["at"])}
         for r in store.rows(
             "SELECT event, at FROM event_wrong_codes WHERE community = ? AND member = ? "
-            "ORDER BY at",
+            "ORDER BY at, event",
             (community, member),
         )
     ]
@@ -251,7 +254,7 @@ def export_events(store: Store, community: int, member: int) -> dict[str, Any]:
         {**r, "at": _iso(r["at"])}
         for r in store.rows(
             "SELECT event, kind, at FROM event_reminders_sent WHERE community = ? AND member = ? "
-            "ORDER BY at",
+            "ORDER BY at, event, kind",
             (community, member),
         )
     ]
