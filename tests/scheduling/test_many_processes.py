@@ -96,7 +96,9 @@ async def feed(discord_fake: FakeDiscord, telegram_fake: FakeBotAPI) -> set[tupl
 async def test_three_processes_on_both_platforms_share_one_store_and_one_schedule(
     bots: Bots, discord_fake: FakeDiscord, telegram_fake: FakeBotAPI
 ) -> None:
-    assert sorted(s for s in discord_fake.sessions if s) == [(i, PROCESSES) for i in range(3)]
+    assert sorted(s for s in discord_fake.sessions if s) == [
+        (i, PROCESSES) for i in range(PROCESSES)
+    ]
     hooks = telegram_fake.calls_to("setWebhook")
     assert {(c.params["url"], c.params["secret_token"]) for c in hooks} == {(URL, SECRET)}
     addresses = [bots.address(i) for i in range(PROCESSES)]
@@ -127,9 +129,10 @@ async def test_three_processes_on_both_platforms_share_one_store_and_one_schedul
     )
     assert bots.rows(by_guild) == {str(gid): MESSAGES // 2 // len(GUILDS) for gid in GUILDS}
     # Each process synced the slash commands of its own shard's guilds only.
-    for call in discord_fake.find("PUT", r"/applications/\d+/guilds/\d+/commands"):
-        gid = int(call.path.split("/")[4])
-        assert tag((gid >> 22) % PROCESSES) in call.agent
+    synced = discord_fake.find("PUT", r"/applications/\d+/guilds/\d+/commands")
+    assert sorted({int(call.path.split("/")[4]) for call in synced}) == sorted(GUILDS)
+    for call in synced:
+        assert tag((int(call.path.split("/")[4]) >> 22) % PROCESSES) in call.agent
 
     # A profile setup started in a guild of shard 2 (its process asks the first question in
     # a private message) is carried on by process 0, which gets every private message.
@@ -185,7 +188,7 @@ async def test_three_processes_on_both_platforms_share_one_store_and_one_schedul
     sent = "SELECT count(*) FROM scheduled_runs WHERE kind = 'digest' AND status = 'sent'"
     assert bots.scalar(sent) == 2
 
-    stopped = await asyncio.gather(*(bots.terminate(i) for i in range(3) if i != leader))
+    stopped = await asyncio.gather(*(bots.terminate(i) for i in range(PROCESSES) if i != leader))
     assert stopped == [0, 0]
     for i, log in enumerate(bots.logs):
         assert "Traceback" not in log.read_text(), i
