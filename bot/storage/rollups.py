@@ -107,19 +107,26 @@ def _compact(
     conn: sqlite3.Connection, table: str, key: str, unit: str, community: int, units: list[int]
 ) -> None:
     """Merge duplicate keys of one community's `units` into single rows (identifiers are
-    constants of this module, never input)."""
+    constants of this module, never input).
+
+    The duplicates are deleted with ``RETURNING`` and their sums written back, so exactly
+    the rows taken out are counted back in, on either engine: a row another process adds
+    meanwhile is not one of them and stays as it is.
+    """
     marks = ",".join("?" * len(units))
     where = f"community = ? AND {unit} IN ({marks})"
-    top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
-    conn.execute(
-        f"INSERT INTO {table} SELECT {key}, sum(n) FROM {table} "
-        f"WHERE {where} AND rowid <= ? GROUP BY {key} HAVING count(*) > 1",
-        (community, *units, top),
-    )
-    conn.execute(
-        f"DELETE FROM {table} WHERE rowid <= ? AND {where} "
-        f"AND ({key}) IN (SELECT {key} FROM {table} WHERE rowid > ?)",
-        (top, community, *units, top),
+    gone = conn.execute(
+        f"DELETE FROM {table} WHERE {where} AND ({key}) IN "
+        f"(SELECT {key} FROM {table} WHERE {where} GROUP BY {key} HAVING count(*) > 1) "
+        f"RETURNING {key}, n",
+        (community, *units, community, *units),
+    ).fetchall()
+    sums: Counter[tuple[int, ...]] = Counter()
+    for *k, n in gone:
+        sums[tuple(int(v) for v in k)] += int(n)
+    marks = ", ".join("?" * (len(key.split(",")) + 1))
+    conn.executemany(
+        f"INSERT INTO {table} VALUES ({marks})", [(*k, n) for k, n in sums.items() if n]
     )
     conn.execute(f"DELETE FROM {table} WHERE n = 0 AND {where}", (community, *units))
 
