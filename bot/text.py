@@ -16,6 +16,8 @@ def valid_text(text: str) -> str:
     A surrogate pair split into two code points (as some JSON encoders write emoji) is
     joined back into its character.
     """
+    if text.isascii():  # (a flag CPython keeps on the string: no scan)
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
