@@ -27,6 +27,8 @@ def valid_text(text: str) -> str:
 
 def clean(text: str) -> str:
     """Valid text without control characters (newlines and tabs stay) or bidi overrides."""
+    if text.isprintable():  # no control, format or surrogate code point: nothing to do
+        return text
     return _CONTROL.sub("", valid_text(text))
 
 
