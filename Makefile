@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/telegram_send.py
+	$(BIN)/python bench/vectors.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache convene-demo.db*

@@ -52,7 +52,14 @@ def platform_adapters(core: Core, config: Config) -> list[Any]:
     if config.discord.enabled:
         from adapters.discord.adapter import DiscordAdapter
 
-        adapters.append(DiscordAdapter(core, config.discord.token("discord")))
+        adapters.append(
+            DiscordAdapter(
+                core,
+                config.discord.token("discord"),
+                shard_count=config.discord.shard_count,
+                shard_ids=config.discord.shard_ids,
+            )
+        )
     return adapters
 
 

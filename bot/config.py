@@ -10,7 +10,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -33,6 +33,58 @@ class PlatformConfig:
                 f"[{platform}] enabled = false."
             )
         return value
+
+
+# -- [discord] shards (adapters/discord) ----------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DiscordConfig(PlatformConfig):
+    """[discord]: the token, and the gateway shards this process runs.
+
+    `shard_count` None (the default) is one plain connection; "auto" runs every shard
+    Discord recommends in this process; a number N with `shard_ids` runs those of N shards
+    (the other processes sharing the token run the rest).
+    """
+
+    shard_count: int | Literal["auto"] | None = None
+    shard_ids: tuple[int, ...] | None = None  # None: every shard of shard_count
+
+
+def _discord(where: str, raw: dict[str, Any]) -> DiscordConfig:
+    body = raw.get("discord", {})
+    base = _platform(raw, "discord", "DISCORD_TOKEN")
+    count, ids = body.get("shard_count"), body.get("shard_ids")
+    if count is not None and count != "auto" and (type(count) is not int or count < 1):
+        raise ConfigError(
+            f"{where}[discord] shard_count = {count!r} is not valid: it must be a whole number "
+            'of at least 1, or "auto". Fix: e.g. shard_count = 4 (and shard_ids = [0, 1] in '
+            "this process), or delete it for one connection."
+        )
+    if ids is None:
+        return DiscordConfig(base.enabled, base.token_env, count, None)
+    if count is None or count == "auto":
+        raise ConfigError(
+            f"{where}[discord] shard_ids = {ids!r} needs the total number of shards. Fix: add "
+            "shard_count = <shards in all processes together>, e.g. shard_count = 4."
+        )
+    if not isinstance(ids, list) or not ids or not all(type(i) is int for i in ids):
+        raise ConfigError(
+            f"{where}[discord] shard_ids = {ids!r} is not valid: it must be a non-empty list "
+            "of shard numbers. Fix: e.g. shard_ids = [0, 1]."
+        )
+    if outside := sorted({i for i in ids if not 0 <= i < count}):
+        raise ConfigError(
+            f"{where}[discord] shard_ids {outside} are outside 0..{count - 1} (shard_count = "
+            f"{count}). Fix: use shard numbers from 0 to {count - 1}, or raise shard_count."
+        )
+    if twice := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ConfigError(
+            f"{where}[discord] shard_ids lists {twice} more than once. Fix: name each shard "
+            "once, e.g. shard_ids = [0, 1]."
+        )
+    return DiscordConfig(base.enabled, base.token_env, count, tuple(sorted(ids)))
+
+
+# -- end [discord] shards ---------------------------------------------------------------------
 
 
 # -- [dashboard] (bot/dashboard) --------------------------------------------------------------
@@ -88,7 +140,7 @@ class Config:
     weekly_request_cap: int = 5
     cooldown_weeks: int = 12
     console_admins: tuple[str, ...] = ("organizer",)
-    discord: PlatformConfig = PlatformConfig(token_env="DISCORD_TOKEN")
+    discord: DiscordConfig = DiscordConfig(token_env="DISCORD_TOKEN")
     telegram: PlatformConfig = PlatformConfig(token_env="TELEGRAM_TOKEN")
     communities: tuple[CommunityConfig, ...] = ()
     dashboard: DashboardConfig = DashboardConfig()
@@ -110,7 +162,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "privacy": {"store_message_text": bool, "text_retention_days": int},
     "matching": {"weekly_request_cap": int, "cooldown_weeks": int},
     "console": {"admins": list},
-    "discord": {"enabled": bool, "token_env": str},
+    "discord": {"enabled": bool, "token_env": str, "shard_count": object, "shard_ids": object},
     "telegram": {"enabled": bool, "token_env": str},
     "communities": {},
     "dashboard": {"enabled": bool, "host": str, "port": int, "public_url": str},
@@ -207,7 +259,7 @@ def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
         weekly_request_cap=cap,
         cooldown_weeks=cooldown,
         console_admins=tuple(admins),
-        discord=_platform(raw, "discord", "DISCORD_TOKEN"),
+        discord=_discord(where, raw),
         telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
         communities=_communities(where, raw.get("communities", []), timezone),
         dashboard=_dashboard(where, raw),

@@ -5,7 +5,8 @@ reaction or button press into a `ChatEvent`), call the core, and render the repl
 (embeds, ephemeral answers, DMs with a fallback, persistent buttons with
 ``convene:<callback>`` ids, matched by discord.py's `DynamicItem` so they survive
 restarts). Slash commands are synced per guild on join (and at start only when the command
-set changed), globally by ``sync_global``.
+set changed), globally by ``sync_global``. With shards (`adapters.discord.shards`) each
+process sees, and syncs, only the guilds on its own shards.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.discord.buttons import ConveneClient
 from adapters.discord.commands import build
 from adapters.discord.history import LIVE_SINCE, HistoryReader
 from adapters.discord.interactions import Replier, current
 from adapters.discord.render import Outgoing, render
+from adapters.discord.shards import ShardCount, describe, make_client
 from adapters.discord.translate import (
     PLATFORM,
     interaction_event,
@@ -76,6 +77,9 @@ class DiscordAdapter:
         join_backfill_days: history read when the bot joins a server (0: none).
         history_limit: at most this many messages read per channel.
         guild_ready_timeout: passed to discord.py (how long to wait for guilds at start).
+        shard_count: None for one plain connection; a number of shards (or "auto": as many
+            as Discord recommends) to run discord.py's `AutoShardedClient`.
+        shard_ids: the shards of `shard_count` this process runs (None: all of them).
     """
 
     name = PLATFORM
@@ -99,6 +103,8 @@ class DiscordAdapter:
         join_backfill_days: int = 30,
         history_limit: int = 20_000,
         guild_ready_timeout: float = 2.0,
+        shard_count: ShardCount = None,
+        shard_ids: tuple[int, ...] | None = None,
     ) -> None:
         self.core = core
         self.token = (token or "").strip()
@@ -106,6 +112,8 @@ class DiscordAdapter:
         self.defer_after = defer_after
         self.join_backfill_days = join_backfill_days
         self.guild_ready_timeout = guild_ready_timeout
+        self.shard_count = shard_count
+        self.shard_ids = shard_ids
         self.client: discord.Client | None = None
         self.tree: app_commands.CommandTree[discord.Client] | None = None
         self.history = HistoryReader(self, limit=history_limit)
@@ -181,8 +189,10 @@ class DiscordAdapter:
     ) -> tuple[discord.Client, app_commands.CommandTree[discord.Client]]:
         intents = discord.Intents.default()
         intents.members = intents.message_content = privileged
-        client = ConveneClient(
+        client = make_client(
             self._press,
+            self.shard_count,
+            self.shard_ids,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=self.guild_ready_timeout,
@@ -196,6 +206,7 @@ class DiscordAdapter:
         ).hexdigest()
         for handler in (
             self.on_ready,
+            self.on_shard_ready,
             self.on_guild_join,
             self.on_guild_remove,
             self.on_message,
@@ -248,10 +259,18 @@ class DiscordAdapter:
         for guild in self.client.guilds:
             self._spawn(self._guild_up(guild, joined=False))
         log.info(
-            "connected to Discord as %s in %d guild(s)", self.client.user, len(self.client.guilds)
+            "connected to Discord as %s in %d guild(s) (%s)",
+            self.client.user,
+            len(self.client.guilds),
+            describe(self.client),
         )
         self._ready.set()
         self.core.mark_ready(self.name)
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard of a sharded client has its guilds (discord.py fires it per shard)."""
+        count = self.client.shard_count if self.client else self.shard_count
+        log.info("Discord shard %d of %s ready", shard_id, count)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         log.info("joined guild %s (%s)", guild.name, guild.id)

@@ -11,6 +11,11 @@ events (``dispatch``) and REST errors (``fail``). Point discord.py at it with ``
     ...
     await client.close()   # close the bot before the fake
     await fake.close()
+
+It speaks the sharding protocol too: ``GET /gateway/bot`` recommends ``recommended_shards``;
+an IDENTIFY carrying ``shard: [id, count]`` opens a session for that shard, which hears only
+the guilds with ``(guild_id >> 22) % count == id`` and, on shard 0, the DMs. Any number of
+connections (one per shard, from one process or several) may be open at once.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ def snowflake(at: float | None = None, counter: int = 0) -> int:
     return ((ms - DISCORD_EPOCH_MS) << 22) + (counter % (1 << 22))
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to."""
+    return (guild_id >> 22) % shard_count
+
+
 def iso(at: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if at is None else at, UTC).isoformat()
 
@@ -56,6 +66,7 @@ class Call:
     json: Any = None  # the JSON body, or payload_json of a multipart body
     files: list[tuple[str, bytes]] = field(default_factory=list)
     authorized: bool = False
+    agent: str = ""  # the User-Agent header (tests tell processes apart by it)
 
 
 @dataclass
@@ -93,6 +104,8 @@ class FakeDiscord:
         self._seq = itertools.count(1)
         self._failures: list[_Failure] = []
         self._sockets: dict[web.WebSocketResponse, int] = {}  # socket -> identified intents
+        self._shards: dict[web.WebSocketResponse, tuple[int, int]] = {}  # socket -> (id, count)
+        self.recommended_shards = 1  # what GET /gateway/bot answers
         self.privileged_allowed = PRIVILEGED  # set to 0 to refuse them (close code 4014)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -412,10 +425,11 @@ class FakeDiscord:
         """Send a gateway DISPATCH (op 0) to every identified client, as Discord would.
 
         Like Discord, member events need the members intent, and message content is
-        blanked without the message content intent (except in DMs).
+        blanked without the message content intent (except in DMs); a sharded session gets
+        only the events of its guilds (`hears`).
         """
         for ws, intents in list(self._sockets.items()):
-            if ws.closed or intents < 0:
+            if ws.closed or intents < 0 or not self.hears(ws, event, data):
                 continue
             payload = data
             if event.startswith("GUILD_MEMBER_") and not intents & MEMBERS_INTENT:
@@ -423,6 +437,21 @@ class FakeDiscord:
             if event == "MESSAGE_CREATE" and "guild_id" in data and not intents & CONTENT_INTENT:
                 payload = {**data, "content": "", "embeds": [], "attachments": []}
             await self._send(ws, event, payload)
+
+    def hears(self, ws: web.WebSocketResponse, event: str, data: Json) -> bool:
+        """Whether this session gets an event: its guild's shard, or shard 0 outside guilds."""
+        shard = self._shards.get(ws)
+        if shard is None:
+            return True
+        guild = data.get("guild_id")
+        if guild is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            guild = data.get("id")
+        return shard_of(int(guild), shard[1]) == shard[0] if guild else shard[0] == 0
+
+    @property
+    def sessions(self) -> list[tuple[int, int] | None]:
+        """The (shard id, count) of every identified open session (None: unsharded)."""
+        return [self._shards.get(ws) for ws, i in self._sockets.items() if i >= 0]
 
     def find(self, method: str, path: str) -> list[Call]:
         """Recorded calls with this method whose path matches the regex."""
@@ -457,7 +486,11 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         call = Call(
-            request.method, path, dict(request.query), authorized="Authorization" in request.headers
+            request.method,
+            path,
+            dict(request.query),
+            authorized="Authorization" in request.headers,
+            agent=request.headers.get("User-Agent", ""),
         )
         if request.content_type.startswith("multipart/"):
             reader = await request.multipart()
@@ -508,7 +541,7 @@ class FakeDiscord:
     def _gateway_info(self, call: Call) -> Json:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 1000,
@@ -650,6 +683,8 @@ class FakeDiscord:
                         await ws.close(code=4014, message=b"Disallowed intent(s).")
                         await self._notify()
                         break
+                    if shard := identify.get("shard"):
+                        self._shards[ws] = (int(shard[0]), int(shard[1]))
                     self._sockets[ws] = intents
                     await self._ready(ws)
                     await self._notify()
@@ -657,25 +692,27 @@ class FakeDiscord:
                     await self._chunk(ws, frame.get("d") or {})
         finally:
             self._sockets.pop(ws, None)
+            self._shards.pop(ws, None)
+            await self._notify()
         return ws
 
     async def _send(self, ws: web.WebSocketResponse, event: str, data: Json) -> None:
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
 
     async def _ready(self, ws: web.WebSocketResponse) -> None:
-        await self._send(
-            ws,
-            "READY",
-            {
-                "v": 10,
-                "user": self.bot_user,
-                "session_id": f"session{next(self._ids)}",
-                "resume_gateway_url": self.gateway_url,
-                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
-                "application": {"id": str(self.app_id), "flags": 0},
-            },
-        )
-        for guild in self.guilds.values():
+        guilds = [g for g in self.guilds.values() if self.hears(ws, "GUILD_CREATE", g)]
+        ready: Json = {
+            "v": 10,
+            "user": self.bot_user,
+            "session_id": f"session{next(self._ids)}",
+            "resume_gateway_url": self.gateway_url,
+            "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
+            "application": {"id": str(self.app_id), "flags": 0},
+        }
+        if ws in self._shards:
+            ready["shard"] = list(self._shards[ws])
+        await self._send(ws, "READY", ready)
+        for guild in guilds:
             await self._send(ws, "GUILD_CREATE", guild)
 
     async def _chunk(self, ws: web.WebSocketResponse, request: Json) -> None:
