@@ -39,6 +39,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/freshness.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/digest.py

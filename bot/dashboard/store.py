@@ -8,6 +8,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from bot.storage import versions
+
 if TYPE_CHECKING:
     from bot.storage.store import Store
 
@@ -134,7 +136,9 @@ def end_session(store: Store, digest: str) -> None:
 
 
 def set_admin(store: Store, community: int, member: int, admin: bool, at: int) -> None:
+    """Record an admin flag; every process reloads its copy (`bot.storage.versions`)."""
     with store.transaction() as conn:
+        store.bump(conn, versions.ADMINS)
         conn.execute(
             "INSERT INTO dashboard_admins (community, member, admin, seen_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (community, member) DO UPDATE SET admin = excluded.admin, "

@@ -14,6 +14,7 @@ from bot.commands import Args
 from bot.context import Answer, Context
 from bot.dashboard import store as ds
 from bot.feature import Feature
+from bot.storage import versions
 
 if TYPE_CHECKING:
     from bot.chat_event import ChatEvent
@@ -33,6 +34,7 @@ class Dashboard(
         super().__init__(core)
         self.server: DashboardServer | None = None
         self._admins: dict[tuple[int, int], bool] | None = None
+        self._admins_version = -1  # the `versions` counter `_admins` was read under
 
     async def serve(self, host: str | None = None, port: int | None = None) -> DashboardServer:
         """Start the dashboard on the running loop (once)."""
@@ -55,20 +57,25 @@ class Dashboard(
             await self.server.stop()
             self.server = None
 
+    def _known(self) -> dict[tuple[int, int], bool]:
+        """The recorded admin flags, read again when any process recorded a change."""
+        fresh = self.core.store.version(versions.ADMINS)
+        if self._admins is None or fresh != self._admins_version:
+            self._admins = ds.admins(self.core.store)
+            self._admins_version = fresh
+        return self._admins
+
     def record_admin(self, community: int, member: int, admin: bool) -> None:
         """Note a member's admin status as a platform reported it (only changes are written)."""
-        if self._admins is None:
-            self._admins = ds.admins(self.core.store)
-        if self._admins.get((community, member)) == admin:
+        known = self._known()
+        if known.get((community, member)) == admin:
             return
         ds.set_admin(self.core.store, community, member, admin, int(self.core.clock().timestamp()))
-        self._admins[(community, member)] = admin
+        known[(community, member)] = admin
 
     def on_message(self, community: int, member: int, event: ChatEvent) -> None:
         """Admins who opened the dashboard are re-checked on every message they send."""
-        if self._admins is None:
-            self._admins = ds.admins(self.core.store)
-        known = self._admins.get((community, member))
+        known = self._known().get((community, member))
         if known is not None and known != self.core.is_admin(event):
             self.record_admin(community, member, not known)
 

@@ -28,6 +28,7 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.privacy import erase_activity
 from bot.replies import Button, Reply, Visibility
+from bot.storage import versions
 from bot.storage.store import Store
 
 if TYPE_CHECKING:
@@ -257,6 +258,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
     columns = [col for f in core.features for col in f.member_columns]
     tables = {t for t, _ in columns if _table_exists(store, t)}
     with store.transaction() as c:
+        store.bump(c, versions.MEMBERS)  # every process drops its cached `drop`
         for table, column in columns:
             if table in tables:  # identifiers come from feature declarations, not input
                 c.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?',
@@ -278,6 +280,7 @@ def merge_members(core: Core, community: int, keep: int, drop: int) -> None:
             {"keep": keep, "drop": drop},
         )
         c.execute("DELETE FROM members WHERE id = ?", (drop,))
+        versions.mark_changed(c, keep)  # its tracking may have become the other's
     store.forget_cached(community, keep)
     store.forget_cached(community, drop)
     if not store.scalar("SELECT tracking FROM members WHERE id = ?", (keep,)):
@@ -324,6 +327,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
     store.flush()
     platform, user = link["platform"], link["user"]
     with store.transaction() as c:
+        store.bump(c, versions.MEMBERS)
         flags = c.execute(
             "SELECT tracking, matching, named, first_seen, joined_at FROM members WHERE id = ?",
             (member,),
@@ -334,6 +338,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
             (community, link["name"], flags[3], flags[4], flags[0], flags[1], flags[2]),
         )
         new = int(cur.lastrowid or 0)
+        versions.mark_changed(c, new)  # (SQLite may give it an erased member's id)
         c.execute(
             "UPDATE identities SET member = ? WHERE community = ? AND platform = ? AND user = ?",
             (new, community, platform, user),
@@ -344,6 +349,7 @@ def split_member(core: Core, community: int, member: int, link: dict[str, Any]) 
             (new, community, member, community, platform),
         )
         c.execute("DELETE FROM links WHERE id = ?", (link["id"],))
+        versions.mark_changed(c, member)  # its rows of the other platform moved away
     store.forget_cached(community, member)
     return new
 

@@ -19,6 +19,7 @@ from bot.context import Answer, Context
 from bot.feature import Feature
 from bot.features.activity import delete_activity
 from bot.replies import Attachment, Button, Reply, Visibility
+from bot.storage import versions
 from bot.storage.activity import member_texts
 from bot.storage.store import Store
 
@@ -230,8 +231,12 @@ def _checkpoint(store: Store, community: int) -> None:
 
 def forget_member(store: Store, features: list[Feature], community: int, member: int) -> None:
     """Run every feature's `erase_texts` and deleters, remove the member and their identities,
-    then checkpoint so the erased bytes leave the database file and its WAL."""
+    then checkpoint so the erased bytes leave the database file and its WAL.
+
+    Tracking stops first, so no process records the member while their data goes (the
+    writer drops rows of untracked members), and every process forgets them at the end."""
     identities = store.identities(member)
+    store.set_member(member, tracking=0)
     erase_derived(store, features, community, member)
     for f in features:
         for deleter in f.deleters:
@@ -239,6 +244,7 @@ def forget_member(store: Store, features: list[Feature], community: int, member:
     store.forget_cached(community, member)
     scope.forget_account(store, community, identities)
     with store.transaction() as c:
+        store.bump(c, versions.MEMBERS)
         c.execute("DELETE FROM identities WHERE member = ?", (member,))
         c.execute("DELETE FROM members WHERE id = ?", (member,))
     _checkpoint(store, community)

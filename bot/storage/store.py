@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from bot.storage import rollups
+from bot.storage import rollups, versions
 from bot.storage.engine import Engine, PgConnection, StoreError
 from bot.storage.migrations import CORE_MIGRATIONS
 from bot.storage.writer import (
@@ -89,12 +89,20 @@ class Store:
         migrate(self.conn, "core", CORE_MIGRATIONS)
         migrate(self.conn, "rollups", rollups.ROLLUP_MIGRATIONS)  # bot/storage/rollups.py
         migrate(self.conn, "dead_letters", DEAD_LETTER_MIGRATIONS)
+        migrate(self.conn, "versions", versions.MIGRATIONS)  # bot/storage/versions.py
+        versions.ensure(self.conn)
         _set_busy_timeout(self.conn, busy_timeout)
         self._writer: Writer | None = None
         self._spaces: dict[tuple[str, str], int] = {}
         self._chats: dict[tuple[int, str, str], int] = {}
         self._members: dict[tuple[int, str, str], MemberRow] = {}
         self.last_flush = time.monotonic()
+        # What other processes changed: the counters, read at most every `poll_seconds`.
+        self.poll_seconds = versions.POLL_SECONDS
+        self._versions = versions.read_all(self.conn)
+        self._polled = time.monotonic()
+        self._members_version = self._versions.get(versions.MEMBERS, 0)  # of `_members`
+        self._buffer_version = self._members_version  # of the buffer's oldest row
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -153,7 +161,7 @@ class Store:
         with self._buffer_lock:
             if not self._buffer and not self._seen:
                 return
-            batch = Batch(self._buffer, self._seen)
+            batch = Batch(self._buffer, self._seen, self._buffer_version)
             self._buffer, self._seen = [], {}
         self._queue.put(batch)
 
@@ -197,6 +205,21 @@ class Store:
             finally:
                 if known_busy:
                     _set_busy_timeout(self.conn, self.busy_timeout)
+
+    def version(self, kind: str, *, fresh: bool = False) -> int:
+        """The counter of a cached kind (`bot.storage.versions`), as read at most
+        `poll_seconds` ago (`fresh`: now): a cache made under another number is stale."""
+        now = time.monotonic()
+        if fresh or now - self._polled >= self.poll_seconds:
+            self._versions = versions.read_all(self.conn)
+            self._polled = now
+        return self._versions.get(kind, 0)
+
+    def bump(self, conn: sqlite3.Connection | PgConnection, kind: str) -> None:
+        """Announce a change of `kind` inside the transaction making it (first in it, see
+        `versions.bump`); this process reads the counters again on its next look."""
+        versions.bump(conn, kind)
+        self._polled = -float("inf")
 
     def _forget_caches(self) -> None:
         self._spaces.clear()
@@ -331,13 +354,15 @@ class Store:
         A changed display name is saved, so names in stats and lookups stay current.
         """
         key = (community, platform, user)
+        self._members_changed(self.version(versions.MEMBERS))
         found = self._members.get(key)
         if found is not None:
             if name and name != found.name:
                 self._rename(found, name)
             return found
         row = self.conn.execute(
-            "SELECT m.id, m.tracking, m.name FROM identities i JOIN members m ON m.id = i.member "
+            "SELECT m.id, m.tracking, m.name, m.changed FROM identities i "
+            "JOIN members m ON m.id = i.member "
             "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
             key,
         ).fetchone()
@@ -349,6 +374,9 @@ class Store:
                     (community, name, at, at),
                 )
                 member_id = int(cur.lastrowid or 0)
+                # SQLite may hand out an erased member's id again: rows buffered for the
+                # erased one (in any process) must not land on the new one
+                versions.mark_changed(c, member_id)
                 added = c.execute(
                     "INSERT OR IGNORE INTO identities (community, platform, user, member) "
                     "VALUES (?, ?, ?, ?)",
@@ -357,17 +385,28 @@ class Store:
                 if not added:  # another process created this member a moment ago: use theirs
                     c.execute("DELETE FROM members WHERE id = ?", (member_id,))
                     row = c.execute(
-                        "SELECT m.id, m.tracking, m.name FROM identities i "
+                        "SELECT m.id, m.tracking, m.name, m.changed FROM identities i "
                         "JOIN members m ON m.id = i.member "
                         "WHERE i.community = ? AND i.platform = ? AND i.user = ?",
                         key,
                     ).fetchone()
             if added:
-                row = (member_id, 1, name)
+                row = (member_id, 1, name, 0)
+            self._members_changed(self.version(versions.MEMBERS, fresh=True))
+        elif int(row[3]) > self._members_version:  # changed after what this process knows
+            self._members_changed(self.version(versions.MEMBERS, fresh=True))
         found = self._members[key] = MemberRow(int(row[0]), bool(row[1]), row[2])
         if name and name != found.name:
             self._rename(found, name)
         return found
+
+    def _members_changed(self, fresh: int) -> None:
+        """A new members counter (another process or this one changed a member): the cached
+        rows go, and rows buffered so far form a batch of the older counter."""
+        if fresh != self._members_version:
+            self._seal()
+            self._members.clear()
+            self._members_version = fresh
 
     def _rename(self, member: MemberRow, name: str) -> None:
         with self.transaction() as c:
@@ -441,7 +480,8 @@ class Store:
         return found[0] if found else ""
 
     def set_member(self, member: int, **values: Any) -> None:
-        """Update columns of a member row (names are checked against the table)."""
+        """Update columns of a member row (names are checked against the table); every
+        process drops its cached member rows (`bot.storage.versions`)."""
         columns = self.engine.columns(self.conn, "members")
         for column in values:
             if column not in columns:
@@ -450,7 +490,10 @@ class Store:
             return
         assignments = ", ".join(f'"{column}" = ?' for column in values)
         with self.transaction() as c:
+            self.bump(c, versions.MEMBERS)
             c.execute(f"UPDATE members SET {assignments} WHERE id = ?", (*values.values(), member))
+            if "tracking" in values:
+                versions.mark_changed(c, member)
 
     # -- activity --------------------------------------------------------------------------
 
@@ -466,6 +509,8 @@ class Store:
     ) -> None:
         """Buffer one activity row; a full buffer goes to the writer thread."""
         with self._buffer_lock:
+            if not self._buffer:
+                self._buffer_version = self._members_version
             self._buffer.append((community, member, chat, at, kind, length, text))
             if at > self._seen.get(member, 0):
                 self._seen[member] = at

@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 
-from bot.storage import rollups
+from bot.storage import rollups, versions
 from bot.storage.engine import PgConnection, bulk_insert
 
 log = logging.getLogger("convene.store")
@@ -118,18 +118,22 @@ class Batch:
 
     rows: list[tuple[Any, ...]]
     seen: dict[int, int] = field(default_factory=dict)
+    version: int = -1  # the members counter the rows were buffered under (-1: unknown)
 
     @staticmethod
     def merge(batches: list[Batch]) -> Batch:
-        """One batch holding the rows of `batches`, in order (one transaction for them)."""
+        """One batch holding the rows of `batches` (buffered under one members counter), in
+        order: one transaction for them."""
         if len(batches) == 1:
             return batches[0]
+        assert len({b.version for b in batches}) == 1, "batches of one members counter only"
         seen: dict[int, int] = {}
         for batch in batches:
             for member, at in batch.seen.items():
                 if at > seen.get(member, 0):
                     seen[member] = at
-        return Batch(list(itertools.chain.from_iterable(b.rows for b in batches)), seen)
+        rows = list(itertools.chain.from_iterable(b.rows for b in batches))
+        return Batch(rows, seen, batches[0].version)
 
 
 def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
@@ -141,6 +145,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     """
     try:
         with immediate(conn):
+            versions.current_rows(conn, batch)  # members who left tracking meanwhile
             bulk_insert(conn, "activity", ACTIVITY_COLUMNS, batch.rows)  # COPY on PostgreSQL
             rollups.add(conn, batch.rows)  # counts per hour and member-day, same commit
             _mark_seen(conn, batch.seen)
@@ -154,6 +159,7 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     written = 0
     now = int(time.time())
     with immediate(conn):
+        versions.current_rows(conn, batch)
         kept = []
         for row in batch.rows:
             try:
@@ -239,7 +245,8 @@ class Queue:
         """Commit queued batches in order on `conn`; a batch leaves only once committed.
 
         A writer that fell behind (a burst) commits the batches waiting together, up to
-        `MERGE_ROWS` rows in one transaction: fewer commits, the same rows in the same order.
+        `MERGE_ROWS` rows buffered under one members counter (`bot.storage.versions`) in one
+        transaction: fewer commits, the same rows in the same order.
         """
         written = 0
         with write:
@@ -252,8 +259,8 @@ class Queue:
                     rows = len(taken[0].rows)
                     for batch in itertools.islice(self.batches, 1, None):
                         rows += len(batch.rows)
-                        if rows > MERGE_ROWS:
-                            break
+                        if rows > MERGE_ROWS or batch.version != taken[0].version:
+                            break  # (rows of another counter are checked on their own)
                         taken.append(batch)
                 try:
                     written += write_batch(conn, Batch.merge(taken))

@@ -90,8 +90,13 @@ async def test_background_worker_runs_off_the_loop_when_started(
 
 
 def test_daily_sampling_is_bounded_and_matches_the_digest_sample() -> None:
+    class NoStore:
+        def version(self, kind: str, *, fresh: bool = False) -> int:
+            return 0
+
     class NoCore:
         embedder = object()
+        store = NoStore()
 
     w = TopicWorker(NoCore(), daily_sample=50)  # type: ignore[arg-type]
     texts = [f"message number {i} about things" for i in range(5000)]

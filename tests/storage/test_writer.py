@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.storage import rollups, writer
+from bot.storage import rollups, versions, writer
 from bot.storage.store import Store
 from bot.storage.writer import Batch, Queue
 
@@ -29,10 +29,12 @@ def test_batches_waiting_together_commit_in_one_transaction_in_order(
 ) -> None:
     store = Store(store_target)
     community, member, chat = _setup(store)
+    counter = store.version(versions.MEMBERS, fresh=True)
     queue = Queue()
-    for b in range(4):  # four batches of ten rows, as a writer that fell behind finds them
+    for b in range(6):  # batches of ten rows, as a writer that fell behind finds them
         rows = [(community, member, chat, 1000 + b * 10 + i, 0, 1, None) for i in range(10)]
-        queue.put(Batch(rows, {member: 1000 + b * 10 + 9}))
+        version = -1 if b == 5 else counter  # the last buffered under another counter
+        queue.put(Batch(rows, {member: 1000 + b * 10 + 9}, version))
     written: list[int] = []
     real = writer.write_batch
 
@@ -45,15 +47,16 @@ def test_batches_waiting_together_commit_in_one_transaction_in_order(
     monkeypatch.setattr(writer, "MERGE_ROWS", 30)
     conn = store.engine.connect()
     try:
-        assert queue.commit_all(conn, threading.RLock()) == 40
+        assert queue.commit_all(conn, threading.RLock()) == 60
     finally:
         conn.close()
-    assert written == [30, 10]  # three batches in one transaction, the fourth past the cap
+    # three batches in one transaction, then two (the cap), then the one of another counter
+    assert written == [30, 20, 10]
     assert not queue.batches
     ats = [r["at"] for r in store.rows("SELECT at FROM activity ORDER BY id")]
-    assert ats == list(range(1000, 1040))
-    assert store.member_info(member)["last_seen"] == 1039
-    assert rollups.total(store.conn, community, 0, 2000) == 40
+    assert ats == list(range(1000, 1060))
+    assert store.member_info(member)["last_seen"] == 1059
+    assert rollups.total(store.conn, community, 0, 2000) == 60
     store.close()
 
 

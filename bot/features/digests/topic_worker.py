@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.storage import versions
 from bot.text import MAX_INPUT, clean
 from models.embedder import text_hash
 
@@ -137,11 +138,23 @@ class TopicWorker:
         self._refreshed: dict[int, float] = {}
         self.refresh: Callable[[int], Awaitable[object]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._members = core.store.version(versions.MEMBERS)  # the queue was filled under it
+
+    def _current(self, version: int) -> bool:
+        """Drop the queue and the reports when a member's choices changed in any process
+        (an erasure or opt-out elsewhere cannot call `drop` here); False if they were."""
+        if version == self._members:
+            return True
+        self.queue.clear()
+        self.reports.clear()
+        self._members = version
+        return False
 
     def offer(self, community: int, at: int, text: str) -> bool:
         """Queue a text if it belongs to its day's sample; cheap, never blocks."""
         if self.core.embedder is None or not text.strip():
             return False
+        self._current(self.core.store.version(versions.MEMBERS))
         day = at // DAY
         sketch = self._days.get((community, day))
         if sketch is None:
@@ -200,13 +213,20 @@ class TopicWorker:
         `progress` is called with the size of each batch done (e.g. a progress bar's update).
         """
         done = 0
+        store = self.core.store
         while self.queue and self.core.embedder is not None:
+            if not self._current(store.version(versions.MEMBERS, fresh=True)):
+                break
             batch = [self.queue.popleft() for _ in range(min(BATCH, len(self.queue)))]
             try:
                 await self.core.embedder.aencode(batch)
             except Exception:
                 log.exception("background embedding failed for %s texts", len(batch))
                 continue
+            if not self._current(store.version(versions.MEMBERS, fresh=True)):
+                # a member's texts may have been erased elsewhere while these were encoded
+                store.delete_vectors([text_hash(t) for t in batch])
+                break
             done += len(batch)
             if progress is not None:
                 progress(len(batch))

@@ -46,14 +46,13 @@ class Events(
         ("event_rsvps", "member"),
         ("event_checkins", "member"),
         ("event_reminders_sent", "member"),
+        ("event_wrong_codes", "member"),
     ],
 ):
-    """The calendar; reminders go out through the scheduler when the bot runs one."""
+    """The calendar; reminders go out through the scheduler when the bot runs one.
 
-    def __init__(self, core: Core) -> None:
-        super().__init__(core)
-        # (event, member) -> times of recent wrong check-in codes, to throttle guessing
-        self.wrong_codes: dict[tuple[int, int], list[int]] = {}
+    Wrong check-in codes are counted in the store (`event_wrong_codes`), so the throttle
+    holds across restarts and across processes sharing the store."""
 
     async def start(self) -> None:
         if self.core.has(Scheduler):
@@ -330,12 +329,11 @@ async def checkin(ctx: Context, args: Args) -> Answer:
             opens = local_time(event.starts_at - es.CHECKIN_OPENS, ctx.tz, now)
             return ctx.private(f"Check-in for {event_name(event)} opens an hour before: {opens}.")
         return ctx.private(f"{event_name(event)} is over; check-in has closed.")
-    wrong = ctx.core.feature(Events).wrong_codes
-    recent = [t for t in wrong.get((event.id, ctx.member), []) if t > now - WRONG_CODE_WINDOW]
+    recent = es.wrong_codes(ctx.store, event, ctx.member, now - WRONG_CODE_WINDOW)
     if len(recent) >= MAX_WRONG_CODES:
         return ctx.private("Too many wrong codes in a row; try again in a few minutes.")
     if args["code"].strip().upper() != event.code:
-        wrong[(event.id, ctx.member)] = [*recent, now]
+        es.add_wrong_code(ctx.store, event, ctx.member, now, WRONG_CODE_WINDOW)
         return ctx.private(f"That is not the check-in code for {event_name(event)}. Ask the host.")
     if not es.check_in(ctx.store, event, ctx.member, now):
         return ctx.private(f"You're already checked in at {event_name(event)}.")

@@ -32,8 +32,16 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE event_reminders_sent (
             event INTEGER NOT NULL, community INTEGER NOT NULL, member INTEGER NOT NULL,
             kind TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (event, member, kind))""",
-    ]
+    ],
+    # 2: wrong check-in codes, counted in the store so every process throttles them together
+    [
+        """CREATE TABLE event_wrong_codes (
+            event INTEGER NOT NULL, community INTEGER NOT NULL, member INTEGER NOT NULL,
+            at INTEGER NOT NULL)""",
+        "CREATE INDEX event_wrong_codes_member ON event_wrong_codes (event, member, at)",
+    ],
 ]
+MEMBER_TABLES = ("event_rsvps", "event_checkins", "event_reminders_sent", "event_wrong_codes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +174,25 @@ def rsvp_counts(store: Store, event_ids: list[int]) -> dict[int, int]:
     return {int(r["event"]): int(r["n"]) for r in rows}
 
 
+def wrong_codes(store: Store, event: Event, member: int, since: int) -> list[int]:
+    """When the member typed a wrong check-in code for the event since `since`, oldest first."""
+    rows = store.rows(
+        "SELECT at FROM event_wrong_codes WHERE event = ? AND member = ? AND at > ? ORDER BY at",
+        (event.id, member, since),
+    )
+    return [int(r["at"]) for r in rows]
+
+
+def add_wrong_code(store: Store, event: Event, member: int, now: int, window: int) -> None:
+    """Count one wrong check-in code (codes older than `window` are dropped on the way)."""
+    with store.transaction() as c:
+        c.execute("DELETE FROM event_wrong_codes WHERE at <= ?", (now - window,))
+        c.execute(
+            "INSERT INTO event_wrong_codes (event, community, member, at) VALUES (?, ?, ?, ?)",
+            (event.id, event.community, member, now),
+        )
+
+
 def due_reminders(store: Store, now: int) -> list[tuple[Event, int]]:
     """(event, member) for every RSVP to an event that is live and starts within a day."""
     rows = store.rows(
@@ -212,6 +239,14 @@ def export_events(store: Store, community: int, member: int) -> dict[str, Any]:
          "cancelled_at": _iso(r["cancelled_at"]) if r["cancelled_at"] else None}
         for r in created
     ]  # fmt: skip
+    out["event_wrong_codes"] = [
+        {**r, "at": _iso(r["at"])}
+        for r in store.rows(
+            "SELECT event, at FROM event_wrong_codes WHERE community = ? AND member = ? "
+            "ORDER BY at",
+            (community, member),
+        )
+    ]
     out["event_reminders_sent"] = [
         {**r, "at": _iso(r["at"])}
         for r in store.rows(
@@ -226,7 +261,7 @@ def export_events(store: Store, community: int, member: int) -> dict[str, Any]:
 def delete_events(store: Store, community: int, member: int) -> None:
     """Drop the member's RSVPs, check-ins and reminders; their events stay, unattributed."""
     with store.transaction() as c:
-        for table in ("event_rsvps", "event_checkins", "event_reminders_sent"):
+        for table in MEMBER_TABLES:
             c.execute(
                 f"DELETE FROM {table} WHERE community = ? AND member = ?", (community, member)
             )

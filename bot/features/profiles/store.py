@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.storage import versions
 from bot.storage.store import Store
 from models.embedder import text_hash
 from models.matching.profile import Profile
@@ -72,14 +73,17 @@ def load_profiles(store: Store, community: int) -> list[Profile]:
 
 
 def profiles_signature(store: Store, community: int) -> tuple[object, ...]:
-    """A cheap summary of a community's profiles and opt-outs: any change changes it."""
+    """A cheap summary of a community's profiles and opt-outs: any change changes it, in
+    this process or another (the profiles and members counters of `bot.storage.versions`
+    move with every save, deletion, opt-out, erasure and link, even within one second)."""
     row = store.conn.execute(
         "SELECT count(*), total(p.updated_at), total(p.member * m.matching), "
         "total(p.member * p.visible), total(p.member) FROM profiles p "
         "JOIN members m ON m.id = p.member WHERE p.community = ?",
         (community,),
     ).fetchone()
-    return tuple(row)
+    counters = versions.read_all(store.conn)
+    return (*row, counters.get(versions.PROFILES), counters.get(versions.MEMBERS))
 
 
 def profiled_members(store: Store, community: int) -> set[int]:
@@ -116,6 +120,7 @@ def save_profile(store: Store, community: int, p: Profile, at: int) -> None:
         at,
     )
     with store.transaction() as c:
+        store.bump(c, versions.PROFILES)
         c.execute(
             "INSERT INTO profiles (community, member, roles, headline, offers, seeks, "
             "sectors, tags, stage, region, serves, excludes, portfolio, check_min, check_max, "
@@ -165,4 +170,5 @@ def delete_profile(store: Store, community: int, member: int) -> None:
     if p is not None:
         store.delete_vectors(profile_hashes(p))
     with store.transaction() as c:
+        store.bump(c, versions.PROFILES)
         c.execute("DELETE FROM profiles WHERE community = ? AND member = ?", (community, member))
