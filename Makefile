@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/telegram_send.py
+	$(BIN)/python bench/telegram_webhook.py
 	$(BIN)/python bench/vectors.py
 
 clean:

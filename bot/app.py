@@ -47,8 +47,16 @@ def platform_adapters(core: Core, config: Config) -> list[Any]:
     if config.telegram.enabled:
         from adapters.telegram.adapter import TelegramAdapter
 
-        token = config.telegram.token("telegram")
-        adapters.append(TelegramAdapter(core, token, token_env=config.telegram.token_env))
+        telegram = config.telegram
+        webhook = None
+        if telegram.webhook:
+            from adapters.telegram.webhook import WebhookSettings
+
+            webhook = WebhookSettings(
+                telegram.webhook_url, telegram.secret(), telegram.listen, telegram.port
+            )
+        token = telegram.token("telegram")
+        adapters.append(TelegramAdapter(core, token, token_env=telegram.token_env, webhook=webhook))
     if config.discord.enabled:
         from adapters.discord.adapter import DiscordAdapter
 
@@ -68,6 +76,8 @@ async def run(config: Config) -> None:
     for name, platform in (("telegram", config.telegram), ("discord", config.discord)):
         if platform.enabled:
             platform.token(name)  # a missing token fails before the model loads
+    if config.telegram.enabled and config.telegram.webhook:
+        config.telegram.secret()
     core = await open_core(config)
     try:
         adapters = platform_adapters(core, config)

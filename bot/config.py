@@ -7,10 +7,12 @@ Every error names the key, the bad value and the fix.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -33,6 +35,91 @@ class PlatformConfig:
                 f"[{platform}] enabled = false."
             )
         return value
+
+
+# -- [telegram] mode (adapters/telegram/webhook.py) ------------------------------------------
+TELEGRAM_MODES = ("polling", "webhook")
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts webhooks to
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a secret_token
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig(PlatformConfig):
+    """Telegram: polling (one process) or a webhook (several processes behind a proxy).
+
+    In webhook mode Telegram posts each update to `webhook_url`; this process answers on
+    `listen`:`port`, behind the HTTPS proxy that publishes that URL.
+    """
+
+    mode: str = "polling"
+    webhook_url: str = ""
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
+
+    @property
+    def webhook(self) -> bool:
+        return self.mode == "webhook"
+
+    def secret(self) -> str:
+        """The webhook's secret token from the environment, checked as Telegram would."""
+        value = os.environ.get(self.secret_env, "").strip()
+        if not value:
+            raise ConfigError(
+                f'[telegram] mode = "webhook" but the environment variable {self.secret_env} '
+                f"is empty. Fix: export {self.secret_env}=<a random secret of letters, digits, "
+                "_ and ->, for example from `openssl rand -hex 32`, the same in every process."
+            )
+        if not _SECRET.match(value):
+            raise ConfigError(
+                f"{self.secret_env} is not a valid webhook secret: Telegram accepts 1 to 256 "
+                "letters, digits, _ and -. Fix: e.g. `openssl rand -hex 32`."
+            )
+        return value
+
+
+def _telegram(where: str, raw: dict[str, Any]) -> TelegramConfig:
+    body = raw.get("telegram", {})
+    mode = body.get("mode", "polling")
+    if mode not in TELEGRAM_MODES:
+        raise ConfigError(
+            f'{where}[telegram] mode = "{mode}" is not valid. Fix: mode = "polling" (one '
+            'process) or mode = "webhook" (several processes behind an HTTPS proxy).'
+        )
+    url = body.get("webhook_url", "").strip()
+    if mode == "webhook":
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ConfigError(
+                f'{where}[telegram] mode = "webhook" needs webhook_url, the public HTTPS address '
+                f'Telegram posts updates to (now "{url}"). Fix: e.g. webhook_url = '
+                '"https://bot.example.org/telegram".'
+            )
+        try:
+            public_port = parts.port
+        except ValueError:
+            public_port = -1
+        if public_port is not None and public_port not in WEBHOOK_PORTS:
+            raise ConfigError(
+                f'{where}[telegram] webhook_url = "{url}" uses port {parts.port or "?"}, but '
+                "Telegram posts webhooks only to ports 443, 80, 88 or 8443. Fix: publish it "
+                "on one of those (the proxy may forward to any local port)."
+            )
+    port = body.get("port", 8080)
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{where}[telegram] port = {port} is not valid. Fix: e.g. port = 8080.")
+    return TelegramConfig(
+        enabled=body.get("enabled", False),
+        token_env=body.get("token_env", "TELEGRAM_TOKEN"),
+        mode=mode,
+        webhook_url=url,
+        listen=body.get("listen", "127.0.0.1"),
+        port=port,
+        secret_env=body.get("secret_env", "TELEGRAM_WEBHOOK_SECRET"),
+    )
+
+
+# -- end [telegram] mode -----------------------------------------------------------------------
 
 
 # -- [discord] shards (adapters/discord) ----------------------------------------------------
@@ -141,7 +228,7 @@ class Config:
     cooldown_weeks: int = 12
     console_admins: tuple[str, ...] = ("organizer",)
     discord: DiscordConfig = DiscordConfig(token_env="DISCORD_TOKEN")
-    telegram: PlatformConfig = PlatformConfig(token_env="TELEGRAM_TOKEN")
+    telegram: TelegramConfig = TelegramConfig(token_env="TELEGRAM_TOKEN")
     communities: tuple[CommunityConfig, ...] = ()
     dashboard: DashboardConfig = DashboardConfig()
     source: Path | None = field(default=None, compare=False)
@@ -163,7 +250,15 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "matching": {"weekly_request_cap": int, "cooldown_weeks": int},
     "console": {"admins": list},
     "discord": {"enabled": bool, "token_env": str, "shard_count": object, "shard_ids": object},
-    "telegram": {"enabled": bool, "token_env": str},
+    "telegram": {
+        "enabled": bool,
+        "token_env": str,
+        "mode": str,
+        "webhook_url": str,
+        "listen": str,
+        "port": int,
+        "secret_env": str,
+    },
     "communities": {},
     "dashboard": {"enabled": bool, "host": str, "port": int, "public_url": str},
 }
@@ -183,6 +278,10 @@ _EXAMPLES = {
     "host": '"127.0.0.1"',
     "port": "8750",
     "public_url": '"https://convene.example.org"',
+    "mode": '"polling"',
+    "webhook_url": '"https://bot.example.org/telegram"',
+    "listen": '"127.0.0.1"',
+    "secret_env": '"TELEGRAM_WEBHOOK_SECRET"',
 }
 
 
@@ -260,7 +359,7 @@ def parse(raw: dict[str, Any], *, source: Path | None = None) -> Config:
         cooldown_weeks=cooldown,
         console_admins=tuple(admins),
         discord=_discord(where, raw),
-        telegram=_platform(raw, "telegram", "TELEGRAM_TOKEN"),
+        telegram=_telegram(where, raw),
         communities=_communities(where, raw.get("communities", []), timezone),
         dashboard=_dashboard(where, raw),
         source=source,

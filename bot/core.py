@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import scope
+from bot.button_keys import ButtonKeys
 from bot.chat_event import ChatEvent
+from bot.claims import Claims
 from bot.commands import Command, CommandError, Registry, UsageError
 from bot.config import Config
 from bot.context import AmbiguousMember, Answer, Context
@@ -85,6 +87,8 @@ class Core:
         self.embedder = embedder
         self.adapters: dict[str, Adapter] = {}
         self.dialogs = Dialogs(store)
+        self.button_keys = ButtonKeys(store)  # for platforms whose buttons carry 64 bytes
+        self.claims = Claims(store)  # the first of several processes to see a thing
         self.features: list[Feature] = [kind(self) for kind in features]
         check_features(self.features)
         self.registry = Registry()

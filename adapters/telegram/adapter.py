@@ -1,15 +1,19 @@
 """Telegram through python-telegram-bot v22, run inside the shared asyncio loop.
 
 The `Application` is driven by hand (``initialize`` → ``updater.start_polling`` → ``start``,
-and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. PTB's
-own machinery does the plumbing: one handler class per kind of update, its rate-limiter hook
-for flood control (`adapters.telegram.rate_limit`), ``arbitrary_callback_data`` with
-persistence for buttons. Each callback is tiny: translate (`adapters.telegram.translate`),
-call the core, render and send (`adapters.telegram.send`).
+and the reverse on `stop`), so Discord, Telegram and the scheduler share one process. In
+webhook mode there is no updater: uvicorn serves the webhook on the same loop and feeds
+PTB's update queue (`adapters.telegram.webhook`), so several processes can share one bot.
+PTB's own machinery does the plumbing: one handler class per kind of update, its
+rate-limiter hook for flood control (`adapters.telegram.rate_limit`). Buttons carry keys
+from the store (`bot.button_keys`), so any process reads a press back. Each callback is
+tiny: translate (`adapters.telegram.translate`), call the core, render and send
+(`adapters.telegram.send`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -28,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -54,6 +58,7 @@ from adapters.telegram.translate import (
     reaction_events,
     telegram_name,
 )
+from adapters.telegram.webhook import WebhookServer, WebhookSettings
 from bot import outbox
 from bot.chat_event import ChatEvent
 from bot.commands import Command
@@ -61,10 +66,10 @@ from bot.config import ConfigError
 from bot.core import Core
 from bot.delivery import Fallback, after_dm, already_told, group_note, plan, route, tell_admins_once
 from bot.replies import Capabilities, Mention, Reply, Target, Visibility
+from bot.storage.store import StoreBusy
 
 log = logging.getLogger("convene.telegram")
 ALLOWED_UPDATES = ["message", "callback_query", "chat_member", "my_chat_member", "message_reaction"]
-BUTTONS_KEPT = 5000  # keyboards whose buttons stay valid (PTB's cache, least recently used go)
 START_PAYLOAD = "hello"  # https://t.me/<bot>?start=hello opens the chat; any /start hands over
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 # The event being handled in this task: a message the core sends meanwhile through
@@ -90,9 +95,10 @@ class TelegramAdapter:
         poll_timeout: the ``getUpdates`` long-poll timeout in seconds.
         admin_ttl: how long a group's admin list is trusted before it is fetched again.
         rate_limiter: flood control (defaults follow Telegram's published limits).
-        buttons_file: where pressed-later buttons survive a restart (PTB's PicklePersistence);
-            defaults to a file beside the database.
         send_attempts / send_backoff: retries of a 5xx or network error when sending.
+        webhook: take updates through a webhook instead of polling (`WebhookSettings`).
+        webhook_check: how often (seconds) a webhook process asks Telegram whether its
+            webhook is still set, and why Telegram's last delivery failed.
     """
 
     name = PLATFORM
@@ -117,9 +123,10 @@ class TelegramAdapter:
         poll_timeout: float = 10.0,
         admin_ttl: float = 60.0,
         rate_limiter: ChatRateLimiter | None = None,
-        buttons_file: Path | None = None,
         send_attempts: int = 4,
         send_backoff: float = 0.5,
+        webhook: WebhookSettings | None = None,
+        webhook_check: float = 60.0,
     ) -> None:
         self.core = core
         self.token = token.strip()
@@ -129,17 +136,18 @@ class TelegramAdapter:
         self.poll_timeout = poll_timeout
         self.admin_ttl = admin_ttl
         self.rate_limiter = rate_limiter or ChatRateLimiter()
-        store_path = Path(core.store.path)
-        self.buttons_file = buttons_file or store_path.with_name(store_path.name + ".tg-buttons")
         self.send_attempts = send_attempts
         self.send_backoff = send_backoff
+        self.webhook = webhook
+        self.webhook_check = webhook_check
+        self.webhook_server: WebhookServer | None = None
+        self._webhook_watch: asyncio.Task[None] | None = None
         self.app: Application | None = None  # type: ignore[type-arg]
         self.sender: Sender | None = None
         self.username = ""
         self.bot_id = 0
         self.privacy_mode = False
         self._admins: dict[int, tuple[float, frozenset[int]]] = {}
-        self._recent_joins: dict[tuple[str, str, str], float] = {}
         self._privacy_checked: set[str] = set()
         self._command_names = Commands("", {})
         core.attach(self, ready=False)  # ready once polling (see start)
@@ -152,7 +160,7 @@ class TelegramAdapter:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, publish the command list, and start polling.
+        """Connect, publish the command list, and start polling (or serve the webhook).
 
         Raises:
             ConfigError: the token is missing or rejected, or the Bot API cannot be reached.
@@ -162,23 +170,14 @@ class TelegramAdapter:
                 f"{self.token_env} does not hold a Telegram bot token (it should look like "
                 "123456789:AAE...). Fix: copy the token from @BotFather into it."
             )
-        # Buttons outlive a restart (an intro request waits for days): PTB keeps the callback
-        # data of every keyboard it sent and persists just that part.
-        persistence = PicklePersistence(
-            self.buttons_file,
-            store_data=PersistenceInput(
-                bot_data=False, chat_data=False, user_data=False, callback_data=True
-            ),
-            update_interval=5,
-        )
         builder = (
             Application.builder()
             .token(self.token)
             .concurrent_updates(True)
             .rate_limiter(self.rate_limiter)
-            .arbitrary_callback_data(BUTTONS_KEPT)
-            .persistence(persistence)
         )
+        if self.webhook is not None:
+            builder = builder.updater(None)  # updates come in through our web server
         if self.base_url:
             builder = builder.base_url(self.base_url)
             builder = builder.base_file_url(self.base_file_url or self.base_url)
@@ -206,9 +205,21 @@ class TelegramAdapter:
         self.privacy_mode = not me.can_read_all_group_messages
         self._command_names = self._commands(self.username)
         self.sender = Sender(
-            app.bot, self._moved, attempts=self.send_attempts, backoff=self.send_backoff
+            app.bot,
+            self._moved,
+            self.core.button_keys.key,
+            attempts=self.send_attempts,
+            backoff=self.send_backoff,
         )
+        self.core.button_keys.expire()
+        await self._adopt_old_buttons()
         await self._publish_commands()
+        if self.webhook is not None:
+            await app.start()
+            await self._start_webhook(app, self.webhook)
+            self.core.mark_ready(self.name)
+            log.info("Telegram: taking updates for @%s at %s", self.username, self.webhook.url)
+            return
         assert app.updater is not None
         await app.updater.start_polling(
             timeout=timedelta(seconds=self.poll_timeout),
@@ -219,8 +230,102 @@ class TelegramAdapter:
         self.core.mark_ready(self.name)
         log.info("Telegram: polling as @%s", self.username)
 
+    async def _adopt_old_buttons(self) -> None:
+        """Buttons sent by an older Convene, whose map PTB kept in a file beside a SQLite
+        store (``<db>.tg-buttons``), keep working: the map moves into the store, once."""
+        path = Path(self.core.store.path)
+        old = path.with_name(path.name + ".tg-buttons") if path.name else None
+        if old is None or not old.is_file():
+            return
+        callback_data = PersistenceInput(False, False, False, True)
+        try:
+            found = await PicklePersistence(old, store_data=callback_data).get_callback_data()
+        except Exception as exc:  # a damaged file costs its buttons, not the start
+            log.warning("Telegram: could not read the old buttons file %s: %s", old, exc)
+            return
+        keyboards = found[0] if found else []
+        self.core.button_keys.adopt(
+            {
+                keyboard + button: callback
+                for keyboard, _, buttons in keyboards
+                for button, callback in buttons.items()
+                if isinstance(callback, str)
+            }
+        )
+        old.rename(old.with_name(old.name + ".moved"))
+        log.info("Telegram: moved %d old keyboards' buttons into the store", len(keyboards))
+
+    async def _start_webhook(self, app: Application, settings: WebhookSettings) -> None:  # type: ignore[type-arg]
+        """Serve the webhook, then tell Telegram where it is.
+
+        Every process sets the same webhook (url, secret, update kinds): Telegram treats a
+        repeated setWebhook as a no-op, so no process has to be first, and none deletes it
+        when it stops (the others still take updates).
+        """
+        server = WebhookServer(app, settings)
+        try:
+            await server.start()
+            self.webhook_server = server
+            await self._set_webhook(settings)
+        except BaseException:
+            await self.stop()
+            raise
+        self._webhook_watch = asyncio.create_task(self._watch_webhook(settings))
+
+    async def _set_webhook(self, settings: WebhookSettings) -> None:
+        assert self.app is not None
+        try:
+            await self.app.bot.set_webhook(
+                settings.url, allowed_updates=ALLOWED_UPDATES, secret_token=settings.secret
+            )
+        except TelegramError as exc:
+            raise ConfigError(
+                f"Telegram refused the webhook {settings.url}: {exc.message}. Fix: [telegram] "
+                "webhook_url must be a public https:// address on port 443, 80, 88 or 8443."
+            ) from None
+
+    async def _watch_webhook(self, settings: WebhookSettings) -> None:
+        """Now and then: is our webhook still set, and why did Telegram's last delivery
+        fail? A webhook someone replaced or deleted (a polling process with this token) is
+        logged as an error and set again, so the mistake shows on both sides."""
+        reported = 0
+        while True:
+            await asyncio.sleep(self.webhook_check)
+            assert self.app is not None
+            try:
+                info = await self.app.bot.get_webhook_info()
+                if info.url != settings.url:
+                    log.error(
+                        "Telegram: the bot's webhook is %r, not %s: another process changed "
+                        "it (a process polling with this token deletes it). Setting it "
+                        'again; run every process with [telegram] mode = "webhook".',
+                        info.url,
+                        settings.url,
+                    )
+                    await self._set_webhook(settings)
+                failed = int(info.last_error_date.timestamp()) if info.last_error_date else 0
+                if failed > reported:
+                    reported = failed
+                    log.warning(
+                        "Telegram could not deliver to %s: %s (%d updates waiting)",
+                        settings.url,
+                        info.last_error_message,
+                        info.pending_update_count,
+                    )
+            except (TelegramError, ConfigError) as exc:
+                log.warning("Telegram: could not check the webhook: %s", exc)
+
     async def stop(self) -> None:
-        """Stop polling (confirming the last update offset), then close the connection."""
+        """Stop polling (confirming the last update offset) or serving the webhook (it stays
+        set for the other processes), handle what was queued, then close the connection."""
+        if self._webhook_watch is not None:
+            self._webhook_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_watch
+            self._webhook_watch = None
+        if self.webhook_server is not None:  # no new updates; the queued ones are handled
+            await self.webhook_server.stop()
+            self.webhook_server = None
         app = self.app
         if app is None:
             return
@@ -242,8 +347,7 @@ class TelegramAdapter:
                 CommandHandler(ours or ["help"], self._on_command),
                 MessageHandler(filters.COMMAND, self._on_command),  # typos, other bots
                 MessageHandler(filters.UpdateType.MESSAGE, self._on_message),
-                CallbackQueryHandler(self._on_button, pattern=str),
-                CallbackQueryHandler(self._on_expired_button),  # InvalidCallbackData
+                CallbackQueryHandler(self._on_button),
                 ChatMemberHandler(self._on_member_change, ChatMemberHandler.CHAT_MEMBER),
                 ChatMemberHandler(self._on_added_or_removed, ChatMemberHandler.MY_CHAT_MEMBER),
                 MessageReactionHandler(
@@ -339,9 +443,13 @@ class TelegramAdapter:
 
     async def _on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        if query is None or not isinstance(query.data, str):  # the pattern let only str in
+        if query is None:
             return
-        event = button_event(query, query.data)
+        callback = self.core.button_keys.callback(str(query.data or ""))
+        if callback is None:  # expired, or not one of ours (a modified client can send any)
+            await self._answer(query.id, "That button has expired. Ask again for a new one.")
+            return
+        event = button_event(query, callback)
         if event is None:
             await self._answer(query.id, "That button has expired.")
             return
@@ -356,13 +464,6 @@ class TelegramAdapter:
         )
         await self._answer(query.id, alert.text if alert else None)
         await self._render([r for r in replies if r is not alert], event)
-
-    async def _on_expired_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button PTB no longer knows (its keyboard aged out of the cache)."""
-        if update.callback_query is not None:
-            await self._answer(
-                update.callback_query.id, "That button has expired. Ask again for a new one."
-            )
 
     async def _handle(self, event: ChatEvent) -> None:
         """Call the core with one event and render what it answers."""
@@ -386,14 +487,13 @@ class TelegramAdapter:
             log.info("Telegram: could not answer a button press: %s", exc.message)
 
     def _seen_recently(self, event: ChatEvent) -> bool:
-        """Joins arrive twice (a service message and a chat_member update); count one."""
-        now = time.monotonic()
-        key = (event.chat, event.user, event.kind)
-        if len(self._recent_joins) > 1000:
-            self._recent_joins = {k: t for k, t in self._recent_joins.items() if now - t < 120}
-        seen = key in self._recent_joins and now - self._recent_joins[key] < 120
-        self._recent_joins[key] = now
-        return seen
+        """Joins arrive twice (a service message and a chat_member update, maybe through two
+        processes behind one webhook); the store's claim counts one."""
+        key = f"{PLATFORM}:{event.chat}:{event.user}:{event.kind}"
+        try:
+            return not self.core.claims.first(key, self._now(), within=120)
+        except StoreBusy:  # counting a join twice is better than losing it
+            return False
 
     async def _with_admin(self, event: ChatEvent) -> ChatEvent:
         """The event with `is_admin` from getChatAdministrators (cached for `admin_ttl`)."""
@@ -461,6 +561,14 @@ class TelegramAdapter:
         log.error("Telegram: an update could not be handled", exc_info=context.error)
 
     def _on_poll_error(self, exc: TelegramError) -> None:
+        if isinstance(exc, Conflict):
+            log.error(
+                "Telegram: polling failed (%s): another process takes this bot's updates, "
+                "through a webhook or a second poller with the same token. Fix: one process "
+                'polls; several processes all use [telegram] mode = "webhook".',
+                exc.message,
+            )
+            return
         log.warning("Telegram: polling failed (%s); retrying", exc.message)
 
     # -- outgoing --------------------------------------------------------------------------

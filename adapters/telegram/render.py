@@ -80,8 +80,8 @@ def html_chunks(reply: Reply, limit: int = MAX_TEXT) -> list[str]:
 def keyboard_rows(buttons: tuple[Button, ...]) -> list[list[tuple[str, str]]]:
     """Buttons as rows of (label, core callback) for an inline keyboard.
 
-    The callback goes out as it is: PTB's ``arbitrary_callback_data`` swaps it for a short
-    id under Telegram's 64-byte limit and back again when the button is pressed.
+    The sender swaps each callback for its key (`bot.button_keys`), under Telegram's
+    64-byte limit, and the adapter swaps it back when the button is pressed.
     """
     pairs = [(b.label[:64], b.callback) for b in buttons]
     return [pairs[i : i + BUTTONS_PER_ROW] for i in range(0, len(pairs), BUTTONS_PER_ROW)]

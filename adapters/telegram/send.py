@@ -45,6 +45,7 @@ class Sender:
     Args:
         bot: the application's bot (its rate limiter paces every call).
         moved: called with (old chat id, new chat id) when a group became a supergroup.
+        key: the callback data to send for a core callback (`bot.button_keys`).
         attempts: tries per Bot API call for 5xx and network errors.
         backoff: seconds before the first retry; doubled on each further one.
     """
@@ -53,12 +54,14 @@ class Sender:
         self,
         bot: ExtBot[None],
         moved: Callable[[int, int], None],
+        key: Callable[[str], str],
         *,
         attempts: int = 4,
         backoff: float = 0.5,
     ) -> None:
         self.bot = bot
         self.moved = moved
+        self.key = key
         self.attempts = attempts
         self.backoff = backoff
 
@@ -70,7 +73,7 @@ class Sender:
             log.warning("Telegram: a reply was not sent: %s", exc)
             return "failed"
         chunks = html_chunks(reply)
-        markup = keyboard(reply)
+        markup = keyboard(reply, self.key)
         bot = self.bot
         outcome: Outcome = "sent"
         attachment = reply.attachment
@@ -161,12 +164,12 @@ def chat_of(target: Target) -> tuple[int, int | None]:
     return int(chat), thread
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply, key: Callable[[str], str]) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            [InlineKeyboardButton(label, callback_data=key(data)) for label, data in row]
             for row in keyboard_rows(reply.buttons)
         ]
     )

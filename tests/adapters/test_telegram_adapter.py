@@ -19,7 +19,14 @@ from typing import Any
 import aiohttp
 import pytest
 from telegram import Update
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    ApplicationBuilder,
+    ContextTypes,
+    ExtBot,
+    PersistenceInput,
+    PicklePersistence,
+    TypeHandler,
+)
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.rate_limit import ChatRateLimiter
@@ -849,7 +856,7 @@ async def test_buttons_still_work_after_a_restart(core: Core, fake: FakeBotAPI) 
     await say(fake, fake.chats[GROUP], ANN, "/vote")
     await first.stop()
 
-    second = make_adapter(core, fake)  # the same database, so the same buttons file
+    second = make_adapter(core, fake)  # the same database, so the same button keys
     await second.start()
     try:
         before = len(fake.sent())
@@ -858,6 +865,26 @@ async def test_buttons_still_work_after_a_restart(core: Core, fake: FakeBotAPI) 
     finally:
         await second.stop()
     assert fake.texts(GROUP)[-1] == "Bob voted " + "x" * 10
+
+
+async def test_buttons_sent_by_an_older_convene_still_work(core: Core, fake: FakeBotAPI) -> None:
+    """Before button keys lived in the store, PTB kept their map in a file beside it."""
+    old = Path(core.store.path).with_name(Path(core.store.path).name + ".tg-buttons")
+    persistence = PicklePersistence(old, store_data=PersistenceInput(False, False, False, True))
+    persistence.set_bot(ExtBot(fake.token))
+    keyboard, button = "a1" * 16, "b2" * 16  # PTB's two uuids, as the button carried them
+    await persistence.update_callback_data(([(keyboard, time.time(), {button: "vote:yes"})], {}))
+    await persistence.flush()
+    adapter = make_adapter(core, fake)
+    await adapter.start()
+    try:
+        before = len(fake.sent())
+        fake.press(fake.chats[GROUP], fake.user(BOB), keyboard + button)
+        await fake.wait_for(lambda: len(fake.sent()) > before)
+    finally:
+        await adapter.stop()
+    assert fake.texts(GROUP)[-1] == "Bob voted yes"
+    assert not old.exists()  # moved once; the store has it now
 
 
 # -- rendering and pacing, without the network ---------------------------------------------

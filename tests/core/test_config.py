@@ -166,3 +166,65 @@ def test_bf16_precision_is_accepted_by_the_check_and_by_the_embedder(
     embedder = Embedder(config.model, precision=config.precision)
     assert embedder.requested_precision == "bf16"
     embedder.close()
+
+
+# -- [telegram] mode = "webhook" --------------------------------------------------------------
+
+
+def test_telegram_webhook_mode_is_read() -> None:
+    config = parse(
+        {
+            "telegram": {
+                "mode": "webhook",
+                "webhook_url": "https://bot.example.org/telegram",
+                "port": 8081,
+                "listen": "0.0.0.0",
+                "secret_env": "HOOK_SECRET",
+            }
+        }
+    )
+    assert config.telegram.webhook
+    assert (config.telegram.webhook_url, config.telegram.port) == (
+        "https://bot.example.org/telegram",
+        8081,
+    )
+    assert config.telegram.listen == "0.0.0.0"
+    assert config.telegram.secret_env == "HOOK_SECRET"
+    assert not parse({}).telegram.webhook  # polling stays the default
+
+
+@pytest.mark.parametrize(
+    ("telegram", "expected"),
+    [
+        ({"mode": "hook"}, r'\[telegram\] mode = "hook" is not valid\. Fix: mode = "polling"'),
+        ({"mode": "webhook"}, r"needs webhook_url.*Fix: e\.g\. webhook_url = \"https://"),
+        (
+            {"mode": "webhook", "webhook_url": "http://bot.example.org/hook"},
+            r"needs webhook_url, the public HTTPS address",
+        ),
+        (
+            {"mode": "webhook", "webhook_url": "https://bot.example.org:8080/hook"},
+            r"uses port 8080, but Telegram posts webhooks only to ports 443, 80, 88 or 8443",
+        ),
+        ({"port": 0}, r"\[telegram\] port = 0 is not valid\. Fix: e\.g\. port = 8080"),
+        ({"port": "8080"}, r"\[telegram\] port = '8080' is not valid: it must be a whole number"),
+        ({"secret": "abc"}, r"\[telegram\] has an unknown key 'secret'.*secret_env"),
+    ],
+)
+def test_telegram_webhook_errors_name_the_key_and_the_fix(telegram: dict, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        parse({"telegram": telegram})
+
+
+def test_the_webhook_secret_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    telegram = parse(
+        {"telegram": {"mode": "webhook", "webhook_url": "https://bot.example.org/t"}}
+    ).telegram
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError, match=r"export TELEGRAM_WEBHOOK_SECRET=.*every process"):
+        telegram.secret()
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "not allowed!")
+    with pytest.raises(ConfigError, match="1 to 256 letters, digits, _ and -"):
+        telegram.secret()
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", " a-Good_secret1 ")
+    assert telegram.secret() == "a-Good_secret1"

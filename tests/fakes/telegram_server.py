@@ -8,6 +8,13 @@ A test starts it, points PTB at ``fake.base_url``, injects updates (``fake.messa
 ``fake.press(...)``, ``fake.join(...)``), injects errors (``fake.fail(...)``: any status, a
 ``retry_after``, a ``migrate_to_chat_id``; ``fake.never_started``; ``fake.migrated``), and
 asserts on ``fake.calls``, the decoded record of every request.
+
+Like the real API, once a bot calls ``setWebhook`` its updates are no longer fetched but
+POSTed to the webhook (JSON, with the ``X-Telegram-Bot-Api-Secret-Token`` header), one at
+a time and in order, each retried until a 2xx; ``getUpdates`` answers 409 Conflict until
+``deleteWebhook``. ``fake.upstreams`` stands in for the proxy in front of several bot
+processes: when set, updates go round-robin to those local addresses instead of the URL.
+``fake.deliveries`` records every POST (update id, address, status).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
@@ -50,6 +58,11 @@ SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 NEVER_STARTED = "Forbidden: bot can't initiate conversation with a user"
 DROP = 0  # fail(method, DROP): close the connection instead of answering
 UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
+WEBHOOK_ATTEMPTS = 20  # POSTs of one update before the fake gives up on it (and says so)
 
 
 @dataclass
@@ -129,6 +142,15 @@ class FakeBotAPI:
         self.migrated: dict[int, int] = {}  # old group id -> its supergroup's id
         self.chats: dict[int, JSON] = {}
         self.users: dict[int, JSON] = {}
+        self.webhook: JSON | None = None  # the last setWebhook's parameters, until deleted
+        self.upstreams: list[str] = []  # the proxy's backends (empty: post to the URL)
+        self.deliveries: list[tuple[int, str, int]] = []  # (update id, address, status)
+        self.undeliverable: list[JSON] = []
+        self._last_failure = 0  # when a POST to the webhook last failed (getWebhookInfo)
+        self._to_push: list[JSON] = []
+        self._pusher: asyncio.Task[None] | None = None
+        self._client: aiohttp.ClientSession | None = None
+        self._next_upstream = 0
         self._next_update = 1
         self._fetched = 0
         self._next_message = 1000
@@ -157,10 +179,18 @@ class FakeBotAPI:
         return self
 
     async def stop(self) -> None:
-        """Wake every parked long poll, then close the server."""
+        """Wake every parked long poll, stop pushing to webhooks, then close the server."""
         self._stopping = True
         async with self._changed:
             self._changed.notify_all()
+        if self._pusher is not None:
+            self._pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pusher
+            self._pusher = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -230,12 +260,61 @@ class FakeBotAPI:
     # -- updates ---------------------------------------------------------------------------
 
     def inject(self, payload: JSON) -> JSON:
-        """Queue one update (``update_id`` is added) and wake a parked long poll."""
+        """Queue one update (``update_id`` is added): wake a parked long poll, or push it to
+        the webhook when one is set."""
         update = {"update_id": self._next_update, **payload}
         self._next_update += 1
-        self.updates.append(update)
+        if self.webhook is not None:
+            self._push(update)
+        else:
+            self.updates.append(update)
         asyncio.get_running_loop().create_task(self._notify())
         return update
+
+    def _push(self, update: JSON) -> None:
+        self._to_push.append(update)
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.get_running_loop().create_task(self._push_all())
+
+    async def _push_all(self) -> None:
+        """POST queued updates in order, like Telegram: one at a time, each until a 2xx."""
+        if self._client is None:
+            self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        while self._to_push and self.webhook is not None:
+            update = self._to_push[0]
+            for _ in range(WEBHOOK_ATTEMPTS):
+                if self.webhook is None:
+                    return  # deleted meanwhile: the rest waits for getUpdates
+                if await self._post(update) // 100 == 2:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                self.undeliverable.append(update)
+            if self._to_push and self._to_push[0] is update:
+                self._to_push.pop(0)
+            elif update in self.updates:  # deleteWebhook moved it meanwhile; it was posted
+                self.updates.remove(update)
+            await self._notify()
+
+    async def _post(self, update: JSON) -> int:
+        assert self.webhook is not None
+        assert self._client is not None
+        address = str(self.webhook["url"])
+        if self.upstreams:
+            address = self.upstreams[self._next_upstream % len(self.upstreams)]
+            self._next_upstream += 1
+        headers = {"Content-Type": "application/json"}
+        if self.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(self.webhook["secret_token"])
+        try:
+            async with self._client.post(address, data=json.dumps(update), headers=headers) as r:
+                status = r.status
+        except (aiohttp.ClientError, TimeoutError):
+            status = DROP
+        self.deliveries.append((update["update_id"], address, status))
+        if status // 100 != 2:
+            self._last_failure = int(time.time())
+        return status
 
     def message(
         self,
@@ -390,11 +469,15 @@ class FakeBotAPI:
         return self.calls_to(method)
 
     async def wait_consumed(self, within: float = 30.0) -> None:
-        """Wait until PTB has fetched (and so confirmed) every injected update."""
+        """Wait until PTB has fetched (and so confirmed) every injected update, or every
+        update pushed to the webhook was answered."""
         await self.wait_for(
-            lambda: not self.updates or self._fetched >= self.updates[-1]["update_id"],
+            lambda: (
+                (not self.updates or self._fetched >= self.updates[-1]["update_id"])
+                and not self._to_push
+            ),
             within,
-            "updates to be fetched",
+            "updates to be fetched or delivered",
         )
 
     # -- the server ------------------------------------------------------------------------
@@ -504,10 +587,40 @@ class FakeBotAPI:
             "supports_inline_queries": False,
         }
 
-    async def _api_deleteWebhook(self, params: JSON, files: Any) -> bool:
+    async def _api_setWebhook(self, params: JSON, files: Any) -> bool:
+        url = str(params.get("url", ""))
+        if not url.startswith("https://"):
+            return _error(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        self.webhook = params
+        waiting, self.updates = self.updates, []  # what was not fetched is pushed now
+        for update in waiting:
+            self._push(update)
         return True
 
+    async def _api_deleteWebhook(self, params: JSON, files: Any) -> bool:
+        self.webhook = None
+        if self._to_push:  # not delivered yet: getUpdates gets them
+            self.updates = [*self._to_push, *self.updates]
+            self._to_push = []
+        return True
+
+    async def _api_getWebhookInfo(self, params: JSON, files: Any) -> JSON:
+        failed = [d for d in self.deliveries if d[2] // 100 != 2]
+        info: JSON = {
+            "url": str(self.webhook["url"]) if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._to_push) + len(self.updates),
+        }
+        if failed and self.webhook:
+            info["last_error_date"] = self._last_failure
+            info["last_error_message"] = f"Wrong response from the webhook: {failed[-1][2]}"
+        return info
+
     async def _api_getUpdates(self, params: JSON, files: Any) -> list[JSON]:
+        if self.webhook is not None:
+            return _error(409, CONFLICT)
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
