@@ -195,19 +195,15 @@ def sqlite_runs(events: list[ChatEvent], rows: list[tuple[Any, ...]], runs: int)
 def postgresql_runs(
     url: str | None, events: list[ChatEvent], rows: list[tuple[Any, ...]], runs: int
 ) -> None:
-    server = None
-    if url is None:
-        from tests.pg import find_binaries, start_server
+    from tests.pg import SKIPPED, databases
 
-        if find_binaries() is None:
-            print("PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
-            return
-        server = start_server()
     found: list[Run] = []
-    try:
+    with databases(url) as database:
+        if database is None:
+            print(SKIPPED)
+            return
         for i in range(runs):
-            target = server.new_database() if server is not None else url
-            assert target is not None
+            target = database()
             Store(target).close()  # the schema, for whichever goes first
             core_s, bare_s = in_turn(
                 i,
@@ -216,13 +212,10 @@ def postgresql_runs(
             )
             with psycopg.connect(target) as conn:
                 stored = conn.execute("SELECT count(*) FROM activity").fetchone()[0]
-                if server is None:  # the caller's database: empty again for the next run
+                if url is not None:  # the caller's database: empty again for the next run
                     empty_store(conn)
             assert stored == len(events) + 1, f"expected {len(events) + 1} rows, found {stored}"
             found.append(Run(core_s, bare_s))
-    finally:
-        if server is not None:
-            server.stop()
     report("PostgreSQL", "bare psycopg COPY", len(events), found)
 
 
