@@ -204,20 +204,13 @@ def main() -> None:
             print(f"kept {folder / 'bench.db'}")
         else:
             shutil.rmtree(folder)
-    url, server = args.postgresql, None
-    if url is None:
-        from tests.pg import find_binaries, start_server
+    from tests.pg import SKIPPED, databases
 
-        if find_binaries() is None:
-            print("-- PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
+    with databases(args.postgresql) as database:
+        if database is None:
+            print(f"-- {SKIPPED}")
             return
-        server = start_server()
-        url = server.new_database()
-    try:
-        asyncio.run(run(url, args.rows))
-    finally:
-        if server is not None:
-            server.stop()
+        asyncio.run(run(database(), args.rows))
 
 
 if __name__ == "__main__":

@@ -71,22 +71,13 @@ def main() -> None:
     print(f"events: {len(events):,} messages from 500 members, best of {args.rounds} rounds")
     with tempfile.TemporaryDirectory() as tmp:
         compare("SQLite", lambda i: Path(tmp) / f"run{i}.db", events, args.rounds)
-    server = None
-    if args.postgresql is None:
-        from tests.pg import find_binaries, start_server
+    from tests.pg import SKIPPED, databases
 
-        if find_binaries() is None:
-            print("PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
+    with databases(args.postgresql) as database:
+        if database is None:
+            print(SKIPPED)
             return
-        server = start_server()
-    try:
-        fresh: Callable[[int], str] = (
-            (lambda i: server.new_database()) if server else (lambda i: args.postgresql)
-        )
-        compare("PostgreSQL", fresh, events, args.rounds)
-    finally:
-        if server is not None:
-            server.stop()
+        compare("PostgreSQL", lambda i: database(), events, args.rounds)
 
 
 if __name__ == "__main__":

@@ -126,21 +126,13 @@ def main() -> None:
     base_q, exact = per_query(lambda q: top_rows(vecs @ q, K).astype(np.int64), queries)
     print(f"baseline numpy exact (float32 matrix product), per query: {base_q * 1e3:.2f} ms")
 
-    server = None
-    url = args.postgresql
-    if url is None:
-        from tests.pg import find_binaries, start_server
+    from tests.pg import SKIPPED, databases
 
-        if find_binaries() is None:
-            print("PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)")
+    with databases(args.postgresql) as database:
+        if database is None:
+            print(SKIPPED)
             return
-        server = start_server()
-        url = server.new_database()
-    try:
-        in_postgres(url, vecs, queries, exact, base_q)
-    finally:
-        if server is not None:
-            server.stop()
+        in_postgres(database(), vecs, queries, exact, base_q)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from bot.context import AmbiguousMember, Answer, Context
 from bot.dialog import Dialogs
 from bot.feature import Feature, FeatureError, check_features
 from bot.replies import Capabilities, Reply, Target, Visibility
-from bot.storage.store import ACTIVITY_KINDS, Store, StoreBusy
+from bot.storage.store import ACTIVITY_KINDS, MemberRow, Store, StoreBusy
 from bot.text import MAX_INPUT, clean
 
 if TYPE_CHECKING:
@@ -361,22 +361,26 @@ class Core:
             return []
 
     async def _handle(self, event: ChatEvent) -> list[Reply]:
+        command = event.is_command
+        if event.kind != "button" and not command and not event.is_direct:
+            community = self.community_for(event)
+            if community is not None:
+                self._group_activity(event, community)  # the hot path: nothing to answer
+            return []
         stamped = None
         if event.kind == "button":
             stamped, event = scope.unstamp(event)
         community = self.community_for(event, stamped)
         if community is None:
             return await self._stranger(event)
-        if event.kind != "button" and not event.is_direct and not event.is_command:
-            return await self._answer(event, community)  # the hot path: nothing to stamp
         several: list[int] = []
         if event.is_direct and event.kind in ("message", "button"):
             several = self.store.communities_of(event.platform, event.user)
-            if len(several) > 1 and event.is_command and stamped is None:
+            if len(several) > 1 and command and stamped is None:
                 asked = self._ask_community(event, several)
                 if asked:
                     return asked
-        replies = scope.stamp_all(await self._answer(event, community), community)
+        replies = scope.stamp_all(await self._answer(event, community, command), community)
         if len(several) > 1:
             replies = scope.name_community(replies, scope.community_name(self.store, community))
         return replies
@@ -399,39 +403,22 @@ class Core:
             )
         ]
 
-    async def _answer(self, event: ChatEvent, community: int) -> list[Reply]:
-        at = int(event.at.timestamp())
+    def _member(self, event: ChatEvent, community: int, at: int) -> MemberRow:
+        """The member behind an event, with their platform handle saved when it changed."""
         member = self.store.member(community, event.platform, event.user, event.name, at)
         if event.handle and member.handle != event.handle:  # once per member and session
             scope.save_handle(self.store, community, event)
             member.handle = event.handle
-        if event.kind == "button":
-            await self.settle()
-            return await self._press(event, community, member.id)
-        if event.is_command:
-            await self.settle()
-            return await self._run_command(event, community, member.id)
-        if event.is_direct:
-            dialog = self.dialogs.get((event.platform, event.user))
-            if dialog is not None and event.kind == "message":
-                ctx = Context(self, event, community, member.id)
-                try:
-                    answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
-                finally:  # a failing last step must not leave the dialog in the way
-                    if dialog.done:
-                        self.dialogs.pop((event.platform, event.user), None)
-                    else:
-                        self.dialogs[(event.platform, event.user)] = dialog  # the step, saved
-                return as_replies(answer)
-            if event.kind == "message":
-                return [Reply("I answer commands here: /help lists them.")]
-            return []
-        if member.tracking:
-            self._record(event, community, member.id, at)
-        return []
+        return member
 
-    def _record(self, event: ChatEvent, community: int, member: int, at: int) -> None:
-        """The hot path: one buffered activity row, no I/O unless the buffer is full."""
+    def _group_activity(self, event: ChatEvent, community: int) -> None:
+        """The hot path: a group message, join, leave or reaction (not a command) costs a few
+        dictionary look-ups and one buffered activity row, no I/O unless the buffer is full."""
+        at = int(event.at.timestamp())
+        found = self._member(event, community, at)
+        if not found.tracking:
+            return
+        member = found.id
         chat = self.store.chat(community, event.platform, event.chat)
         text = event.text
         length = event.length if event.length is not None else len(text)
@@ -443,6 +430,30 @@ class Core:
         if stored:
             for feature in self._listeners:
                 feature.on_message(community, member, event)
+
+    async def _answer(self, event: ChatEvent, community: int, command: bool) -> list[Reply]:
+        """A button, a command or a private message: settle the buffer, then answer it."""
+        member = self._member(event, community, int(event.at.timestamp()))
+        if event.kind == "button":
+            await self.settle()
+            return await self._press(event, community, member.id)
+        if command:
+            await self.settle()
+            return await self._run_command(event, community, member.id)
+        dialog = self.dialogs.get((event.platform, event.user))
+        if dialog is not None and event.kind == "message":
+            ctx = Context(self, event, community, member.id)
+            try:
+                answer = await dialog.answer(ctx, clean(event.text)[:MAX_INPUT])
+            finally:  # a failing last step must not leave the dialog in the way
+                if dialog.done:
+                    self.dialogs.pop((event.platform, event.user), None)
+                else:
+                    self.dialogs[(event.platform, event.user)] = dialog  # the step, saved
+            return as_replies(answer)
+        if event.kind == "message":
+            return [Reply("I answer commands here: /help lists them.")]
+        return []
 
     async def _run_command(
         self,

@@ -16,6 +16,8 @@ def valid_text(text: str) -> str:
     A surrogate pair split into two code points (as some JSON encoders write emoji) is
     joined back into its character.
     """
+    if text.isascii():  # (a flag CPython keeps on the string: no scan)
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -25,6 +27,8 @@ def valid_text(text: str) -> str:
 
 def clean(text: str) -> str:
     """Valid text without control characters (newlines and tabs stay) or bidi overrides."""
+    if text.isprintable():  # no control, format or surrogate code point: nothing to do
+        return text
     return _CONTROL.sub("", valid_text(text))
 
 

@@ -7,6 +7,7 @@ gets a database of its own (`PgServer.new_database`), so tests never see each ot
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -14,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,3 +149,27 @@ def start_server() -> PgServer:
     _run(server, [str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
                   "-w", "-t", "60", "start"])  # fmt: skip
     return server
+
+
+SKIPPED = "PostgreSQL: skipped (no --postgresql URL and no initdb/pg_ctl installed)"
+
+
+@contextlib.contextmanager
+def databases(url: str | None = None) -> Iterator[Callable[[], str] | None]:
+    """For the benchmarks: a maker of databases to run on.
+
+    With `url` it gives that database each time (the caller empties it between runs);
+    without, a fresh database on a throwaway server, stopped at the end. None when there is
+    no URL and no server can be started (the caller prints `SKIPPED`).
+    """
+    if url is not None:
+        yield lambda: url
+        return
+    if find_binaries() is None:
+        yield None
+        return
+    server = start_server()
+    try:
+        yield server.new_database
+    finally:
+        server.stop()

@@ -166,11 +166,17 @@ class PgConnection:
         return cursor
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Bulk-load rows with ``COPY … FROM STDIN`` (PostgreSQL's bulk path)."""
+        """Bulk-load rows with ``COPY … FROM STDIN`` (PostgreSQL's bulk path).
+
+        Values go as they are, with none of `execute`'s conversions (the hot path's rows are
+        integers and clean text): a value PostgreSQL refuses (a NUL, a boolean for an integer
+        column) fails the whole COPY with a `psycopg.DataError`, and the caller then inserts
+        row by row (the activity writer does), where `execute` converts it.
+        """
         names = ", ".join(f'"{c}"' for c in columns)
         with self.pg.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row(_params(row))
+                copy.write_row(row)
 
     def executescript(self, script: str) -> None:
         for statement in script.split(";"):
@@ -208,6 +214,21 @@ class PgConnection:
         if self.in_transaction:
             self.rollback()
         self._raw.close()
+
+
+def bulk_insert(
+    conn: sqlite3.Connection | PgConnection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Append rows by the engine's bulk path: ``COPY`` on PostgreSQL (`PgConnection.copy_rows`),
+    one ``executemany`` on SQLite. `table` and `columns` are constants of the caller."""
+    if isinstance(conn, PgConnection):
+        conn.copy_rows(table, columns, rows)
+        return
+    marks = ", ".join("?" * len(columns))
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 _BEGIN = re.compile(r"^\s*BEGIN\b", re.IGNORECASE)

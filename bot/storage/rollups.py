@@ -20,7 +20,11 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
+from operator import floordiv
 from typing import Any
+
+from bot.storage.engine import bulk_insert
 
 HOUR = 3600
 DAY = 86400
@@ -43,26 +47,26 @@ ROLLUP_MIGRATIONS: list[list[str]] = [
         "FROM activity GROUP BY 1, 2, 3, 4",
     ]
 ]
+_HOUR_COLUMNS = ("community", "hour", "kind", "n")
+_DAY_COLUMNS = ("community", "day", "member", "kind", "n")
 COMPACT_AFTER = 20_000  # appended rollup rows before their keys are compacted
 _pending: dict[int, tuple[set[tuple[int, int]], set[tuple[int, int]], list[int]]] = {}
 
 
 def add(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Count a batch of activity rows (community, member, chat, at, kind, ...) into the
-    rollups; call inside the transaction that inserts them."""
+    rollups; call inside the transaction that inserts them.
+
+    The counting runs in C (`Counter` over zipped columns: a batch is thousands of rows) and
+    the counts are appended by the engine's bulk path (``COPY`` on PostgreSQL).
+    """
     if not rows:
         return
-    hours: Counter[tuple[int, int, int]] = Counter()
-    days: Counter[tuple[int, int, int, int]] = Counter()
-    for community, member, _chat, at, kind, *_ in rows:
-        hours[(community, at // HOUR, kind)] += 1
-        days[(community, at // DAY, member, kind)] += 1
-    conn.executemany(
-        "INSERT INTO activity_hours VALUES (?, ?, ?, ?)", [(*k, n) for k, n in hours.items()]
-    )
-    conn.executemany(
-        "INSERT INTO member_days VALUES (?, ?, ?, ?, ?)", [(*k, n) for k, n in days.items()]
-    )
+    communities, members, _chats, ats, kinds, *_ = zip(*rows, strict=True)
+    hours = Counter(zip(communities, map(floordiv, ats, repeat(HOUR)), kinds, strict=True))
+    days = Counter(zip(communities, map(floordiv, ats, repeat(DAY)), members, kinds, strict=True))
+    bulk_insert(conn, "activity_hours", _HOUR_COLUMNS, [(*k, n) for k, n in hours.items()])
+    bulk_insert(conn, "member_days", _DAY_COLUMNS, [(*k, n) for k, n in days.items()])
     touched_hours, touched_days, count = _pending.setdefault(id(conn), (set(), set(), [0]))
     touched_hours.update((k[0], k[1]) for k in hours)
     touched_days.update((k[0], k[1]) for k in days)
@@ -106,22 +110,23 @@ def compact_all(conn: sqlite3.Connection) -> None:
 def _compact(
     conn: sqlite3.Connection, table: str, key: str, unit: str, community: int, units: list[int]
 ) -> None:
-    """Merge duplicate keys of one community's `units` into single rows (identifiers are
-    constants of this module, never input)."""
+    """Fold the rows of one community's `units` into one row per key (identifiers are
+    constants of this module, never input).
+
+    The rows are deleted with ``RETURNING`` and their sums written back, so exactly the rows
+    taken out are counted back in, on either engine: a row another process adds meanwhile is
+    not one of them and stays as it is. Keys whose sum is zero are gone.
+    """
     marks = ",".join("?" * len(units))
-    where = f"community = ? AND {unit} IN ({marks})"
-    top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
-    conn.execute(
-        f"INSERT INTO {table} SELECT {key}, sum(n) FROM {table} "
-        f"WHERE {where} AND rowid <= ? GROUP BY {key} HAVING count(*) > 1",
-        (community, *units, top),
-    )
-    conn.execute(
-        f"DELETE FROM {table} WHERE rowid <= ? AND {where} "
-        f"AND ({key}) IN (SELECT {key} FROM {table} WHERE rowid > ?)",
-        (top, community, *units, top),
-    )
-    conn.execute(f"DELETE FROM {table} WHERE n = 0 AND {where}", (community, *units))
+    gone = conn.execute(
+        f"DELETE FROM {table} WHERE community = ? AND {unit} IN ({marks}) RETURNING {key}, n",
+        (community, *units),
+    ).fetchall()
+    sums: Counter[tuple[int, ...]] = Counter()
+    for *k, n in gone:
+        sums[tuple(k)] += n
+    columns = (*key.split(", "), "n")
+    bulk_insert(conn, table, columns, [(*k, int(n)) for k, n in sums.items() if n])
 
 
 def remove_member(conn: sqlite3.Connection, community: int, member: int) -> None:

@@ -10,6 +10,7 @@ written: ``convene store deadletters`` lists them.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import sqlite3
@@ -23,7 +24,7 @@ from typing import Any
 import psycopg
 
 from bot.storage import rollups, versions
-from bot.storage.engine import PgConnection
+from bot.storage.engine import PgConnection, bulk_insert
 
 log = logging.getLogger("convene.store")
 
@@ -32,6 +33,11 @@ INSERT_ACTIVITY = (
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _LAST_SEEN = "UPDATE members SET last_seen = max(coalesce(last_seen, 0), ?) WHERE id = ?"
+# PostgreSQL: one statement for a batch's members (arrays), not a round of one per member
+_LAST_SEEN_ARRAYS = (
+    "UPDATE members SET last_seen = greatest(coalesce(last_seen, 0), v.at) "
+    "FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, at) WHERE members.id = v.id"
+)
 _DEAD = (
     "INSERT INTO dead_letters (at, kind, community, member, data, error) "
     "VALUES (?, 'activity', ?, ?, ?, ?)"
@@ -59,6 +65,7 @@ DEAD_LETTER_MIGRATIONS: list[list[str]] = [
 ]
 PATIENT_TIMEOUT = 30.0  # the last write on close, opening, command-line tools
 WRITER_BUSY_TIMEOUT = 0.01  # the writer holds the in-process write lock while it waits
+MERGE_ROWS = 20_000  # batches waiting together are committed in one transaction up to this
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
 
@@ -113,6 +120,21 @@ class Batch:
     seen: dict[int, int] = field(default_factory=dict)
     version: int = -1  # the members counter the rows were buffered under (-1: unknown)
 
+    @staticmethod
+    def merge(batches: list[Batch]) -> Batch:
+        """One batch holding the rows of `batches` (buffered under one members counter), in
+        order: one transaction for them."""
+        if len(batches) == 1:
+            return batches[0]
+        assert len({b.version for b in batches}) == 1, "batches of one members counter only"
+        seen: dict[int, int] = {}
+        for batch in batches:
+            for member, at in batch.seen.items():
+                if at > seen.get(member, 0):
+                    seen[member] = at
+        rows = list(itertools.chain.from_iterable(b.rows for b in batches))
+        return Batch(rows, seen, batches[0].version)
+
 
 def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     """Commit a batch; rows SQLite refuses go to ``dead_letters``. Returns rows written.
@@ -124,12 +146,9 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
     try:
         with immediate(conn):
             versions.current_rows(conn, batch)  # members who left tracking meanwhile
-            if isinstance(conn, PgConnection):  # PostgreSQL's bulk path
-                conn.copy_rows("activity", ACTIVITY_COLUMNS, batch.rows)
-            else:
-                conn.executemany(INSERT_ACTIVITY, batch.rows)
+            bulk_insert(conn, "activity", ACTIVITY_COLUMNS, batch.rows)  # COPY on PostgreSQL
             rollups.add(conn, batch.rows)  # counts per hour and member-day, same commit
-            conn.executemany(_LAST_SEEN, [(at, m) for m, at in batch.seen.items()])
+            _mark_seen(conn, batch.seen)
         return len(batch.rows)
     except ROW_ERRORS:
         pass
@@ -154,11 +173,23 @@ def write_batch(conn: sqlite3.Connection, batch: Batch) -> int:
         for member, at in batch.seen.items():
             with contextlib.suppress(*ROW_ERRORS), _one_row(conn):
                 conn.execute(_LAST_SEEN, (at, member))
-    log.error(
-        "set %s activity row(s) aside in dead_letters (see `convene store deadletters`)",
-        len(batch.rows) - written,
-    )
+    if written < len(batch.rows):
+        log.error(
+            "set %s activity row(s) aside in dead_letters (see `convene store deadletters`)",
+            len(batch.rows) - written,
+        )
     return written
+
+
+def _mark_seen(conn: sqlite3.Connection | PgConnection, seen: dict[int, int]) -> None:
+    """Move the members' last_seen forward (in member order: two processes lock the rows in
+    the same order, so they never deadlock on PostgreSQL)."""
+    pairs = sorted(seen.items())
+    if isinstance(conn, PgConnection):
+        if pairs:
+            conn.pg.execute(_LAST_SEEN_ARRAYS, ([m for m, _ in pairs], [at for _, at in pairs]))
+        return
+    conn.executemany(_LAST_SEEN, [(at, m) for m, at in pairs])
 
 
 @contextlib.contextmanager
@@ -211,7 +242,12 @@ class Queue:
             return sum(len(b.rows) for b in self.batches)
 
     def commit_all(self, conn: sqlite3.Connection, write: threading.RLock) -> int:
-        """Commit queued batches in order on `conn`; a batch leaves only once committed."""
+        """Commit queued batches in order on `conn`; a batch leaves only once committed.
+
+        A writer that fell behind (a burst) commits the batches waiting together, up to
+        `MERGE_ROWS` rows buffered under one members counter (`bot.storage.versions`) in one
+        transaction: fewer commits, the same rows in the same order.
+        """
         written = 0
         with write:
             while True:
@@ -219,9 +255,15 @@ class Queue:
                     if not self.batches:
                         self.idle.notify_all()
                         return written
-                    batch = self.batches[0]
+                    taken = [self.batches[0]]
+                    rows = len(taken[0].rows)
+                    for batch in itertools.islice(self.batches, 1, None):
+                        rows += len(batch.rows)
+                        if rows > MERGE_ROWS or batch.version != taken[0].version:
+                            break  # (rows of another counter are checked on their own)
+                        taken.append(batch)
                 try:
-                    written += write_batch(conn, batch)
+                    written += write_batch(conn, Batch.merge(taken))
                 except StoreBusy:
                     with self.lock:
                         self.blocked = True
@@ -229,7 +271,8 @@ class Queue:
                     raise
                 self.blocked = False
                 with self.lock:
-                    self.batches.popleft()
+                    for _ in taken:
+                        self.batches.popleft()
 
     def wait_empty(self, timeout: float) -> bool:
         """Wait until every batch is committed; False on timeout."""

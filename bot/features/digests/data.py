@@ -190,7 +190,7 @@ def collect(
                 "SELECT id, name FROM members m WHERE community = ? AND joined_at >= ? "
                 "AND joined_at < ? AND named = 1 AND tracking = 1 AND EXISTS (SELECT 1 FROM "
                 "activity a WHERE a.member = m.id AND a.kind IN (0, 3) AND a.at >= ?) "
-                "ORDER BY joined_at LIMIT 20",
+                "ORDER BY joined_at, id LIMIT 20",
                 (community, w.start, w.end, w.start),
             ).fetchall()
             if r[1].casefold() not in admins

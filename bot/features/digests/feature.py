@@ -54,7 +54,8 @@ class Digests(Feature, name="digests", requires=("scheduler",), migrations=summa
         await self.worker.stop()
 
     def on_message(self, community: int, member: int, event: ChatEvent) -> None:
-        self.worker.offer(community, int(event.at.timestamp()), event.text)
+        if self.core.embedder is not None:  # texts wait for a model only where there is one
+            self.worker.offer(community, int(event.at.timestamp()), event.text)
 
     def erase_texts(self, community: int, texts: list[str]) -> None:
         """Erased texts that still wait for the model are dropped, so no vector comes back, and
