@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB v22: durations as timedelta, as v23 will
+for _name in ("NO_PROXY", "no_proxy"):  # the fakes listen on loopback: never through a proxy
+    _kept = [h for h in os.environ.get(_name, "").split(",") if h.strip()]
+    os.environ[_name] = ",".join(["127.0.0.1", "localhost", *_kept])
 
 
 class Clock:

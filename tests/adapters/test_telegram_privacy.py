@@ -17,8 +17,7 @@ from tests.adapters import test_telegram_adapter as base
 from tests.adapters.test_telegram_adapter import ADMIN, ANN, BOB, GROUP, make_adapter, say
 from tests.fakes.telegram_server import FakeBotAPI
 
-fake = base.fake  # the adapter tests' loopback Bot API and proxy settings, reused
-_loopback = base._loopback
+fake = base.fake  # the adapter tests' loopback Bot API, reused
 
 LISBON = -1005678
 
