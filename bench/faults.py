@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -32,6 +31,9 @@ from adapters.fake import FakeAdapter  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
+from tests.importers.big_export import write_export  # noqa: E402
+from tests.storage.lock import write_lock_held  # noqa: E402
+from tests.storage.rows import count  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
 
@@ -56,23 +58,6 @@ async def main(path, total):
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
-
-HOLD = (
-    "import sqlite3, sys\n"
-    "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-    "conn.execute('BEGIN IMMEDIATE')\n"
-    "print('locked', flush=True)\n"
-    "sys.stdin.readline()\n"
-    "conn.execute('ROLLBACK')\n"
-)
-
-
-def count(path: Path, sql: str = "SELECT count(*) FROM activity") -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
 
 
 def integrity(path: Path) -> str:
@@ -134,18 +119,6 @@ def bench_burst(kills: int, total: int, rng: random.Random, tmp: Path) -> None:
 
 
 # -- kill -9 mid-import, then a re-run ---------------------------------------------------------
-
-
-def write_export(path: Path, messages: int) -> None:
-    start = 1_717_236_000
-    rows = [
-        {"id": i, "type": "message", "date": "2024-06-01T12:00:00",
-         "date_unixtime": str(start + i * 30), "from": f"Member {i % 300}",
-         "from_id": f"user{1000 + i % 300}", "text": f"message {i} about hiring"}
-        for i in range(1, messages + 1)
-    ]  # fmt: skip
-    data = {"name": "Bench", "type": "private_supergroup", "id": 2009999999, "messages": rows}
-    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def import_kill(db: Path, export: Path, total: int, kill_at: int) -> tuple[int, int]:
@@ -219,26 +192,6 @@ async def longest_stall(core: Core, chat: FakeAdapter, seconds: float, step: int
     return max(gaps)
 
 
-def hold_lock(path: Path) -> subprocess.Popen[str]:
-    """A second process holding `BEGIN IMMEDIATE` on `path` until `release`."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert holder.stdout is not None
-    holder.stdout.readline()
-    return holder
-
-
-def release(holder: subprocess.Popen[str]) -> None:
-    assert holder.stdin is not None
-    assert holder.stdout is not None
-    holder.stdin.write("\n")
-    holder.stdin.close()
-    holder.wait()
-    holder.stdout.close()
-
-
 async def bench_lock(tmp: Path) -> None:
     path = tmp / "lock.db"
     core = Core(Config(database=path), Store(path))
@@ -247,11 +200,10 @@ async def bench_lock(tmp: Path) -> None:
         await chat.say(f"u{i}", "hello")
     await core.start()
     baseline = await longest_stall(core, chat, 3.0, 0)
-    holder = await asyncio.to_thread(hold_lock, path)
-    before = count(path)
-    locked = await longest_stall(core, chat, 3.0, 1)
-    during = count(path)
-    await asyncio.to_thread(release, holder)
+    with write_lock_held(path):
+        before = count(path)
+        locked = await longest_stall(core, chat, 3.0, 1)
+        during = count(path)
     await asyncio.sleep(2.5)  # the writer's backoff and the next tick
     pending = core.store.pending
     await core.close()

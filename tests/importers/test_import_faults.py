@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.engine import Engine
 from bot.storage.store import Store
 from tests.conftest import store_args
 from tests.importers.big_export import write_export
+from tests.storage.rows import count
 
 pytestmark = pytest.mark.engines
 
@@ -33,16 +33,6 @@ def convene(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False,
     )  # fmt: skip
-
-
-def count(target: str | Path, sql: str = "SELECT count(*) FROM activity") -> int:
-    engine = Engine(target)
-    conn = engine.connect()
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
-        engine.dispose()
 
 
 @pytest.fixture

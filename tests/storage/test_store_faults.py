@@ -21,24 +21,14 @@ from adapters.fake import FakeAdapter
 from bot.config import Config
 from bot.core import Core
 from bot.feature import Feature
-from bot.storage.engine import Engine
 from bot.storage.store import Store
 from tests.conftest import store_args
 from tests.storage.lock import write_lock_held
+from tests.storage.rows import count
 
 pytestmark = pytest.mark.engines
 ROOT = Path(__file__).resolve().parents[2]
 SQLITE_LOCK = pytest.mark.engines("sqlite")  # another process holding SQLite's write lock
-
-
-def count(target: str | Path, sql: str = "SELECT count(*) FROM activity") -> int:
-    engine = Engine(target)
-    conn = engine.connect()
-    try:
-        return int(conn.execute(sql).fetchone()[0])
-    finally:
-        conn.close()
-        engine.dispose()
 
 
 def _setup(store: Store) -> tuple[int, int, int]:
