@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.commands import CommandCall
 from bot.text import valid_text
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?![^\s@])")
+
+
+def starts_with_command(text: str) -> bool:
+    """Whether `text` opens with a command's name (see `ChatEvent.is_command`)."""
+    return text[:1] == "/" and _COMMAND.match(text) is not None
+
 
 EventKind = Literal["message", "join", "leave", "reaction", "button"]
 
@@ -70,7 +79,12 @@ class ChatEvent:
 
     @property
     def is_command(self) -> bool:
-        """A typed command call, or a message that starts with a slash."""
+        """A typed command call, or a message that starts with a command's name.
+
+        A name is what Telegram accepts: a slash, 1 to 32 letters, digits or underscores,
+        then a space, ``@bot`` or the end. A path (``/dev/video0 is missing``) or ``// note``
+        is chat: it is counted and never answered with "there is no such command".
+        """
         if self.call is not None:
             return True
-        return self.kind == "message" and self.commands and self.text.startswith("/")
+        return self.kind == "message" and self.commands and starts_with_command(self.text)

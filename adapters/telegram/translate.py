@@ -21,7 +21,7 @@ from telegram import (
     User,
 )
 
-from bot.chat_event import ChatEvent, EventKind
+from bot.chat_event import ChatEvent, EventKind, starts_with_command
 
 PLATFORM = "telegram"
 PRESENT = frozenset(
@@ -160,8 +160,8 @@ def message_events(message: Message, commands: Commands) -> list[ChatEvent]:
         return []
     if line is not None:
         text = line
-    elif text.startswith("/"):
-        # another bot's command (or a path): count it, but do not store or answer it
+    elif starts_with_command(text):
+        # another bot's command: count it, but do not store or answer it
         text, length = "", len(text)
     return [
         ChatEvent(

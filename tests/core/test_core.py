@@ -34,6 +34,24 @@ async def test_commands_are_not_logged_as_messages(core: Core, chat: FakeAdapter
     assert core.store.scalar("SELECT count(*) FROM activity") == 0
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/proc/self/ shouldn't be locked down",  # from the real #qtox chat (bench/realchat.py)
+        "/dev/video0 does exist, so this might be a permissions thing",
+        "/ Friends say to me",
+        "// As I know",
+    ],
+)
+async def test_a_message_that_only_starts_with_a_slash_is_chat(
+    core: Core, chat: FakeAdapter, text: str
+) -> None:
+    assert await chat.say("ana", text) == []  # no "There is no /proc/self/ command"
+    assert core.store.scalar("SELECT text FROM activity WHERE kind = 0") == text
+    [sent] = await chat.say("ana", "/statz@convene_bot now")  # a command's shape: answered
+    assert "Did you mean /stats?" in sent.text
+
+
 async def test_help_lists_commands_and_explains_one(chat: FakeAdapter) -> None:
     [sent] = await chat.say("ana", "/help")
     assert "/stats [member]" in sent.text
