@@ -9,7 +9,11 @@ ratio compares two figures of the same moment) and the median ratio is the figur
 shared machine one run may meet another program's burst. The events and the bare rows are
 made before the clocks start and frozen out of the garbage collector's view (`gc.freeze`). PostgreSQL runs on
 `--postgresql URL`, else on a throwaway local server (initdb + pg_ctl) when installed. Run:
-    .venv/bin/python bench/ingest.py [--events N] [--runs 3] [--postgresql URL]
+    .venv/bin/python bench/ingest.py [--events N] [--runs 3] [--postgresql URL] [--real DIR]
+
+`--real DIR` replaces the made-up messages with a real public chat (the #qtox IRC channel,
+35,584 messages from 258 people; see bench/realchat.py for where it comes from): real
+lengths, Unicode, links and code pastes, replayed in order.
 """
 
 from __future__ import annotations
@@ -59,6 +63,16 @@ WORDS = [
 ]
 
 
+def real_events(folder: str) -> list[ChatEvent]:
+    """The #qtox channel's messages as chat events, in the order they were written."""
+    from realchat import data_dir, load
+
+    return [
+        ChatEvent("bench", "space-1", "qtox", m.author, m.author, text=m.text, at=m.at)
+        for m in load("qtox", data_dir(folder))
+    ]
+
+
 def make_events(n: int, seed: int = 1) -> list[ChatEvent]:
     rng = random.Random(seed)
     start = datetime(2026, 10, 1, tzinfo=UTC)
@@ -90,8 +104,9 @@ async def through_core(target: str | Path, events: list[ChatEvent]) -> float:
 def bare_rows(events: list[ChatEvent]) -> list[tuple[int, int, int, int, int, int, str]]:
     """The activity rows of the events, made before the clock starts."""
     chats: dict[str, int] = {}
+    members: dict[str, int] = {}
     return [
-        (1, int(e.user[1:]) + 1, chats.setdefault(e.chat, len(chats) + 1),
+        (1, members.setdefault(e.user, len(members) + 1), chats.setdefault(e.chat, len(chats) + 1),
          int(e.at.timestamp()), 0, len(e.text), e.text)
         for e in events
     ]  # fmt: skip
@@ -224,15 +239,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3, help="runs per engine (median shown)")
     parser.add_argument("--postgresql", metavar="URL", help="an empty PostgreSQL database")
+    parser.add_argument("--real", metavar="DIR", help="replay the real #qtox chat from DIR")
     args = parser.parse_args()
-    events = make_events(args.events)
+    events = real_events(args.real) if args.real else make_events(args.events)
     rows = bare_rows(events)
     # The inputs are made before any clock starts and kept out of the garbage collector's
     # view: a bot never holds 200,000 events at once, and a full collection walking them
     # would be charged to whichever side allocates (the core). What the core and the bare
     # insert allocate is collected as usual.
     gc.freeze()
-    print(f"events: {len(events):,} messages from 500 members in 4 chats, {args.runs} run(s)")
+    people = len({e.user for e in events})
+    chats = len({e.chat for e in events})
+    source = "the real #qtox chat" if args.real else "made-up messages"
+    print(f"events: {len(events):,} messages ({source}) from {people} members in {chats} chat(s), "
+          f"{args.runs} run(s)")  # fmt: skip
     sqlite_runs(events, rows, args.runs)
     postgresql_runs(args.postgresql, events, rows, args.runs)
 
