@@ -36,11 +36,13 @@ def create_schema(url: str) -> None:
     """Create (or bring forward) every table the bot uses in the target store."""
     from bot.config import Config
     from bot.core import Core
+    from bot.importers.records import IMPORT_MIGRATIONS
     from bot.storage.store import Store
 
     store = Store(url)
     try:
         Core(Config(store_url=url), store)  # runs every feature's migrations
+        store.migrate("import", IMPORT_MIGRATIONS)  # made by the first `convene import`
     finally:
         store.close()
 

@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.core import Core
 from bot.storage.store import Store
 from tests.conftest import Clock
+from tests.importers.big_export import write_export
 from tests.pg import PgServer
 
 
@@ -69,6 +70,24 @@ async def test_migrate_copies_every_table_and_is_safe_to_rerun(
     await chat.say("newcomer", "hello")  # new ids continue after the copied ones
     await core.close()
     assert _count_pg(url, "members") == source["members"] + 1
+
+
+def test_migrate_copies_a_store_that_imported_history(
+    pg_server: PgServer, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The import's own table (made by the first `convene import`) is copied too; it used to
+    stop the migration with "the source's import schema is version 1, newer than this"."""
+    export = write_export(tmp_path / "result.json", 300)
+    assert main(["import", "telegram", str(export), "--community", "Founders", "--db",
+                 str(db_path), "--no-embed"]) == 0  # fmt: skip
+    url = pg_server.new_database()
+    source = _counts_sqlite(db_path)
+    assert source["imported"] == 300
+
+    assert main(["migrate", "--to", url, "--from", str(db_path)]) == 0
+    assert "every row count matches" in capsys.readouterr().out
+    assert _count_pg(url, "imported") == 300
+    assert _count_pg(url, "activity") == source["activity"]
 
 
 def test_migrate_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
