@@ -9,6 +9,8 @@ rewrites only what differs, token by token (string literals and quoted names are
 - in ``CREATE``/``ALTER TABLE``: ``INTEGER PRIMARY KEY`` to an identity column, ``INTEGER`` to
   ``BIGINT`` (SQLite's integers are 64-bit), ``REAL`` to ``DOUBLE PRECISION``, ``BLOB`` to
   ``BYTEA``, ``WITHOUT ROWID`` and ``AUTOINCREMENT`` dropped;
+- an empty list, which PostgreSQL cannot parse: ``x IN ()`` to ``x = ANY('{}')`` (false)
+  and ``x NOT IN ()`` to ``x <> ALL('{}')`` (true), as on SQLite;
 - scalar ``max(a, b)``/``min(a, b)`` to ``greatest``/``least``, ``total(x)`` to
   ``coalesce(sum(x), 0)``, ``ifnull`` to ``coalesce``, ``LIKE`` to ``ILIKE`` (SQLite's LIKE
   ignores ASCII case);
@@ -78,6 +80,15 @@ def to_postgres(sql: str) -> str | None:
             out.append("coalesce")
         elif up == "LIKE":
             out.append("ILIKE")
+        elif up == "IN" and nxt == "(" and _following(tokens, i, 2) == ["(", ")"]:
+            negated = _last_word(out) == "NOT"
+            if negated:  # drop the NOT already written (and the space after it)
+                while not out[-1].strip():
+                    out.pop()
+                out.pop()
+            out.append("<> ALL('{}')" if negated else "= ANY('{}')")  # an empty array
+            i = _index_of_next_word(tokens, _index_of_next_word(tokens, i)) + 1
+            continue
         elif tok.lower() in _RESERVED_COLUMNS:
             out.append(f'"{tok.lower()}"')
         elif ddl and up == "INTEGER" and _following(tokens, i, 2) == ["PRIMARY", "KEY"]:
@@ -121,6 +132,10 @@ def _drop_words(tokens: list[str], *positions: int) -> list[str]:
         skip_space = False
         kept.append(tok)
     return kept
+
+
+def _last_word(out: list[str]) -> str:
+    return next((t.upper() for t in reversed(out) if t.strip()), "")
 
 
 def _index_of_next_word(tokens: list[str], i: int) -> int:

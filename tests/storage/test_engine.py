@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.config import ConfigError, parse
+from adapters.fake import FakeAdapter
+from bot.config import Config, ConfigError, parse
+from bot.core import Core
 from bot.storage.dialect import UnsupportedSql, to_postgres
-from bot.storage.engine import Engine, PgConnection, StoreError, check_url
+from bot.storage.engine import Engine, PgConnection, StoreError, check_url, is_postgres
+from bot.storage.store import Store
 from tests.pg import PgServer
 
 
@@ -134,3 +139,27 @@ def test_move_value_leaves_rows_that_would_collide(store_target: object) -> None
     finally:
         conn.close()
         engine.dispose()
+
+
+@pytest.mark.engines
+async def test_an_empty_in_list_works_on_both_engines(store_target: object) -> None:
+    """``x IN ()`` (a list built from no ids) is false and ``NOT IN ()`` true, as on SQLite;
+    PostgreSQL could not parse it, so a leaderboard with nobody in it crashed there."""
+    engine = Engine(str(store_target))
+    conn = engine.connect()
+    try:
+        assert (
+            conn.execute("SELECT count(*) FROM (SELECT 1 AS x) t WHERE x IN ()").fetchone()[0] == 0
+        )
+        assert conn.execute("SELECT 1 WHERE 3 NOT IN ( )").fetchone()[0] == 1
+    finally:
+        conn.close()
+        engine.dispose()
+    target = str(store_target)
+    config = Config(store_url=target) if is_postgres(target) else Config(database=Path(target))
+    core = Core(config, Store(target))
+    chat = FakeAdapter(core)
+    await chat.say("ana", "/help")  # a member, but no messages
+    [sent] = await chat.say("ana", "/leaderboard 30")
+    assert "No messages in the last 30 days yet." in sent.text
+    await core.close()
